@@ -1,0 +1,36 @@
+// safetensors (Hugging Face's format, readable by PyTorch users via `safetensors.torch`):
+//   8 bytes little-endian u64 N | N bytes JSON header | raw little-endian tensor data.
+// Header: {"__metadata__": {str: str}, NAME: {"dtype": "F32"|"BF16"|"I32"|..., "shape": [...],
+//          "data_offsets": [begin, end]}} with offsets relative to the data section.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace normlab {
+
+struct SafeTensor {
+  std::string dtype;  // "F32", "BF16", "I32", "I64"
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;  // raw little-endian data
+  std::vector<float> to_f32() const;  // F32 or BF16 to float; others throw
+};
+
+struct SafeTensorsFile {
+  std::map<std::string, std::string> metadata;
+  std::vector<std::pair<std::string, SafeTensor>> tensors;  // in file order
+  const SafeTensor* find(const std::string& name) const;
+};
+
+// Writes to PATH.tmp.<pid>, fsyncs, then renames onto PATH: a crash never leaves a partial file.
+// Tensors are written in the order given.
+void write_safetensors(const std::string& path, const SafeTensorsFile& file);
+// Validates everything (header length, JSON, dtypes, offsets within the file, sizes matching
+// shapes, no overlap) and throws UserError("PATH: <problem>") on the first problem.
+SafeTensorsFile read_safetensors(const std::string& path);
+
+// Helper for float tensors.
+SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape);
+
+}  // namespace normlab

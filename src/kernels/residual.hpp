@@ -1,0 +1,19 @@
+// Scaled residual sum, the one place where placements meet dt and DeepNorm's alpha:
+//   out = alpha * x + dt * branch
+// (Kan et al. 2025 read a block as x + dt f(x); Wang et al. 2022 up-weight the shortcut by alpha.)
+#pragma once
+#include <cstddef>
+
+namespace normlab {
+
+void residual_forward(float* out, const float* x, float alpha, const float* branch, float dt,
+                      size_t n);
+// dx += alpha * dout,  dbranch += dt * dout   (either may be nullptr)
+void residual_backward(float* dx, float* dbranch, const float* dout, float alpha, float dt,
+                       size_t n);
+
+// y += x (plain accumulation, used for extra shortcuts such as B2T and gradient fan-in).
+void add_inplace(float* y, const float* x, size_t n);
+void scale_inplace(float* y, float s, size_t n);
+
+}  // namespace normlab
