@@ -1,6 +1,6 @@
 // Training batches: B windows of T+1 consecutive tokens, inputs = window[0..T), targets =
-// window[1..T]. Batch k depends only on (seed, k), so resuming at step s replays exactly the batches
-// an uninterrupted run would have seen, and thread count plays no part.
+// window[1..T]. Batch k depends only on (seed, k), so resuming at step s replays exactly the
+// batches an uninterrupted run would have seen, and thread count plays no part.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace normlab {
@@ -20,6 +21,22 @@ struct PrepareOptions {
 // Prints a one-line summary per step to stderr. Throws UserError naming the file for a missing
 // file, empty input, or invalid UTF-8 (with the byte offset); writes nothing final on error.
 void prepare_corpus(const PrepareOptions& options);
+
+// Byte offset of the first invalid UTF-8 sequence in `text` (stray continuation byte, overlong
+// form, UTF-16 surrogate, code point above U+10FFFF, sequence cut short), or npos if the text is
+// valid. `reason`, if given, receives a short static description of the problem.
+size_t find_invalid_utf8(std::string_view text, const char** reason = nullptr);
+
+// Documents of one file: maximal runs of lines that are neither blank (whitespace only) nor a lone
+// '%' (trailing whitespace allowed), joined by '\n' without a final newline; a '\r' ending a line
+// is dropped, other whitespace is kept.
+std::vector<std::string> split_documents(std::string_view text);
+
+// For each of n documents, whether it is held out for validation: document i is valid iff
+// u(seed, i) < valid_fraction, u uniform in [0, 1) (docs/token-file.md). With n >= 2 at least one
+// document lands on each side: if none is valid the one with the smallest u becomes valid, if none
+// is train the one with the largest u becomes train.
+std::vector<bool> assign_validation(uint64_t seed, size_t n, double valid_fraction);
 
 // The bundled default corpus: the UTF-8 fortune files installed by Debian's 'fortunes' package.
 std::vector<std::string> default_corpus_files();

@@ -20,6 +20,10 @@ class Tokenizer {
   std::vector<int32_t> encode(const std::string& text) const;
   std::string decode(const std::vector<int32_t>& ids) const;
   std::string piece(int32_t id) const;  // raw piece text, for streaming output
+  // The bytes one piece contributes to decoded text: U+2581 -> ' ', a byte piece <0xNN> -> that
+  // byte (possibly part of a UTF-8 sequence), control pieces -> "". Concatenating piece_text over
+  // a sequence equals decode() except for the single leading space decode() strips.
+  std::string piece_text(int32_t id) const;
   int vocab_size() const;
   int eos_id() const;
   const std::string& identity() const { return identity_; }  // 16 hex digits

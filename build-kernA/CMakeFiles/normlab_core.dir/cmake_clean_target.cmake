@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libnormlab_core.a"
+)

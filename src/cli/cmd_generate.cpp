@@ -1,0 +1,55 @@
+#include <filesystem>
+
+#include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
+#include "data/tokenizer.hpp"
+#include "decode/generate.hpp"
+#include "model/checkpoint.hpp"
+
+namespace normlab::cli {
+
+Runner setup_generate(CLI::App& app) {
+  auto flags = std::make_shared<ConfigFlags>();
+  auto model_path = std::make_shared<std::string>();
+  auto tokenizer_path = std::make_shared<std::string>();
+  auto prompt = std::make_shared<std::string>();
+  add_config_flags(app, *flags, {"generate"});
+  app.add_option("--model,-m", *model_path, "Checkpoint (.safetensors)")->required();
+  app.add_option("--tokenizer", *tokenizer_path,
+                 "SentencePiece model (default: tokenizer.model beside the checkpoint)");
+  app.add_option("--prompt,-p", *prompt, "Text to continue");
+  app.add_option("--seed", flags->flags["seed"], "Sampling seed");
+  return [=]() {
+    for (auto it = flags->flags.begin(); it != flags->flags.end();)
+      it = it->second.empty() ? flags->flags.erase(it) : std::next(it);
+    Config config = resolve_config(*flags);
+    CheckpointInfo info;
+    auto model = load_model(*model_path, &info);
+    std::string tok = *tokenizer_path;
+    if (tok.empty())
+      tok = (std::filesystem::path(*model_path).parent_path() / "tokenizer.model").string();
+    Tokenizer tokenizer(tok);
+    if (!info.tokenizer_identity.empty() && info.tokenizer_identity != tokenizer.identity())
+      throw UserError(tok + ": vocabulary mismatch: the checkpoint was trained with tokenizer " +
+                      info.tokenizer_identity + ", this one is " + tokenizer.identity());
+    if (tokenizer.vocab_size() != model->shape().vocab)
+      throw UserError(tok + ": vocabulary mismatch: " + std::to_string(tokenizer.vocab_size()) +
+                      " pieces, the model has " + std::to_string(model->shape().vocab));
+    GenerateSettings g;
+    g.max_tokens = static_cast<int>(config.get_int("max_tokens"));
+    g.sampling.temperature = static_cast<float>(config.get_float("temperature"));
+    g.sampling.top_k = static_cast<int>(config.get_int("top_k"));
+    g.sampling.top_p = static_cast<float>(config.get_float("top_p"));
+    g.seed = static_cast<uint64_t>(config.get_int("seed"));
+    std::fputs(prompt->c_str(), stdout);
+    GenerateStats stats = generate(*model, tokenizer, *prompt, g, [](const std::string& piece) {
+      std::fputs(piece.c_str(), stdout);
+      std::fflush(stdout);
+    });
+    std::fputc('\n', stdout);
+    std::fprintf(stderr, "generate: %d tokens, %.1f tokens/s\n", stats.tokens, stats.tokens_per_s);
+    return 0;
+  };
+}
+
+}  // namespace normlab::cli

@@ -1,0 +1,82 @@
+#include "cli/config_flags.hpp"
+
+#include <algorithm>
+
+#include "core/options.hpp"
+
+namespace normlab {
+
+namespace {
+
+// The "TYPE=default" text CLI11 prints after the flag name. We set it ourselves rather than via
+// default_str(): CLI11 substitutes default_str for a bare `--flag`, which would turn a bare
+// `--rescale_init` into its default (false) instead of true.
+std::string option_text(const OptionSpec& o) {
+  std::string t;
+  if (!o.choices.empty()) {
+    t = "{";
+    for (size_t i = 0; i < o.choices.size(); ++i) t += (i ? "," : "") + o.choices[i];
+    t += "}";
+  } else {
+    switch (o.type) {
+      case OptionType::Int:
+        t = "INT";
+        break;
+      case OptionType::Float:
+        t = "FLOAT";
+        break;
+      case OptionType::Bool:
+        t = "[BOOL]";
+        break;
+      case OptionType::String:
+        t = "TEXT";
+        break;
+    }
+  }
+  if (!o.default_value.empty()) t += "=" + o.default_value;
+  return t;
+}
+
+}  // namespace
+
+void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups) {
+  app.add_option("--config", out.files,
+                 "Config file (JSON or YAML) of option: value pairs; repeatable, later files "
+                 "override earlier ones, command-line flags override all files.")
+      ->type_name("FILE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_flag("--dump-config,--dump_config", out.dump_config,
+               "Print the effective configuration as YAML (a valid config file) and exit.");
+  for (const OptionSpec& o : all_options()) {
+    if (std::find(groups.begin(), groups.end(), o.group) == groups.end()) continue;
+    std::string names = "--" + o.key;
+    std::string dashed = o.key;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    if (dashed != o.key) names += ",--" + dashed;
+    const std::string key = o.key;
+    const bool is_bool = o.type == OptionType::Bool;
+    CLI::Option* opt = app.add_option(
+        names,
+        [&out, key, is_bool](const CLI::results_t& r) {
+          // A bare bool flag arrives as an empty result.
+          std::string v = r.empty() ? std::string() : r.back();
+          out.flags[key] = (is_bool && v.empty()) ? "true" : v;
+          return true;
+        },
+        o.help);
+    opt->option_text(option_text(o))
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->group(o.group + " options");
+    if (is_bool) opt->expected(0, 1);
+  }
+}
+
+Config resolve_config(const ConfigFlags& flags) {
+  Config c = Config::defaults();
+  for (const auto& f : flags.files) c.merge_file(f);
+  for (const auto& [key, value] : flags.flags) c.set(key, value, "--" + key);
+  return c;
+}
+
+}  // namespace normlab

@@ -1,0 +1,40 @@
+// normlab: train Transformer LMs with any layer-normalization placement.
+#include <cstdio>
+#include <map>
+
+#include "cli/commands.hpp"
+#include "core/config.hpp"
+
+int main(int argc, char** argv) {
+  using namespace normlab::cli;
+  CLI::App app{"normlab: Transformer training where the placement of layer normalization is a "
+               "first-class choice"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](const char* name, const char* help, Runner (*setup)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = setup(*sub);
+  };
+  add("prepare", "Train a SentencePiece tokenizer and write token files", setup_prepare);
+  add("train", "Train a language model", setup_train);
+  add("generate", "Generate text from a checkpoint", setup_generate);
+  add("init", "Write a freshly initialised model", setup_init);
+  add("grad", "Loss and every parameter gradient on a given batch", setup_grad);
+  add("options", "List every option (config key and flag) with its documentation", setup_options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+  } catch (const normlab::UserError& e) {
+    std::fprintf(stderr, "normlab: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "normlab: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,365 @@
+#include "core/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/options.hpp"
+
+namespace normlab {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool parse_long(const std::string& text, long* out) {
+  std::string t = trim(text);
+  if (!t.empty() && t[0] == '+') t.erase(0, 1);
+  if (t.empty()) return false;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), *out);
+  return ec == std::errc() && p == t.data() + t.size();
+}
+
+bool parse_double(const std::string& text, double* out) {
+  std::string t = trim(text);
+  if (!t.empty() && t[0] == '+') t.erase(0, 1);
+  if (t.empty()) return false;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), *out);
+  return ec == std::errc() && p == t.data() + t.size() && std::isfinite(*out);
+}
+
+// Shortest text that reads back as the same double (std::to_chars guarantees the round trip),
+// with the exponent's padding removed: 1e-05 -> 1e-5.
+std::string format_double(double v) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, p);
+  const size_t e = s.find('e');
+  if (e == std::string::npos) return s;
+  std::string mant = s.substr(0, e), exp = s.substr(e + 1);
+  std::string sign;
+  if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
+    if (exp[0] == '-') sign = "-";
+    exp.erase(0, 1);
+  }
+  exp.erase(0, std::min(exp.find_first_not_of('0'), exp.size() - 1));
+  return mant + "e" + sign + exp;
+}
+
+const char* type_phrase(OptionType t) {
+  switch (t) {
+    case OptionType::Int:
+      return "an integer";
+    case OptionType::Float:
+      return "a number";
+    case OptionType::Bool:
+      return "true or false";
+    case OptionType::String:
+      return "a string";
+  }
+  return "a value";
+}
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+[[noreturn]] void unknown_option(const std::string& key, const std::string& origin) {
+  // Dashed spellings (d-model) are compared as their underscore form.
+  std::string k = key;
+  std::replace(k.begin(), k.end(), '-', '_');
+  const OptionSpec* best = nullptr;
+  size_t best_d = 0;
+  for (const auto& o : all_options()) {
+    const size_t d = edit_distance(k, o.key);
+    if (!best || d < best_d) best = &o, best_d = d;
+  }
+  std::string msg = origin + ": unknown option '" + key + "'";
+  if (best && best_d <= std::max<size_t>(2, k.size() / 3))
+    msg += " (did you mean '" + best->key + "'?)";
+  throw UserError(msg);
+}
+
+const OptionSpec& spec_or_throw(const std::string& key) {
+  const OptionSpec* o = find_option(key);
+  if (!o) throw std::logic_error("Config: no option '" + key + "' in the vocabulary");
+  return *o;
+}
+
+// Validates `value` against the option's type and writes its canonical text; false if invalid.
+bool canonicalize(const OptionSpec& o, const std::string& value, std::string* out) {
+  switch (o.type) {
+    case OptionType::Int: {
+      long v;
+      if (!parse_long(value, &v)) return false;
+      *out = std::to_string(v);
+      break;
+    }
+    case OptionType::Float: {
+      double v;
+      if (!parse_double(value, &v)) return false;
+      *out = format_double(v);
+      break;
+    }
+    case OptionType::Bool: {
+      const std::string v = lower(trim(value));
+      if (v == "true" || v == "1" || v == "yes")
+        *out = "true";
+      else if (v == "false" || v == "0" || v == "no")
+        *out = "false";
+      else
+        return false;
+      break;
+    }
+    case OptionType::String:
+      *out = value;
+      break;
+  }
+  return true;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+// YAML 1.1 reads these plain scalars as booleans or null; quote them so other tools see strings.
+bool yaml_reserved(const std::string& s) {
+  static const std::set<std::string> words = {"true", "false", "yes", "no", "on",  "off",
+                                              "y",    "n",     "null", "~",  "nan", ".nan"};
+  return words.count(lower(s)) != 0;
+}
+
+std::string yaml_scalar(const std::string& s) {
+  bool plain = !s.empty() && !yaml_reserved(s) && s[0] != '-' && s[0] != '.';
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./+-", c))) plain = false;
+  if (plain) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += c;
+    } else if (c == '\n') {
+      q += "\\n";
+    } else if (c == '\t') {
+      q += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      q += buf;
+    } else {
+      q += c;
+    }
+  }
+  return q + "\"";
+}
+
+// Word-wraps `text` into "# " comment lines no wider than `width`.
+std::string comment_lines(const std::string& text, size_t width) {
+  std::istringstream words(text);
+  std::string word, line, out;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width - 2) {
+      out += "# " + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) out += "# " + line + "\n";
+  return out;
+}
+
+}  // namespace
+
+Config Config::defaults() {
+  Config c;
+  for (const auto& o : all_options()) {
+    std::string v;
+    // An empty default means "no value" (paths, optional descriptions): stored as "" unchecked.
+    if (o.default_value.empty()) {
+      c.values_[o.key] = "";
+      continue;
+    }
+    if (!canonicalize(o, o.default_value, &v))
+      throw std::logic_error("options.cpp: default of '" + o.key + "' does not match its type");
+    c.values_[o.key] = v;
+  }
+  return c;
+}
+
+void Config::set(const std::string& key, const std::string& value, const std::string& origin) {
+  const OptionSpec* o = find_option(key);
+  if (!o) unknown_option(key, origin);
+  std::string v;
+  // Options without a default (paths) may be set back to "no value".
+  if (value.empty() && o->default_value.empty()) {
+    values_[key] = "";
+    return;
+  }
+  if (!canonicalize(*o, value, &v))
+    throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got '" +
+                    value + "'");
+  if (!o->choices.empty() &&
+      std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
+    throw UserError(origin + ": option '" + key + "' must be one of " + join(o->choices, ", ") +
+                    "; got '" + value + "'");
+  values_[key] = v;
+}
+
+void Config::merge_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(buf.str());
+  } catch (const YAML::ParserException& e) {
+    throw UserError(path + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw UserError(path + ": " + e.what());
+  }
+  if (root.IsNull()) return;  // an empty file changes nothing
+  if (!root.IsMap())
+    throw UserError(path + ": expected a mapping of option: value at the top level");
+  // Apply to a copy so a failing file leaves this config unchanged.
+  Config next = *this;
+  std::set<std::string> seen;
+  for (const auto& kv : root) {
+    const std::string line = "line " + std::to_string(kv.first.Mark().line + 1);
+    if (!kv.first.IsScalar()) throw UserError(path + ": " + line + ": option names must be text");
+    const std::string key = kv.first.Scalar();
+    if (!seen.insert(key).second)
+      throw UserError(path + ": " + line + ": option '" + key + "' is set twice");
+    const YAML::Node& v = kv.second;
+    if (v.IsSequence() || v.IsMap())
+      throw UserError(path + ": " + line + ": option '" + key + "' expects a single value, got a " +
+                      (v.IsMap() ? "mapping" : "list"));
+    next.set(key, v.IsScalar() ? v.Scalar() : std::string(), path);
+  }
+  *this = std::move(next);
+}
+
+long Config::get_int(const std::string& key) const {
+  const OptionSpec& o = spec_or_throw(key);
+  long v;
+  if (o.type != OptionType::Int || !parse_long(values_.at(key), &v))
+    throw std::logic_error("Config: option '" + key + "' is not an integer");
+  return v;
+}
+
+double Config::get_float(const std::string& key) const {
+  const OptionSpec& o = spec_or_throw(key);
+  double v;
+  if (o.type != OptionType::Float || !parse_double(values_.at(key), &v))
+    throw std::logic_error("Config: option '" + key + "' is not a number");
+  return v;
+}
+
+const std::string& Config::get_string(const std::string& key) const {
+  spec_or_throw(key);
+  return values_.at(key);
+}
+
+bool Config::get_bool(const std::string& key) const {
+  const OptionSpec& o = spec_or_throw(key);
+  if (o.type != OptionType::Bool) throw std::logic_error("Config: option '" + key + "' is not a bool");
+  return values_.at(key) == "true";
+}
+
+nlohmann::json Config::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& o : all_options()) {
+    const std::string& v = values_.at(o.key);
+    if (o.type == OptionType::String)
+      j[o.key] = v;
+    else if (v.empty())
+      j[o.key] = nullptr;
+    else if (o.type == OptionType::Int)
+      j[o.key] = get_int(o.key);
+    else if (o.type == OptionType::Float)
+      j[o.key] = get_float(o.key);
+    else
+      j[o.key] = get_bool(o.key);
+  }
+  return j;
+}
+
+Config Config::from_json(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) throw UserError(origin + ": config is not a JSON object");
+  Config c = defaults();
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const nlohmann::json& v = it.value();
+    std::string text;
+    if (v.is_string())
+      text = v.get<std::string>();
+    else if (v.is_boolean())
+      text = v.get<bool>() ? "true" : "false";
+    else if (v.is_number_integer())
+      text = v.dump();
+    else if (v.is_number_float())
+      text = format_double(v.get<double>());
+    else if (v.is_null())
+      text = "";
+    else
+      throw UserError(origin + ": option '" + it.key() + "' expects a single value, got " +
+                      v.dump());
+    c.set(it.key(), text, origin);
+  }
+  return c;
+}
+
+std::string Config::dump_yaml() const {
+  std::vector<std::string> groups;  // in order of first appearance in options.cpp
+  for (const auto& o : all_options())
+    if (std::find(groups.begin(), groups.end(), o.group) == groups.end()) groups.push_back(o.group);
+  std::string out;
+  for (const auto& g : groups) {
+    if (!out.empty()) out += "\n";
+    out += "# ---- " + g + "\n";
+    for (const auto& o : all_options()) {
+      if (o.group != g) continue;
+      out += "\n" + comment_lines(o.help, 100);
+      if (!o.choices.empty()) out += "# One of: " + join(o.choices, ", ") + ".\n";
+      const std::string& v = values_.at(o.key);
+      // Numbers and bools are canonical plain scalars; an unset one is written empty (YAML
+      // null), which merge_file reads back as "no value".
+      out += o.key + ": " + (o.type == OptionType::String ? yaml_scalar(v) : v) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace normlab

@@ -1,0 +1,419 @@
+#include "data/prepare.hpp"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/config.hpp"
+#include "core/rng.hpp"
+#include "data/token_file.hpp"
+#include "data/tokenizer.hpp"
+
+namespace normlab {
+
+namespace fs = std::filesystem;
+
+size_t find_invalid_utf8(std::string_view text, const char** reason) {
+  // Well-formed sequences per the Unicode Standard, Table 3-7: the lead byte fixes the length and
+  // the allowed range of the second byte (which excludes overlong forms, surrogates D800..DFFF and
+  // code points above 10FFFF); later bytes are 80..BF.
+  auto fail = [&](size_t at, const char* why) {
+    if (reason) *reason = why;
+    return at;
+  };
+  const size_t n = text.size();
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0x80 && c <= 0xBF) return fail(i, "unexpected continuation byte");
+    if (c == 0xC0 || c == 0xC1) return fail(i, "overlong encoding");
+    if (c <= 0xDF) {
+      len = 2;
+    } else if (c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return fail(i, "byte 0xF5..0xFF never appears in UTF-8");
+    }
+    if (i + 1 >= n) return fail(i, "sequence truncated at end of file");
+    const unsigned char c1 = s[i + 1];
+    if (c1 < lo || c1 > hi) {
+      if (c1 >= 0x80 && c1 <= 0xBF) {
+        if (c == 0xED) return fail(i, "UTF-16 surrogate");
+        if (c == 0xF4) return fail(i, "code point above U+10FFFF");
+        return fail(i, "overlong encoding");
+      }
+      return fail(i, "invalid continuation byte");
+    }
+    for (int k = 2; k < len; ++k) {
+      if (i + static_cast<size_t>(k) >= n) return fail(i, "sequence truncated at end of file");
+      const unsigned char ck = s[i + static_cast<size_t>(k)];
+      if (ck < 0x80 || ck > 0xBF) return fail(i, "invalid continuation byte");
+    }
+    i += static_cast<size_t>(len);
+  }
+  return std::string_view::npos;
+}
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool is_separator_line(std::string_view line) {
+  size_t end = line.size();
+  while (end > 0 && is_space(line[end - 1])) --end;
+  return end == 0 || (end == 1 && line[0] == '%');
+}
+
+}  // namespace
+
+std::vector<std::string> split_documents(std::string_view text) {
+  std::vector<std::string> docs;
+  std::string cur;
+  bool open = false;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (is_separator_line(line)) {
+      if (open) docs.push_back(std::move(cur));
+      cur.clear();
+      open = false;
+    } else {
+      if (open) cur += '\n';
+      cur.append(line);
+      open = true;
+    }
+    pos = nl + 1;
+  }
+  if (open) docs.push_back(std::move(cur));
+  return docs;
+}
+
+std::vector<bool> assign_validation(uint64_t seed, size_t n, double valid_fraction) {
+  // u(seed, i) = top 53 bits of splitmix64(splitmix64(seed ^ K) + i) / 2^53, K a fixed stream
+  // constant so that the split is unrelated to the batch stream of the same seed.
+  const uint64_t key = splitmix64(seed ^ 0x7A3C5E1D2B4F6987ull);
+  std::vector<double> u(n);
+  std::vector<bool> valid(n);
+  size_t n_valid = 0;
+  for (size_t i = 0; i < n; ++i) {
+    u[i] = static_cast<double>(splitmix64(key + i) >> 11) * (1.0 / 9007199254740992.0);
+    valid[i] = u[i] < valid_fraction;
+    n_valid += valid[i];
+  }
+  if (n >= 2 && n_valid == 0)
+    valid[static_cast<size_t>(std::min_element(u.begin(), u.end()) - u.begin())] = true;
+  if (n >= 2 && n_valid == n)
+    valid[static_cast<size_t>(std::max_element(u.begin(), u.end()) - u.begin())] = false;
+  return valid;
+}
+
+std::vector<std::string> default_corpus_files() {
+  // fortunes-min ships fortunes, literature and riddles; fortunes adds the other categories. Both
+  // install a NAME.u8 (UTF-8) alongside each NAME file, so globbing *.u8 picks up whichever exist.
+  const fs::path dir = "/usr/share/games/fortunes";
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().extension() == ".u8" && fs::is_regular_file(e.path(), ec))
+        files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+    throw UserError(dir.string() +
+                    ": no *.u8 fortune files found; install the default corpus with "
+                    "'apt-get install fortunes' (or 'fortunes-min'), or pass --input FILES");
+  return files;
+}
+
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw UserError(path + ": no such file");
+  if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a text file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw UserError(path + ": read error");
+  return std::move(ss).str();
+}
+
+// "a.txt", or "a.txt (+3 more files)" for error messages that concern the whole input.
+std::string inputs_label(const std::vector<std::string>& inputs) {
+  if (inputs.size() == 1) return inputs[0];
+  return inputs[0] + " (+" + std::to_string(inputs.size() - 1) + " more files)";
+}
+
+std::string megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+// Feeds SentencePiece the lines of the training documents from memory; see docs/token-file.md
+// for why lines rather than whole documents.
+class LineIterator : public sentencepiece::SentenceIterator {
+ public:
+  explicit LineIterator(const std::vector<std::string>& lines) : lines_(lines) {}
+  bool done() const override { return i_ >= lines_.size(); }
+  void Next() override { ++i_; }
+  const std::string& value() const override { return lines_[i_]; }
+  sentencepiece::util::Status status() const override { return {}; }
+
+ private:
+  const std::vector<std::string>& lines_;
+  size_t i_ = 0;
+};
+
+// Removes the listed files on scope exit (error paths leave no temporaries behind).
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    std::error_code ec;
+    for (const auto& p : paths) fs::remove(p, ec);
+  }
+};
+
+void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  temps.paths.push_back(tmp);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw UserError(path + ": cannot create " + tmp);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.flush();
+    if (!out) throw UserError(path + ": write failed (disk full?)");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());
+}
+
+struct Split {
+  std::vector<std::string> docs;
+  uint64_t bytes = 0;
+};
+
+}  // namespace
+
+void prepare_corpus(const PrepareOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  if (options.inputs.empty()) throw UserError("prepare: no input files given");
+  const std::string& out_dir = options.out_dir;
+  if (out_dir.empty()) throw UserError("prepare: no output directory given (--out_dir)");
+  if (options.model_type != "bpe" && options.model_type != "unigram")
+    throw UserError(out_dir + ": tokenizer model type '" + options.model_type +
+                    "' is not one of bpe, unigram");
+  if (!(options.valid_fraction >= 0.0 && options.valid_fraction <= 1.0))
+    throw UserError(out_dir + ": valid_fraction " + std::to_string(options.valid_fraction) +
+                    " is outside [0, 1]");
+  // Byte fallback reserves 256 byte pieces, plus <unk>, <s>, </s>.
+  constexpr int kMinVocab = 256 + 3 + 1;
+  if (options.vocab_size < kMinVocab)
+    throw UserError(out_dir + ": vocab_size " + std::to_string(options.vocab_size) +
+                    " is too small: byte fallback alone needs 259 pieces; use at least " +
+                    std::to_string(kMinVocab) + " (a few hundred more for a useful tokenizer)");
+
+  // ---- read, validate, split
+  std::vector<std::string> docs;
+  std::vector<nlohmann::json> input_meta;
+  uint64_t total_bytes = 0;
+  for (const auto& path : options.inputs) {
+    std::string text = read_whole_file(path);
+    const char* why = "";
+    size_t bad = find_invalid_utf8(text, &why);
+    if (bad != std::string_view::npos)
+      throw UserError(path + ": invalid UTF-8 at byte " + std::to_string(bad) + " (" + why + ")");
+    auto file_docs = split_documents(text);
+    input_meta.push_back({{"path", path}, {"bytes", text.size()}, {"documents", file_docs.size()}});
+    total_bytes += text.size();
+    for (auto& d : file_docs) docs.push_back(std::move(d));
+  }
+  if (docs.empty()) {
+    std::string names;
+    for (size_t i = 0; i < options.inputs.size(); ++i) names += (i ? ", " : "") + options.inputs[i];
+    throw UserError(names +
+                    ": no text to prepare (input is empty or only whitespace and '%' "
+                    "separator lines)");
+  }
+
+  const std::vector<bool> is_valid =
+      assign_validation(options.seed, docs.size(), options.valid_fraction);
+  Split train, valid;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Split& s = is_valid[i] ? valid : train;
+    s.bytes += docs[i].size();
+    s.docs.push_back(std::move(docs[i]));
+  }
+  docs.clear();
+  std::fprintf(stderr, "prepare: %s of text in %zu files, %zu documents (%zu train, %zu valid)\n",
+               megabytes(total_bytes).c_str(), options.inputs.size(),
+               train.docs.size() + valid.docs.size(), train.docs.size(), valid.docs.size());
+  if (valid.docs.empty())
+    std::fprintf(stderr, "prepare: warning: only one document, validation set is empty\n");
+
+  // ---- train the tokenizer
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec || !fs::is_directory(out_dir))
+    throw UserError(out_dir + ": cannot create output directory" +
+                    (ec ? ": " + ec.message() : std::string()));
+  TempFiles temps;
+
+  std::vector<std::string> lines;
+  for (const auto& d : train.docs) {
+    size_t pos = 0;
+    while (pos <= d.size()) {
+      size_t nl = d.find('\n', pos);
+      if (nl == std::string::npos) nl = d.size();
+      if (nl > pos) lines.emplace_back(d, pos, nl - pos);
+      pos = nl + 1;
+    }
+  }
+  std::fprintf(stderr, "prepare: training %s tokenizer, vocab %d, on %zu lines\n",
+               options.model_type.c_str(), options.vocab_size, lines.size());
+  const auto t0 = Clock::now();
+  const std::unordered_map<std::string, std::string> spec = {
+      {"model_type", options.model_type},
+      {"vocab_size", std::to_string(options.vocab_size)},
+      {"character_coverage", "1.0"},
+      {"byte_fallback", "true"},
+      {"unk_id", "0"},
+      {"bos_id", "1"},
+      {"eos_id", "2"},
+      {"pad_id", "-1"},
+      // Identity normalisation and kept whitespace make decode(encode(x)) == x, which matters for
+      // fortunes whose layout (indentation, attributions) is part of the text.
+      {"normalization_rule_name", "identity"},
+      {"remove_extra_whitespaces", "false"},
+      {"allow_whitespace_only_pieces", "true"},
+      {"num_threads", "2"},
+      {"minloglevel", "2"},
+  };
+  sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned>(options.seed));
+  LineIterator it(lines);
+  std::string model_bytes;
+  auto status = sentencepiece::SentencePieceTrainer::Train(spec, &it, &model_bytes);
+  if (!status.ok()) {
+    const std::string msg = status.error_message();
+    const std::string where = inputs_label(options.inputs);
+    if (msg.find("too high") != std::string::npos)
+      throw UserError(
+          where + ": vocab_size " + std::to_string(options.vocab_size) +
+          " is too large for this corpus; use a smaller --vocab_size (SentencePiece: " + msg + ")");
+    if (msg.find("required_chars") != std::string::npos)
+      throw UserError(where + ": vocab_size " + std::to_string(options.vocab_size) +
+                      " is too small for the characters of this corpus (SentencePiece: " + msg +
+                      ")");
+    throw UserError(where + ": tokenizer training failed: " + msg);
+  }
+  lines.clear();
+  lines.shrink_to_fit();
+  const std::string model_path = out_dir + "/tokenizer.model";
+  const std::string model_tmp = model_path + ".tmp." + std::to_string(::getpid());
+  temps.paths.push_back(model_tmp);
+  {
+    std::ofstream out(model_tmp, std::ios::binary | std::ios::trunc);
+    out.write(model_bytes.data(), static_cast<std::streamsize>(model_bytes.size()));
+    out.flush();
+    if (!out) throw UserError(model_path + ": cannot write " + model_tmp);
+  }
+  Tokenizer tok(model_tmp);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::fprintf(stderr, "prepare: tokenizer trained in %.1f s, %d pieces, identity %s\n", secs,
+               tok.vocab_size(), tok.identity().c_str());
+
+  // ---- encode: each document followed by EOS, documents in input order
+  auto encode_all = [&](const Split& s) {
+    const long n = static_cast<long>(s.docs.size());
+    std::vector<std::vector<int32_t>> per_doc(s.docs.size());
+    // Documents are independent; the concatenation order is fixed, so the result does not depend
+    // on the thread count.
+#pragma omp parallel for schedule(dynamic, 64)
+    for (long i = 0; i < n; ++i)
+      per_doc[static_cast<size_t>(i)] = tok.encode(s.docs[static_cast<size_t>(i)]);
+    size_t total = 0;
+    for (const auto& v : per_doc) total += v.size() + 1;
+    TokenFile f;
+    f.vocab_size = static_cast<uint32_t>(tok.vocab_size());
+    f.tokenizer_identity = tok.identity();
+    f.tokens.reserve(total);
+    for (const auto& v : per_doc) {
+      f.tokens.insert(f.tokens.end(), v.begin(), v.end());
+      f.tokens.push_back(tok.eos_id());
+    }
+    return f;
+  };
+  TokenFile train_tokens = encode_all(train);
+  TokenFile valid_tokens = encode_all(valid);
+  std::fprintf(stderr, "prepare: %zu train tokens (%.2f bytes/token), %zu valid tokens\n",
+               train_tokens.tokens.size(),
+               train_tokens.tokens.empty() ? 0.0
+                                           : static_cast<double>(train.bytes) /
+                                                 static_cast<double>(train_tokens.tokens.size()),
+               valid_tokens.tokens.size());
+
+  // ---- write; meta.json last, so its presence marks a complete directory
+  nlohmann::json meta = {
+      {"format", "normlab-corpus"},
+      {"version", 1},
+      {"vocab_size", tok.vocab_size()},
+      {"model_type", options.model_type},
+      {"tokenizer", "tokenizer.model"},
+      {"tokenizer_identity", tok.identity()},
+      {"eos_id", tok.eos_id()},
+      {"seed", options.seed},
+      {"valid_fraction", options.valid_fraction},
+      {"train",
+       {{"file", "train.bin"},
+        {"documents", train.docs.size()},
+        {"bytes", train.bytes},
+        {"tokens", train_tokens.tokens.size()}}},
+      {"valid",
+       {{"file", "valid.bin"},
+        {"documents", valid.docs.size()},
+        {"bytes", valid.bytes},
+        {"tokens", valid_tokens.tokens.size()}}},
+      {"inputs", input_meta},
+  };
+  fs::rename(model_tmp, model_path, ec);
+  if (ec) throw UserError(model_path + ": cannot rename temporary file: " + ec.message());
+  write_token_file(out_dir + "/train.bin", train_tokens);
+  write_token_file(out_dir + "/valid.bin", valid_tokens);
+  write_text_atomic(out_dir + "/meta.json", meta.dump(2) + "\n", temps);
+  std::fprintf(stderr, "prepare: wrote %s/{tokenizer.model,train.bin,valid.bin,meta.json}\n",
+               out_dir.c_str());
+}
+
+}  // namespace normlab

@@ -1,0 +1,81 @@
+// Initialisation schemes (../shared/docs/placements.md, "Initialisation and embedding rules"):
+//   xavier   fairseq: Xavier-uniform matrices (q, k, v as three d x d matrices), zero biases,
+//            embeddings N(0, d^-1/2).
+//   gpt2     N(0, 0.02) everywhere; residual output projections (attn.proj, mlp.fc2) / sqrt(2L).
+//   small    Spike No More (Takase et al., arXiv 2312.16903): N(0, sqrt(2/(5d))) everywhere,
+//            output projections further / sqrt(2L).
+//   tfixup   Huang et al. 2020: xavier, then the value projection, attn.proj, fc1 and fc2 scaled
+//            by (9L)^(-1/4) (the decoder rule).
+//   deepnorm Wang et al. 2022 (torchscale): Xavier-normal; v, attn.proj, fc1, fc2 with gain
+//            beta = (8L)^(-1/4), q and k with gain 1.
+// B2T's rescale_init (Takase et al.) multiplies every block weight matrix by L^(-1/2) afterwards.
+// Norm gains start at 1, biases at 0, DyT's alpha at dyt_alpha.
+#include <cmath>
+
+#include "core/rng.hpp"
+#include "model/decoder_lm.hpp"
+
+namespace normlab {
+
+namespace {
+void fill_uniform(Rng& rng, float* w, size_t n, double a) {
+  for (size_t i = 0; i < n; ++i) w[i] = static_cast<float>((2 * rng.uniform() - 1) * a);
+}
+void fill_normal(Rng& rng, float* w, size_t n, double std) {
+  for (size_t i = 0; i < n; ++i) w[i] = static_cast<float>(rng.normal() * std);
+}
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+void DecoderLM::initialize(uint64_t seed) {
+  Rng rng(seed);
+  const double d = shape_.d, L = shape_.layers;
+  const std::string& scheme = stack_.init;
+  for (size_t i = 0; i < params_.entries().size(); ++i) {
+    const ParamEntry& e = params_.entries()[i];
+    float* w = params_.value(i);
+    if (e.role == ParamRole::Bias) continue;  // zero
+    if (e.role == ParamRole::Norm) {
+      float v = ends_with(e.name, ".weight") ? 1.0f : ends_with(e.name, ".alpha") ? shape_.dyt_alpha : 0.0f;
+      for (size_t k = 0; k < e.numel; ++k) w[k] = v;
+      continue;
+    }
+    if (e.role == ParamRole::Embedding) {
+      if (scheme == "gpt2") fill_normal(rng, w, e.numel, 0.02);
+      else if (scheme == "small") fill_normal(rng, w, e.numel, std::sqrt(2.0 / (5.0 * d)));
+      else fill_normal(rng, w, e.numel, 1.0 / std::sqrt(d));
+      continue;
+    }
+    // A matrix [out, in]; the fused qkv is three [d, d] blocks: q, k, v.
+    const bool qkv = ends_with(e.name, ".qkv.weight");
+    const bool output_proj = ends_with(e.name, ".proj.weight") || ends_with(e.name, ".fc2.weight");
+    const bool mlp = ends_with(e.name, ".fc1.weight") || ends_with(e.name, ".fc2.weight");
+    const int parts = qkv ? 3 : 1;
+    const size_t fan_out = static_cast<size_t>(e.shape[0]) / parts, fan_in = e.shape[1];
+    const size_t part_n = fan_out * fan_in;
+    for (int part = 0; part < parts; ++part) {
+      float* wp = w + part * part_n;
+      const bool value = qkv && part == 2;
+      if (scheme == "gpt2" || scheme == "small") {
+        double std = scheme == "gpt2" ? 0.02 : std::sqrt(2.0 / (5.0 * d));
+        if (output_proj) std /= std::sqrt(2.0 * L);
+        fill_normal(rng, wp, part_n, std);
+      } else if (scheme == "deepnorm") {
+        double gain = (value || output_proj || mlp) ? std::pow(8.0 * L, -0.25) : 1.0;
+        fill_normal(rng, wp, part_n, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
+      } else {  // xavier, tfixup
+        double a = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+        if (scheme == "tfixup" && (value || output_proj || mlp)) a *= std::pow(9.0 * L, -0.25);
+        fill_uniform(rng, wp, part_n, a);
+      }
+    }
+    if (config_.get_bool("rescale_init")) {
+      const float c = static_cast<float>(1.0 / std::sqrt(L));
+      for (size_t k = 0; k < e.numel; ++k) w[k] *= c;
+    }
+  }
+}
+
+}  // namespace normlab

@@ -1,0 +1,38 @@
+#include "model/params.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace normlab {
+
+size_t ParamStore::add(const std::string& name, std::vector<int64_t> shape, ParamRole role) {
+  if (!values_.empty()) throw std::logic_error("ParamStore::add after allocate");
+  if (find(name)) throw std::logic_error("duplicate parameter " + name);
+  size_t n = 1;
+  for (auto s : shape) n *= static_cast<size_t>(s);
+  entries_.push_back({name, std::move(shape), role, total_, n});
+  // Keep every tensor 16-float aligned (64 bytes) for vector loads.
+  total_ += (n + 15) / 16 * 16;
+  return entries_.size() - 1;
+}
+
+void ParamStore::allocate() {
+  values_.assign(total_, 0.0f);
+  grads_.assign(total_, 0.0f);
+}
+
+const ParamEntry* ParamStore::find(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+size_t ParamStore::index_of(const std::string& name) const {
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].name == name) return i;
+  throw std::logic_error("no parameter " + name);
+}
+
+void ParamStore::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+
+}  // namespace normlab

@@ -1,0 +1,48 @@
+// Parameter memory, planned once: every parameter, its gradient and (in the optimizer) its AdamW
+// moments live in single contiguous buffers with one offset per named tensor. Registration order
+// is the checkpoint's tensor order.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace normlab {
+
+// What a parameter is, for initialisation and weight decay.
+enum class ParamRole { Embedding, Matrix, Bias, Norm };
+
+struct ParamEntry {
+  std::string name;
+  std::vector<int64_t> shape;
+  ParamRole role;
+  size_t offset;  // in floats, into values / grads
+  size_t numel;
+};
+
+class ParamStore {
+ public:
+  // Registration phase: returns the entry index. Names must be unique.
+  size_t add(const std::string& name, std::vector<int64_t> shape, ParamRole role);
+  // Allocates values and grads (zeroed). No add() after this.
+  void allocate();
+
+  float* value(size_t index) { return values_.data() + entries_[index].offset; }
+  float* grad(size_t index) { return grads_.data() + entries_[index].offset; }
+  const std::vector<ParamEntry>& entries() const { return entries_; }
+  const ParamEntry* find(const std::string& name) const;
+  size_t index_of(const std::string& name) const;  // throws if absent
+
+  std::vector<float>& values() { return values_; }
+  std::vector<float>& grads() { return grads_; }
+  size_t total() const { return total_; }
+  void zero_grads();
+
+ private:
+  std::vector<ParamEntry> entries_;
+  std::vector<float> values_, grads_;
+  size_t total_ = 0;
+};
+
+}  // namespace normlab

@@ -1,0 +1,22 @@
+// The training loop: batches from a prepared corpus, forward/backward with gradient
+// accumulation, AdamW with clipping and a schedule, validation, metrics (JSON lines),
+// checkpoints (atomic) and exact resume. It sees the model only through DecoderLM's
+// forward/backward/params.
+#pragma once
+#include <string>
+
+#include "core/config.hpp"
+
+namespace normlab {
+
+struct TrainResult {
+  long steps = 0;
+  double last_loss = 0, valid_loss = 0;
+};
+
+// Files in out_dir: config.yaml (effective config), metrics.jsonl, checkpoint.safetensors,
+// checkpoint.optim.safetensors, tokenizer.model. With resume, continues from the checkpoint in
+// out_dir (the model part of the config must match) and appends to metrics.jsonl.
+TrainResult train(Config config, bool resume);
+
+}  // namespace normlab

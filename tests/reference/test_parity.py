@@ -1,0 +1,199 @@
+"""Parity of `normlab grad` (float32) against the PyTorch reference (float64).
+
+Usage: /usr/bin/python3 tests/reference/test_parity.py PATH/TO/normlab [FILTER]
+For every placement x norm (and a few extras): `normlab init` a tiny model, `normlab grad` on a
+random batch, then compare the loss and every parameter gradient with model.py. A few cases also
+run `--steps 5` and compare the 6 AdamW losses. Relative error of a gradient tensor is
+||g_nl - g_ref|| / max(||g_ref||, 1e-3 * ||g_ref||_global) (the floor keeps tensors whose exact
+gradient is ~0 from turning float32 round-off into a huge ratio). Tolerance 1e-4.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as ref  # noqa: E402
+import safetensors_io  # noqa: E402
+
+TOL = 1e-4
+TINY = {"vocab_size": 50, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8,
+        "residual_alpha": "auto"}
+BATCH = 3
+PLACEMENTS = ["post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid",
+              "resi", "none"]
+NORMS = ["layernorm", "rmsnorm", "dyt"]
+DT = {"pre": "0.5", "peri": "0.5", "lns": "1/sqrt(L)", "none": "1/L"}
+
+
+class CaseError(Exception):
+    pass
+
+
+def run(cmd, timeout=300):
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    if r.returncode != 0:
+        msg = (r.stderr.strip() or r.stdout.strip()).splitlines()
+        raise CaseError(f"`{' '.join(os.path.basename(c) for c in cmd[:2])}` exited "
+                        f"{r.returncode}: {msg[-1] if msg else ''}")
+    return r
+
+
+def write_tokens(path, vocab, B, T, seed):
+    rng = np.random.RandomState(seed)
+    ids = rng.randint(0, vocab, size=(B, T + 1))
+    with open(path, "w") as f:
+        for row in ids:
+            f.write(" ".join(str(int(t)) for t in row) + "\n")
+
+
+def rel(a, b, floor=0.0):
+    return float(torch.linalg.norm(a - b)) / max(float(torch.linalg.norm(b)), floor, 1e-300)
+
+
+def compare_grads(g_nl, g_ref):
+    """Worst relative error over tensors; raises on a name or shape mismatch."""
+    missing = sorted(set(g_ref) - set(g_nl))
+    extra = sorted(set(g_nl) - set(g_ref))
+    if missing or extra:
+        raise CaseError(f"gradient names differ: missing {missing[:4]} extra {extra[:4]}")
+    total = math.sqrt(sum(float((g ** 2).sum()) for g in g_ref.values()))
+    worst, worst_name = 0.0, ""
+    for name, gr in g_ref.items():
+        gn = torch.tensor(np.asarray(g_nl[name], dtype=np.float64))
+        if list(gn.shape) != list(gr.shape):
+            raise CaseError(f"{name}: gradient shape {list(gn.shape)} vs {list(gr.shape)}")
+        e = rel(gn, gr, 1e-3 * total)
+        if not e <= worst:  # also catches NaN
+            worst, worst_name = e, name
+    return worst, worst_name
+
+
+def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
+    cfg_path = os.path.join(tmp, f"{label}.json")
+    model_path = os.path.join(tmp, f"{label}.safetensors")
+    ids_path = os.path.join(tmp, f"{label}.ids.txt")
+    grad_path = os.path.join(tmp, f"{label}.grad.safetensors")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    run([exe, "init", "--config", cfg_path, "--seed", str(seed), "--out", model_path])
+    write_tokens(ids_path, cfg["vocab_size"], BATCH, T or cfg["seq_len"], seed + 1000)
+    cmd = [exe, "grad", "--model", model_path, "--tokens", ids_path, "--out", grad_path]
+    opt = {}
+    if steps:
+        opt = {"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}
+        cmd += ["--steps", str(steps)] + [a for k, v in opt.items() for a in (f"--{k}", str(v))]
+    run(cmd)
+
+    # The reference: config from the checkpoint's metadata (what normlab says it built).
+    model_cfg, params = ref.load_checkpoint(model_path)
+    for k, v in cfg.items():
+        if k == "block" or isinstance(v, float):
+            continue  # a description may come back re-spelled; floats may be re-printed
+        if k in model_cfg and str(model_cfg[k]) != str(v):
+            raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")
+    rcfg = dict(model_cfg, **(ref_override or {}))
+    m = ref.Model(rcfg)
+    want_shapes = m.param_shapes()
+    got_shapes = {k: list(v.shape) for k, v in params.items()}
+    if want_shapes != got_shapes:
+        diff = sorted(set(want_shapes) ^ set(got_shapes))
+        bad = diff or [k for k in want_shapes if want_shapes[k] != got_shapes[k]]
+        raise CaseError(f"checkpoint parameters differ from the contract: {bad[:4]}")
+    x, y = ref.read_token_text(ids_path)
+    g_nl, meta = safetensors_io.read(grad_path)
+    if set(g_nl) != set(params):
+        raise CaseError(f"grad file names differ from the model's: "
+                        f"{sorted(set(g_nl) ^ set(params))[:4]}")
+
+    if not steps:
+        loss, g_ref = ref.loss_and_grads(m, params, x, y)
+        if "loss" not in meta:
+            raise CaseError("grad output has no 'loss' metadata")
+        e_loss = abs(float(meta["loss"]) - loss) / abs(loss)
+        worst, name = compare_grads(g_nl, g_ref)
+        if e_loss > worst:
+            worst, name = e_loss, "loss"
+        detail = f"loss {float(meta['loss']):.7f} ref {loss:.7f}"
+        return worst, name, detail
+
+    if "losses" not in meta:
+        raise CaseError("grad --steps output has no 'losses' metadata")
+    got = [float(v) for v in json.loads(meta["losses"])]
+    full = ref.full_config(rcfg)
+    want, g_ref = ref.adamw_losses(m, params, x, y, steps, opt["lr"], full["beta1"],
+                                   full["beta2"], full["adam_eps"], opt["weight_decay"],
+                                   opt["clip_norm"], bool(full["decay_all"]))
+    if len(got) != steps + 1:
+        raise CaseError(f"losses has {len(got)} entries, want {steps + 1}")
+    errs = [abs(a - b) / abs(b) for a, b in zip(got, want)]
+    k = int(np.argmax(errs))
+    g_worst, g_name = compare_grads(g_nl, g_ref)
+    detail = (f"losses {got[0]:.6f}..{got[-1]:.6f} ref {want[0]:.6f}..{want[-1]:.6f}; "
+              f"final grads (info) worst {g_worst:.2e} at {g_name}")
+    return errs[k], f"losses[{k}]", detail
+
+
+def cases():
+    out = []
+    for pl in PLACEMENTS:
+        for nm in NORMS:
+            cfg = dict(TINY, placement=pl, norm=nm, dt=DT.get(pl, "1"))
+            if pl == "mixln":
+                cfg["lower_fraction"] = 0.5
+            out.append((f"{pl}/{nm}", cfg, {}, 0, None))
+    out.append(("pre/layernorm sinusoidal+scale_embedding",
+                dict(TINY, placement="pre", norm="layernorm", positions="sinusoidal",
+                     scale_embedding=True), {}, 0, None))
+    out.append(("post/rmsnorm init gpt2", dict(TINY, placement="post", norm="rmsnorm",
+                                               init="gpt2"), {}, 0, None))
+    out.append(("b2t/layernorm init small", dict(TINY, placement="b2t", norm="layernorm",
+                                                 init="small"), {}, 0, None))
+    out.append(("custom block == peri",
+                dict(TINY, block="attn:n|nda mlp:n|nda", norm="layernorm", final_norm="true"),
+                {"placement": "peri", "final_norm": "true"}, 0, None))
+    out.append(("pre/dyt residual_alpha 1.3", dict(TINY, placement="pre", norm="dyt",
+                                                   residual_alpha="1.3"), {}, 0, None))
+    out.append(("peri/rmsnorm T=5 < seq_len", dict(TINY, placement="peri", norm="rmsnorm"), {},
+                0, 5))
+    for pl, nm in [("pre", "layernorm"), ("post", "rmsnorm"), ("hybrid", "dyt"),
+                   ("resi", "layernorm"), ("b2t", "layernorm")]:
+        out.append((f"{pl}/{nm} --steps 5", dict(TINY, placement=pl, norm=nm), {}, 5, None))
+    return out
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("usage: test_parity.py PATH/TO/normlab [FILTER]")
+        return 2
+    exe = os.path.abspath(sys.argv[1])
+    filt = sys.argv[2] if len(sys.argv) > 2 else ""
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="normlab-parity-") as tmp:
+        for i, (label, cfg, override, steps, T) in enumerate(cases()):
+            if filt and filt not in label:
+                continue
+            safe = "".join(c if c.isalnum() else "_" for c in label)
+            try:
+                worst, name, detail = run_case(exe, tmp, safe, cfg, seed=100 + i,
+                                               ref_override=override, steps=steps, T=T)
+                ok = worst <= TOL
+                print(f"{'PASS' if ok else 'FAIL'} {label}: worst rel err {worst:.2e} at {name}"
+                      f" ({detail})", flush=True)
+            except (CaseError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
+                ok = False
+                print(f"FAIL {label}: {type(e).__name__}: {e}", flush=True)
+            passed += ok
+            failed += not ok
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
