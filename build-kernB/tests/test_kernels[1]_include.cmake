@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-kernB/tests/test_kernels[1]_tests.cmake")
-  include("/work/main/build-kernB/tests/test_kernels[1]_tests.cmake")
-else()
-  add_test(test_kernels_NOT_BUILT test_kernels_NOT_BUILT)
-endif()
