@@ -12,8 +12,8 @@ namespace normlab {
 
 // Filled by CLI11 while parsing; must outlive the parse of the app it was registered on.
 struct ConfigFlags {
-  std::vector<std::string> files;             // --config, in command-line order
-  std::map<std::string, std::string> flags;   // key -> raw text; checked by Config::set
+  std::vector<std::string> files;            // --config, in command-line order
+  std::map<std::string, std::string> flags;  // key -> raw text; checked by Config::set
   bool dump_config = false;
 };
 

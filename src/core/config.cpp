@@ -155,7 +155,7 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 
 // YAML 1.1 reads these plain scalars as booleans or null; quote them so other tools see strings.
 bool yaml_reserved(const std::string& s) {
-  static const std::set<std::string> words = {"true", "false", "yes", "no", "on",  "off",
+  static const std::set<std::string> words = {"true", "false", "yes",  "no", "on",  "off",
                                               "y",    "n",     "null", "~",  "nan", ".nan"};
   return words.count(lower(s)) != 0;
 }
@@ -231,8 +231,7 @@ void Config::set(const std::string& key, const std::string& value, const std::st
   if (!canonicalize(*o, value, &v))
     throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got '" +
                     value + "'");
-  if (!o->choices.empty() &&
-      std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
+  if (!o->choices.empty() && std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
     throw UserError(origin + ": option '" + key + "' must be one of " + join(o->choices, ", ") +
                     "; got '" + value + "'");
   values_[key] = v;
@@ -295,7 +294,8 @@ const std::string& Config::get_string(const std::string& key) const {
 
 bool Config::get_bool(const std::string& key) const {
   const OptionSpec& o = spec_or_throw(key);
-  if (o.type != OptionType::Bool) throw std::logic_error("Config: option '" + key + "' is not a bool");
+  if (o.type != OptionType::Bool)
+    throw std::logic_error("Config: option '" + key + "' is not a bool");
   return values_.at(key) == "true";
 }
 

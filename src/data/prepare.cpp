@@ -175,9 +175,13 @@ std::string inputs_label(const std::vector<std::string>& inputs) {
   return inputs[0] + " (+" + std::to_string(inputs.size() - 1) + " more files)";
 }
 
-std::string megabytes(uint64_t bytes) {
+std::string human_bytes(uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  const double b = static_cast<double>(bytes);
+  if (b < 1e6)
+    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
   return buf;
 }
 
@@ -278,7 +282,7 @@ void prepare_corpus(const PrepareOptions& options) {
   }
   docs.clear();
   std::fprintf(stderr, "prepare: %s of text in %zu files, %zu documents (%zu train, %zu valid)\n",
-               megabytes(total_bytes).c_str(), options.inputs.size(),
+               human_bytes(total_bytes).c_str(), options.inputs.size(),
                train.docs.size() + valid.docs.size(), train.docs.size(), valid.docs.size());
   if (valid.docs.empty())
     std::fprintf(stderr, "prepare: warning: only one document, validation set is empty\n");
@@ -326,16 +330,31 @@ void prepare_corpus(const PrepareOptions& options) {
   std::string model_bytes;
   auto status = sentencepiece::SentencePieceTrainer::Train(spec, &it, &model_bytes);
   if (!status.ok()) {
-    const std::string msg = status.error_message();
+    // SentencePiece messages start with "./src/file.cc(line) [(check)] "; keep the sentence only.
+    std::string msg = status.error_message();
+    if (size_t k = msg.find(")] "); msg.rfind("./src/", 0) == 0 && k != std::string::npos)
+      msg = msg.substr(k + 3);
     const std::string where = inputs_label(options.inputs);
-    if (msg.find("too high") != std::string::npos)
-      throw UserError(
-          where + ": vocab_size " + std::to_string(options.vocab_size) +
-          " is too large for this corpus; use a smaller --vocab_size (SentencePiece: " + msg + ")");
-    if (msg.find("required_chars") != std::string::npos)
-      throw UserError(where + ": vocab_size " + std::to_string(options.vocab_size) +
-                      " is too small for the characters of this corpus (SentencePiece: " + msg +
-                      ")");
+    const std::string vocab = "vocab_size " + std::to_string(options.vocab_size);
+    if (msg.find("too high") != std::string::npos) {
+      std::string limit;
+      if (size_t k = msg.find("<= "); k != std::string::npos)
+        limit = msg.substr(k + 3, msg.find_first_not_of("0123456789", k + 3) - (k + 3));
+      throw UserError(where + ": " + vocab + " is too large for this corpus" +
+                      (limit.empty() ? std::string()
+                                     : "; SentencePiece can build at most " + limit + " pieces") +
+                      ", use a smaller --vocab_size");
+    }
+    if (msg.find("required_chars") != std::string::npos) {
+      // "Vocabulary size is smaller than required_chars. 270 vs 295. ..."
+      std::string need;
+      if (size_t k = msg.find(" vs "); k != std::string::npos)
+        need = msg.substr(k + 4, msg.find_first_not_of("0123456789", k + 4) - (k + 4));
+      throw UserError(where + ": " + vocab +
+                      " is too small: the 259 byte-fallback and special pieces plus one per "
+                      "distinct character of the corpus need " +
+                      (need.empty() ? std::string("more") : need) + ", use a larger --vocab_size");
+    }
     throw UserError(where + ": tokenizer training failed: " + msg);
   }
   lines.clear();

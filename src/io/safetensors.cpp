@@ -25,9 +25,9 @@ namespace {
 // (huggingface/safetensors, `Dtype`); anything else is rejected when reading.
 int64_t dtype_size(const std::string& dtype) {
   static const std::pair<const char*, int64_t> kSizes[] = {
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},   {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
-      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},     {"U32", 4},     {"F32", 4},
-      {"F64", 8},  {"I64", 8}, {"U64", 8}};
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1},
+      {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
+      {"U32", 4},  {"F32", 4}, {"F64", 8}, {"I64", 8},     {"U64", 8}};
   for (const auto& [name, size] : kSizes)
     if (dtype == name) return size;
   return 0;
@@ -49,7 +49,9 @@ bool byte_size(const std::vector<int64_t>& shape, int64_t elem, int64_t* out) {
   return true;
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 // Writes all of [data, data+n), retrying short writes and EINTR.
 bool write_all(int fd, const void* data, size_t n) {
@@ -71,7 +73,8 @@ bool write_all(int fd, const void* data, size_t n) {
 std::vector<float> SafeTensor::to_f32() const {
   int64_t numel = 0;
   const int64_t elem = dtype_size(dtype);
-  if (elem == 0 || !byte_size(shape, 1, &numel) || numel * elem != static_cast<int64_t>(bytes.size()))
+  if (elem == 0 || !byte_size(shape, 1, &numel) ||
+      numel * elem != static_cast<int64_t>(bytes.size()))
     throw UserError("tensor of dtype '" + dtype + "' and shape " + shape_text(shape) + " has " +
                     std::to_string(bytes.size()) + " bytes of data");
   std::vector<float> out(static_cast<size_t>(numel));
@@ -129,7 +132,8 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
       throw std::invalid_argument(path + ": tensor '" + name + "' (" + t.dtype + ", shape " +
                                   shape_text(t.shape) + ") has " + std::to_string(t.bytes.size()) +
                                   " bytes of data");
-    header[name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
+    header[name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
     offset += size;
   }
   std::string text = header.dump();

@@ -59,9 +59,11 @@ void expect_gradient(const char* what, std::vector<float>& x, const std::vector<
   for (int rep = 0; rep < 2; ++rep) {
     const std::vector<float> u = random_vec(x.size(), rng);
     double analytic = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) analytic += (static_cast<double>(grad[i]) - kPrefill) * u[i];
+    for (size_t i = 0; i < x.size(); ++i)
+      analytic += (static_cast<double>(grad[i]) - kPrefill) * u[i];
     const double fd = directional_fd(x, u, loss);
-    EXPECT_NEAR(analytic, fd, kRelTol * std::max(1.0, std::abs(fd))) << what << " direction " << rep;
+    EXPECT_NEAR(analytic, fd, kRelTol * std::max(1.0, std::abs(fd)))
+        << what << " direction " << rep;
   }
 }
 
@@ -180,8 +182,8 @@ TEST(DyT, BackwardMatchesFiniteDifferences) {
   };
   std::vector<float> dx(kN * kD, kPrefill), dg(kD, kPrefill), db(kD, kPrefill);
   std::vector<float> dalpha = {kPrefill};
-  dyt_backward(dx.data(), dalpha.data(), dg.data(), db.data(), s.w.data(), s.x.data(),
-               alpha.data(), s.g.data(), kN, kD);
+  dyt_backward(dx.data(), dalpha.data(), dg.data(), db.data(), s.w.data(), s.x.data(), alpha.data(),
+               s.g.data(), kN, kD);
   expect_gradient("dx", s.x, dx, loss, s.rng);
   expect_gradient("dalpha", alpha, dalpha, loss, s.rng);
   expect_gradient("dweight", s.g, dg, loss, s.rng);
@@ -193,8 +195,8 @@ TEST(DyT, BackwardMatchesFiniteDifferences) {
 TEST(LayerNorm, BackwardIndependentOfThreadCount) {
   Data s;
   std::vector<float> mean(kN), rstd(kN);
-  layernorm_forward(s.out.data(), mean.data(), rstd.data(), s.x.data(), s.g.data(), s.b.data(),
-                    kN, kD, kEps);
+  layernorm_forward(s.out.data(), mean.data(), rstd.data(), s.x.data(), s.g.data(), s.b.data(), kN,
+                    kD, kEps);
   const float alpha = 0.7f;
   std::vector<std::vector<float>> results[2];
   const int saved = omp_get_max_threads();

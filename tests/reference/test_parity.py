@@ -28,6 +28,9 @@ BATCH = 3
 PLACEMENTS = ["post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid",
               "resi", "none"]
 NORMS = ["layernorm", "rmsnorm", "dyt"]
+# docs/model.md names the flag `--steps`; an engine may call it `--adamw-steps` because `--steps`
+# is also the training option. main() picks whichever `normlab grad --help` lists.
+STEPS_FLAG = "--steps"
 DT = {"pre": "0.5", "peri": "0.5", "lns": "1/sqrt(L)", "none": "1/L"}
 
 
@@ -88,7 +91,7 @@ def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
     opt = {}
     if steps:
         opt = {"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}
-        cmd += ["--steps", str(steps)] + [a for k, v in opt.items() for a in (f"--{k}", str(v))]
+        cmd += [STEPS_FLAG, str(steps)] + [a for k, v in opt.items() for a in (f"--{k}", str(v))]
     run(cmd)
 
     # The reference: config from the checkpoint's metadata (what normlab says it built).
@@ -96,6 +99,8 @@ def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
     for k, v in cfg.items():
         if k == "block" or isinstance(v, float):
             continue  # a description may come back re-spelled; floats may be re-printed
+        if k == "placement" and v == "sandwich" and model_cfg.get(k) == "peri":
+            continue  # the alias may be resolved in the effective config
         if k in model_cfg and str(model_cfg[k]) != str(v):
             raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")
     rcfg = dict(model_cfg, **(ref_override or {}))
@@ -174,6 +179,16 @@ def main():
         return 2
     exe = os.path.abspath(sys.argv[1])
     filt = sys.argv[2] if len(sys.argv) > 2 else ""
+    global STEPS_FLAG
+    try:
+        help_text = subprocess.run([exe, "grad", "--help"], capture_output=True, text=True,
+                                   timeout=60).stdout
+    except OSError as e:
+        print(f"FAIL cannot run {exe}: {e}\n0 passed, 1 failed")
+        return 1
+    if "--adamw-steps" in help_text:
+        STEPS_FLAG = "--adamw-steps"
+        print("NOTE: `normlab grad` takes --adamw-steps, docs/model.md says --steps")
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="normlab-parity-") as tmp:
         for i, (label, cfg, override, steps, T) in enumerate(cases()):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages normlab needs (Debian 12, as root or with sudo) and builds it in
+# Release into build/. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake make pkg-config libdnnl-dev libsentencepiece-dev libcli11-dev
+          nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev fortunes)
+# The PyTorch oracle for the parity tests and the bench/ comparison.
+if [ "${NORMLAB_WITH_TORCH:-1}" = 1 ]; then packages+=(python3-torch python3-numpy); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${NORMLAB_CMAKE_ARGS:-} >/dev/null
+cmake --build build -j"$(nproc)"

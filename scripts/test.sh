@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Installs, builds and runs the whole test suite (GoogleTest, PyTorch parity, CLI end to end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cd build && ctest --output-on-failure -j2 --timeout 900

@@ -1,0 +1,99 @@
+// Scaled residual out = alpha x + dt branch, its backward (accumulating, nullptr-tolerant) and
+// the in-place helpers, against direct formulas and central differences.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "kernels/residual.hpp"
+
+namespace normlab {
+namespace {
+
+constexpr float kAlpha = 1.7f, kDt = 0.3f, kPrefill = 0.25f;
+
+std::vector<float> random_vec(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(rng.normal());
+  return v;
+}
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+// Sizes below and above the OpenMP threshold.
+class Residual : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(Residual, ForwardMatchesFormula) {
+  const size_t n = GetParam();
+  Rng rng(3);
+  auto x = random_vec(n, rng), br = random_vec(n, rng);
+  std::vector<float> out(n);
+  residual_forward(out.data(), x.data(), kAlpha, br.data(), kDt, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double y = static_cast<double>(kAlpha) * x[i] + static_cast<double>(kDt) * br[i];
+    ASSERT_NEAR(out[i], y, 1e-6 * (1.0 + std::abs(y)));
+  }
+}
+
+TEST_P(Residual, BackwardMatchesFiniteDifferences) {
+  const size_t n = GetParam();
+  Rng rng(4);
+  auto x = random_vec(n, rng), br = random_vec(n, rng), w = random_vec(n, rng);
+  std::vector<float> out(n), dx(n, kPrefill), dbr(n, kPrefill);
+  residual_backward(dx.data(), dbr.data(), w.data(), kAlpha, kDt, n);
+  // L = sum w * out is linear: with a unit step the central difference carries only float
+  // rounding (~1e-6 * sqrt(n)), against directional derivatives of O(sqrt(n)); relative
+  // tolerance 1e-4 (absolute floor 1e-4).
+  const double h = 1.0;
+  for (int which = 0; which < 2; ++which) {
+    std::vector<float>& p = which == 0 ? x : br;
+    const std::vector<float>& g = which == 0 ? dx : dbr;
+    const auto u = random_vec(n, rng);
+    double analytic = 0.0;
+    for (size_t i = 0; i < n; ++i) analytic += (static_cast<double>(g[i]) - kPrefill) * u[i];
+    const std::vector<float> p0 = p;
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(p0[i] + h * u[i]);
+    residual_forward(out.data(), x.data(), kAlpha, br.data(), kDt, n);
+    const double lp = dot(w, out);
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(p0[i] - h * u[i]);
+    residual_forward(out.data(), x.data(), kAlpha, br.data(), kDt, n);
+    const double lm = dot(w, out);
+    p = p0;
+    const double fd = (lp - lm) / (2.0 * h);
+    EXPECT_NEAR(analytic, fd, 1e-4 * std::max(1.0, std::abs(fd))) << which;
+  }
+}
+
+TEST_P(Residual, BackwardSkipsNullGradients) {
+  const size_t n = GetParam();
+  Rng rng(5);
+  auto dy = random_vec(n, rng);
+  std::vector<float> dx(n, kPrefill), dbr(n, kPrefill);
+  residual_backward(dx.data(), nullptr, dy.data(), kAlpha, kDt, n);
+  residual_backward(nullptr, dbr.data(), dy.data(), kAlpha, kDt, n);
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_FLOAT_EQ(dx[i], kPrefill + kAlpha * dy[i]);
+    ASSERT_FLOAT_EQ(dbr[i], kPrefill + kDt * dy[i]);
+  }
+}
+
+TEST_P(Residual, AddAndScaleInplace) {
+  const size_t n = GetParam();
+  Rng rng(6);
+  auto x = random_vec(n, rng), y = random_vec(n, rng);
+  const auto y0 = y;
+  add_inplace(y.data(), x.data(), n);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], y0[i] + x[i]);
+  scale_inplace(y.data(), -0.5f, n);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], (y0[i] + x[i]) * -0.5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, Residual, ::testing::Values(size_t{37}, size_t{70001}));
+
+}  // namespace
+}  // namespace normlab
