@@ -15,5 +15,8 @@ Runner setup_generate(CLI::App& app);
 Runner setup_init(CLI::App& app);
 Runner setup_grad(CLI::App& app);
 Runner setup_options(CLI::App& app);
+Runner setup_report(CLI::App& app);
+Runner setup_sweep(CLI::App& app);
+Runner setup_sanity_check(CLI::App& app);
 
 }  // namespace normlab::cli

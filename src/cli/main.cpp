@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
   add("generate", "Generate text from a checkpoint", setup_generate);
   add("init", "Write a freshly initialised model", setup_init);
   add("grad", "Loss and every parameter gradient on a given batch", setup_grad);
+  add("sanity-check", "Forward growth and gradient flow of a block design across depths",
+      setup_sanity_check);
+  add("sweep", "Train a grid of placements x depths x learning rates x dt x seeds", setup_sweep);
+  add("report", "One self-contained HTML report (and PNG charts) from run directories",
+      setup_report);
   add("options", "List every option (config key and flag) with its documentation", setup_options);
   try {
     app.parse(argc, argv);

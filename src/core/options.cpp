@@ -19,7 +19,7 @@ std::vector<OptionSpec> make_options() {
        {"learned", "sinusoidal"}},
       // ---- model: placement
       {"placement", T::String, "pre", "model",
-       "Where normalization sits; a preset of the block description (docs/placements.md). "
+       "Where normalization sits; a preset of the block description (docs/model.md). "
        "'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given.",
        {"post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid", "resi",
         "none", "custom"}},

@@ -13,9 +13,9 @@ GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::
   model.plan(1, T_max);
   std::vector<int32_t> ids = tokenizer.encode(prompt);
   if (ids.empty()) ids.push_back(tokenizer.eos_id() >= 0 ? tokenizer.eos_id() : 0);
-  std::string shown = tokenizer.decode(ids);
   Rng rng(settings.seed);
   std::vector<std::pair<float, int32_t>> scratch;
+  std::string pending;  // bytes of an incomplete UTF-8 character, held back until it completes
   auto start = std::chrono::steady_clock::now();
   GenerateStats stats;
   for (int n = 0; n < settings.max_tokens; ++n) {
@@ -26,14 +26,22 @@ GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::
     ++stats.tokens;
     if (next == tokenizer.eos_id()) break;
     ids.push_back(next);
-    // Decode the whole continuation and emit what is new: SentencePiece pieces do not always
-    // map to whole characters (byte fallback), so piece-by-piece output could split UTF-8.
-    std::string text = tokenizer.decode(ids);
-    if (text.size() > shown.size() && text.compare(0, shown.size(), shown) == 0) {
-      emit(text.substr(shown.size()));
-      shown = text;
+    // Byte-fallback pieces can split a character: emit only whole UTF-8 sequences.
+    pending += tokenizer.piece_text(next);
+    size_t cut = pending.size();
+    for (size_t back = 1; back <= std::min<size_t>(3, pending.size()); ++back) {
+      unsigned char c = static_cast<unsigned char>(pending[pending.size() - back]);
+      if ((c & 0xC0) == 0x80) continue;  // continuation byte
+      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (need > back) cut = pending.size() - back;
+      break;
+    }
+    if (cut > 0) {
+      emit(pending.substr(0, cut));
+      pending.erase(0, cut);
     }
   }
+  if (!pending.empty()) emit(pending);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats.tokens_per_s = secs > 0 ? stats.tokens / secs : 0;
   return stats;

@@ -86,11 +86,18 @@ TrainResult train(Config config, bool resume) {
     if (!fs::exists(ckpt)) throw UserError(ckpt.string() + ": no checkpoint to resume from");
     CheckpointInfo info;
     check_same_model(read_model_config(ckpt.string()), config, ckpt.string());
-    model = load_model(ckpt.string(), &info);
+    auto loaded = load_model(ckpt.string(), &info);
     if (info.tokenizer_identity != tokenizer.identity())
       throw UserError(ckpt.string() + ": vocabulary mismatch: checkpoint tokenizer " +
                       info.tokenizer_identity + ", corpus tokenizer " + tokenizer.identity());
     start_step = info.step;
+    // The loaded model carries the checkpoint's config; this run's config (dropout, steps, ...)
+    // must govern training and be what later checkpoints record, so rebuild from it. The model
+    // keys agree (checked above), hence the parameter layouts do too.
+    model = std::make_unique<DecoderLM>(config);
+    if (model->params().values().size() != loaded->params().values().size())
+      throw UserError(ckpt.string() + ": parameter count does not match this run's config");
+    model->params().values() = loaded->params().values();
   } else {
     model = std::make_unique<DecoderLM>(config);
     model->initialize(seed);
