@@ -23,6 +23,15 @@ Runner setup_generate(CLI::App& app) {
     for (auto it = flags->flags.begin(); it != flags->flags.end();)
       it = it->second.empty() ? flags->flags.erase(it) : std::next(it);
     Config config = resolve_config(*flags);
+    if (flags->dump_config) {
+      std::fputs(config.dump_yaml().c_str(), stdout);
+      return 0;
+    }
+    if (config.get_int("max_tokens") < 0) throw UserError("option 'max_tokens' must be >= 0");
+    if (config.get_float("temperature") < 0) throw UserError("option 'temperature' must be >= 0");
+    if (config.get_int("top_k") < 0) throw UserError("option 'top_k' must be >= 0");
+    if (!(config.get_float("top_p") > 0 && config.get_float("top_p") <= 1))
+      throw UserError("option 'top_p' must be in (0, 1]");
     CheckpointInfo info;
     auto model = load_model(*model_path, &info);
     std::string tok = *tokenizer_path;

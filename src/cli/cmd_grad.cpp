@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "diag/probes.hpp"
 #include "io/safetensors.hpp"
 #include "model/checkpoint.hpp"
 #include "train/optimizer.hpp"
@@ -17,7 +18,8 @@ struct TokenRows {
   std::vector<int32_t> inputs, targets;
 };
 
-TokenRows read_token_rows(const std::string& path) {
+// Ids must lie in [0, vocab): the error names the file and line rather than the model's batch.
+TokenRows read_token_rows(const std::string& path, int vocab) {
   std::ifstream in(path);
   if (!in) throw UserError(path + ": cannot open");
   TokenRows r;
@@ -38,6 +40,9 @@ TokenRows read_token_rows(const std::string& path) {
         throw UserError(path + ": line " + std::to_string(line_no) + ": '" + word +
                         "' is not a token id");
       }
+      if (ids.back() >= vocab)
+        throw UserError(path + ": line " + std::to_string(line_no) + ": token id " + word +
+                        " is outside the model's vocabulary of " + std::to_string(vocab));
     }
     if (ids.empty()) continue;
     if (ids.size() < 2)
@@ -68,18 +73,27 @@ Runner setup_grad(CLI::App& app) {
   auto tokens_path = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto steps = std::make_shared<int>(0);
+  auto diag = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"train"});
   app.add_option("--model,-m", *model_path, "Model (.safetensors)")->required();
   app.add_option("--tokens", *tokens_path, "Token rows: one sequence of T+1 ids per line")->required();
   app.add_option("--out,-o", *out, "Gradients (.safetensors)")->required();
   app.add_option("--adamw-steps", *steps, "AdamW steps on the batch before the final gradient")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--diag", *diag,
+                 "Also write the per-layer probes of the final forward/backward as JSON "
+                 "(docs/diagnostics.md: 'blocks' and 'output')");
   return [=]() {
     Config run = resolve_config(*flags);
+    if (flags->dump_config) {
+      std::fputs(run.dump_yaml().c_str(), stdout);
+      return 0;
+    }
     auto model = load_model(*model_path, nullptr);
-    TokenRows rows = read_token_rows(*tokens_path);
+    TokenRows rows = read_token_rows(*tokens_path, model->shape().vocab);
     model->training = false;
     model->plan(rows.B, rows.T);
+    model->record_grad_norms = !diag->empty();
     ParamStore& p = model->params();
     AdamW opt(p, AdamWSettings::from_config(run));
     const float lr = static_cast<float>(run.get_float("lr"));
@@ -99,6 +113,11 @@ Runner setup_grad(CLI::App& app) {
     for (size_t i = 0; i < p.entries().size(); ++i)
       file.tensors.emplace_back(p.entries()[i].name, make_f32_tensor(p.grad(i), p.entries()[i].shape));
     write_safetensors(*out, file);
+    if (!diag->empty()) {
+      std::ofstream d(*diag);
+      d << probe_model(*model).dump(1) << '\n';
+      if (!d) throw UserError(*diag + ": cannot write");
+    }
     std::printf("loss %s\n", format_loss(loss).c_str());
     return 0;
   };

@@ -96,6 +96,22 @@ std::vector<OptionSpec> make_options() {
       {"eval_batches", T::Int, "8", "train", "Validation micro-batches per evaluation.", {}},
       {"save_every", T::Int, "500", "train", "Checkpoint every N steps (and at the end).", {}},
       {"log_every", T::Int, "10", "train", "Metrics line every N steps.", {}},
+      // ---- stability instruments (docs/diagnostics.md)
+      {"diag_every", T::Int, "100", "train",
+       "Per-layer diagnostics every N steps (and always at step 0 and the last step; 0: only "
+       "those two).",
+       {}},
+      {"spike_k", T::Float, "6", "train",
+       "A loss spike: loss above the running mean by spike_k running standard deviations.", {}},
+      {"spike_window", T::Int, "50", "train", "Window (steps) of the running loss statistics.",
+       {}},
+      {"diverge_loss", T::Float, "100", "train",
+       "The run has diverged when the loss exceeds this bound or anything is NaN/Inf.", {}},
+      {"skip_outliers", T::Bool, "false", "train",
+       "Skip (do not apply) a step whose loss or gradient norm has a z-score above outlier_z "
+       "over the window; skipped steps are counted.",
+       {}},
+      {"outlier_z", T::Float, "6", "train", "z-score threshold of skip_outliers.", {}},
       {"progress", T::Bool, "true", "run", "Progress bar on stderr when it is a terminal.", {}},
       // ---- generate
       {"max_tokens", T::Int, "100", "generate", "Tokens to generate.", {}},

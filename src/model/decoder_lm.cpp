@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/activation.hpp"
+#include "kernels/adamw.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/cross_entropy.hpp"
 #include "kernels/dropout.hpp"
@@ -365,6 +366,7 @@ void DecoderLM::sublayer_backward(Sublayer& s, float* g_in, const float* g_out, 
     std::memcpy(g_post_[1], gv, n * sizeof(float));
     gv = g_post_[1];
   }
+  if (record_grad_norms) grad_sublayer_output_[index] = std::sqrt(sum_squares(gv, n));
   float* g_u = g_u_;
   if (s.is_attention) attention_backward(s, g_u, gv, B, T);
   else mlp_backward(s, g_u, gv, B, T);
@@ -436,6 +438,10 @@ void DecoderLM::backward() {
   linear_backward(g_h_, p.grad(tok_emb_), nullptr, g_logits, h_, p.value(tok_emb_), BT, d, V);
 
   const float* x_top = subs_.back().x_out;
+  if (record_grad_norms) {
+    grad_block_input_.assign(shape_.layers, 0.0);
+    grad_sublayer_output_.assign(subs_.size(), 0.0);
+  }
   float* g = g_stream_[0];
   if (stack_.dual_stream) {
     zero(g_dual_, n);
@@ -454,6 +460,7 @@ void DecoderLM::backward() {
     sublayer_backward(subs_[i - 1], g_mid, g_stream_[cur], B, T, static_cast<int>(i - 1));
     sublayer_backward(subs_[i - 2], g_stream_[cur], g_mid, B, T, static_cast<int>(i - 2));
     add_inplace(g_stream_[cur], g_block_, n);  // B2T: the block input's extra path
+    if (record_grad_norms) grad_block_input_[(i - 2) / 2] = std::sqrt(sum_squares(g_stream_[cur], n));
   }
   float* g_x0 = g_stream_[cur];
   if (dual_) add_inplace(g_x0, g_dual_, n);  // d_0 = x_0

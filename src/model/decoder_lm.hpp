@@ -76,6 +76,16 @@ class DecoderLM {
   void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed; }
   bool training = true;  // dropout on
 
+  // Backward probes (diag/probes.hpp): when on, backward() records the Frobenius norm of the
+  // gradient w.r.t. each block's input and each sublayer's output F(u). Off, they cost nothing.
+  bool record_grad_norms = false;
+  const std::vector<double>& grad_block_input() const { return grad_block_input_; }
+  const std::vector<double>& grad_sublayer_output() const { return grad_sublayer_output_; }
+  // The stack's last hidden state x_L (before any final norm) of the last forward.
+  const float* stack_output() const { return subs_.back().x_out; }
+  int batch() const { return B_; }
+  int seq() const { return T_; }
+
  private:
   void plan_sublayer(Sublayer& s, std::vector<std::pair<float**, size_t>>& wants, size_t BT);
   void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int B, int T, int index);
@@ -108,6 +118,7 @@ class DecoderLM {
         *g_h1_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr, *g_dual_ = nullptr,
         *g_h_ = nullptr;
   uint64_t dropout_seed_ = 0;
+  std::vector<double> grad_block_input_, grad_sublayer_output_;
 };
 
 // The config keys that define a model's shape and wiring (a checkpoint must agree on these).

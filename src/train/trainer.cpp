@@ -12,6 +12,8 @@
 #include "data/batches.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
+#include "diag/diagnostics_writer.hpp"
+#include "diag/monitor.hpp"
 #include "model/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
@@ -26,12 +28,19 @@ namespace {
 void write_text_atomic(const fs::path& path, const std::string& text) {
   fs::path tmp = path;
   tmp += ".tmp";
+  bool written;
   {
     std::ofstream out(tmp);
     out << text;
-    if (!out) throw UserError(path.string() + ": cannot write");
+    out.flush();
+    written = static_cast<bool>(out);
   }
-  fs::rename(tmp, path);
+  std::error_code ec;
+  if (written) fs::rename(tmp, path, ec);
+  if (!written || ec) {
+    fs::remove(tmp, ec);
+    throw UserError(path.string() + ": cannot write");
+  }
 }
 
 double evaluate(DecoderLM& model, const BatchSampler& valid, int B, int T, long max_batches,
@@ -75,10 +84,16 @@ TrainResult train(Config config, bool resume) {
   const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
   if (B <= 0 || accum <= 0 || total_steps <= 0)
     throw UserError("options 'batch_size', 'grad_accum' and 'steps' must be positive");
-  BatchSampler train_batches(train_tokens.tokens, B, T, seed, "train.bin");
-  BatchSampler valid_batches(valid_tokens.tokens, B, T, seed, "valid.bin");
+  const std::string train_label = (data / "train.bin").string();
+  const std::string valid_label = (data / "valid.bin").string();
+  BatchSampler train_batches(train_tokens.tokens, B, T, seed, train_label.c_str());
+  BatchSampler valid_batches(valid_tokens.tokens, B, T, seed, valid_label.c_str());
 
-  fs::create_directories(out);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out))
+    throw UserError(out_dir + ": cannot create the run directory" +
+                    (ec ? ": " + ec.message() : std::string()));
   const fs::path ckpt = out / "checkpoint.safetensors", optim = out / "checkpoint.optim.safetensors";
   std::unique_ptr<DecoderLM> model;
   long start_step = 0;
@@ -110,7 +125,9 @@ TrainResult train(Config config, bool resume) {
       throw UserError(optim.string() + ": optimizer is at step " + std::to_string(opt.steps()) +
                       ", the model at " + std::to_string(start_step));
   }
-  fs::copy_file(data / "tokenizer.model", out / "tokenizer.model", fs::copy_options::overwrite_existing);
+  fs::copy_file(data / "tokenizer.model", out / "tokenizer.model",
+                fs::copy_options::overwrite_existing, ec);
+  if (ec) throw UserError((out / "tokenizer.model").string() + ": cannot write: " + ec.message());
   write_text_atomic(out / "config.yaml", config.dump_yaml());
 
   Schedule schedule{config.get_string("schedule"), config.get_float("lr"), config.get_float("min_lr"),
@@ -119,6 +136,7 @@ TrainResult train(Config config, bool resume) {
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
   std::ofstream metrics(out / "metrics.jsonl", resume ? std::ios::app : std::ios::trunc);
+  if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
   std::vector<int32_t> x(static_cast<size_t>(B) * T), y(static_cast<size_t>(B) * T);
   ProgressBar bar(total_steps, config.get_bool("progress"));
   const bool quiet_log = bar.active();
@@ -132,6 +150,20 @@ TrainResult train(Config config, bool resume) {
     metrics.flush();
   };
 
+  const StabilitySettings stability = StabilitySettings::from_config(config);
+  StabilityMonitor monitor(stability);
+  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), resume, model->params());
+  auto write_summary = [&](const TrainResult& r) {
+    nlohmann::json j = {{"status", r.status},
+                        {"steps", r.steps},
+                        {"final_loss", r.last_loss},
+                        {"final_valid_loss", std::isfinite(r.valid_loss) ? nlohmann::json(r.valid_loss) : nlohmann::json()},
+                        {"skipped_steps", r.skipped},
+                        {"spikes", r.spikes},
+                        {"config", config.to_json()}};
+    write_text_atomic(out / "summary.json", j.dump(1) + "\n");
+  };
+
   TrainResult result;
   result.steps = start_step;
   auto t_last = std::chrono::steady_clock::now();
@@ -140,15 +172,26 @@ TrainResult train(Config config, bool resume) {
   if (start_step == 0) {
     double vl = evaluate(*model, valid_batches, B, T, eval_batches, x, y);
     log_json({{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
+    // Step-0 probes: the initialised model on the first batch, no update.
+    train_batches.sample(0, x.data(), y.data());
+    model->set_dropout_seed(splitmix64(seed * 0x9E37ull));
+    model->params().zero_grads();
+    model->record_grad_norms = true;
+    model->forward(x.data(), y.data(), B, T);
+    model->backward();
+    diag.before_update(*model);
+    diag.after_update(0);
   }
   for (long step = start_step + 1; step <= total_steps; ++step) {
     ParamStore& p = model->params();
+    const bool probe = DiagnosticsWriter::due(step, stability.diag_every, total_steps);
     p.zero_grads();
     double loss = 0;
     for (long micro = 0; micro < accum; ++micro) {
       const uint64_t index = static_cast<uint64_t>((step - 1) * accum + micro);
       train_batches.sample(index, x.data(), y.data());
       model->set_dropout_seed(splitmix64(seed * 0x9E37ull + index));
+      model->record_grad_norms = probe && micro == accum - 1;
       loss += model->forward(x.data(), y.data(), B, T) / accum;
       model->backward();
     }
@@ -156,26 +199,43 @@ TrainResult train(Config config, bool resume) {
       const float s = 1.0f / static_cast<float>(accum);
       for (auto& g : p.grads()) g *= s;
     }
-    if (!std::isfinite(loss)) {
+    const double gnorm = global_grad_norm(p);
+    const StepVerdict verdict = monitor.observe(step, loss, gnorm);
+    if (verdict == StepVerdict::Diverged) {
       bar.finish();
-      throw UserError("training diverged at step " + std::to_string(step) + ": loss is " +
-                      std::to_string(loss) + " (last checkpoint kept in " + ckpt.string() + ")");
+      result.status = monitor.reason();
+      result.last_loss = loss;
+      result.skipped = monitor.skipped();
+      result.spikes = monitor.spikes();
+      log_json({{"step", step}, {"loss", std::isfinite(loss) ? nlohmann::json(loss) : nlohmann::json()},
+                {"diverged", true}});
+      write_summary(result);
+      return result;  // the last good checkpoint stays as it was
     }
     const double lr = schedule.at(step);
-    const double gnorm = opt.step(static_cast<float>(lr));
+    if (verdict == StepVerdict::Skip) {
+      log_json({{"step", step}, {"loss", loss}, {"grad_norm", gnorm}, {"skipped", true}});
+    } else {
+      if (probe) diag.before_update(*model);
+      opt.step(static_cast<float>(lr));
+      if (probe) diag.after_update(step);
+    }
     tokens_since += static_cast<long>(B) * T * accum;
     result.steps = step;
     result.last_loss = loss;
-    if (step % log_every == 0 || step == total_steps) {
+    if (step % log_every == 0 || step == total_steps || monitor.last_was_spike()) {
       auto now = std::chrono::steady_clock::now();
       double dt = std::chrono::duration<double>(now - t_last).count();
       tok_per_s = dt > 0 ? tokens_since / dt : 0;
       t_last = now;
       tokens_since = 0;
-      log_json({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm}, {"tokens_per_s", tok_per_s}});
+      nlohmann::json line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
+                             {"tokens_per_s", tok_per_s}};
+      if (monitor.last_was_spike()) line["spike"] = true;
+      log_json(line);
       if (!quiet_log)
-        std::fprintf(stderr, "step %ld/%ld  loss %.4f  lr %.3g  |g| %.3f  %.0f tok/s\n", step,
-                     total_steps, loss, lr, gnorm, tok_per_s);
+        std::fprintf(stderr, "step %ld/%ld  loss %.4f  lr %.3g  |g| %.3f  %.0f tok/s%s\n", step,
+                     total_steps, loss, lr, gnorm, tok_per_s, monitor.last_was_spike() ? "  spike" : "");
     }
     char status[128];
     std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);
@@ -189,6 +249,9 @@ TrainResult train(Config config, bool resume) {
     }
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
   }
+  result.skipped = monitor.skipped();
+  result.spikes = monitor.spikes();
+  write_summary(result);
   bar.finish();
   return result;
 }

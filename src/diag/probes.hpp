@@ -1,0 +1,27 @@
+// Per-layer probes (docs/diagnostics.md): forward statistics of the hidden states, the input
+// scale of every normalization, attention entropy, and the gradient norms the backward pass
+// recorded. They read buffers the model already holds; nothing here runs unless asked.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include "model/decoder_lm.hpp"
+
+namespace normlab {
+
+struct HiddenStats {
+  double rms = 0, mean_abs = 0, var = 0, batch_var = 0;
+};
+
+// Statistics of h [B, T, d]: rms, mean |h|, entry-wise variance, and the across-batch variance
+// (per position and feature, the variance over the B sequences, averaged; Kan et al. 2025).
+HiddenStats hidden_stats(const float* h, int B, int T, int d);
+// Mean over rows of the row's standard deviation (LayerNorm, DyT) or RMS (RMSNorm).
+double mean_row_scale(const float* x, int rows, int d, bool rms);
+// Mean entropy (nats) of the attention rows P [B, H, T, T] (causal: row i has i+1 entries).
+double attention_entropy(const float* att, int B, int H, int T);
+
+// Probe of the last forward (and, if model.record_grad_norms was on, backward) as the
+// "blocks" and "output" members of a diagnostics line.
+nlohmann::json probe_model(const DecoderLM& model);
+
+}  // namespace normlab

@@ -1,0 +1,175 @@
+#include "report/report_html.hpp"
+
+#include <cmath>
+
+namespace normlab::report {
+using nlohmann::json;
+
+namespace {
+
+json finite_or_null(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+json curve_json(const std::vector<std::pair<int64_t, double>>& curve) {
+  json a = json::array();
+  for (const auto& [step, v] : curve) a.push_back(json::array({step, finite_or_null(v)}));
+  return a;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// JSON inside <script type="application/json">: "</" could close the element and "<!--" could
+// open a script-data comment, so '<' is escaped as "\u003c", which JSON.parse reads back as '<'.
+std::string script_safe_json(const json& j) {
+  const std::string text = j.dump(-1, ' ', /*ensure_ascii=*/true);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+json report_data_json(const std::vector<RunData>& runs, bool png_mode) {
+  json out;
+  out["png"] = png_mode;
+  json& jr = out["runs"] = json::array();
+  for (const auto& r : runs) {
+    json j;
+    j["name"] = r.name;
+    j["dir"] = r.dir;
+    j["placement"] = r.placement;
+    j["norm"] = r.norm;
+    j["n_layers"] = r.n_layers;
+    j["dt"] = r.dt;
+    j["lr"] = r.lr;
+    j["seed"] = r.seed;
+    j["status"] = r.status;
+    j["diverged"] = r.diverged;
+    j["has_summary"] = r.has_summary;
+    j["steps"] = r.steps >= 0 ? json(r.steps) : json(nullptr);
+    j["final_loss"] = finite_or_null(r.final_loss);
+    j["final_valid_loss"] = finite_or_null(r.final_valid_loss);
+    j["train"] = curve_json(r.train_loss);
+    j["valid"] = curve_json(r.valid_loss);
+    json probes = json::array();
+    for (const auto& p : r.probes) {
+      json jp;
+      jp["step"] = p.step;
+      for (int q = 0; q < kNumProbeQuantities; ++q) {
+        json a = json::array();
+        for (double v : p.values[static_cast<size_t>(q)]) a.push_back(finite_or_null(v));
+        jp[probe_quantity_key(static_cast<ProbeQuantity>(q))] = std::move(a);
+      }
+      probes.push_back(std::move(jp));
+    }
+    j["probes"] = std::move(probes);
+    j["warnings"] = r.warnings;
+    jr.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
+                               const PageOptions& options) {
+  std::string inputs;
+  for (const auto& in : options.inputs) inputs += (inputs.empty() ? "" : ", ") + in;
+  std::string h;
+  h.reserve(chartjs.size() + 65536);
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  h += "<title>" + html_escape(options.title) + "</title>\n";
+  // Installed first so that a failure while Chart.js itself loads is recorded too.
+  h += "<script>window.onerror=function(m,s,l){var e=document.body||document.documentElement;"
+       "e.setAttribute('data-error',String(m)+' (line '+l+')');};</script>\n";
+  h += "<style>\n";
+  h += kReportPageStyle;
+  h += "</style>\n</head>\n<body class=\"";
+  h += options.png_mode ? "png" : "interactive";
+  h += "\">\n<header><h1>" + html_escape(options.title) + "</h1>\n<p class=\"meta\">";
+  h += std::to_string(runs.size()) + (runs.size() == 1 ? " run" : " runs");
+  if (!inputs.empty()) h += " from " + html_escape(inputs);
+  if (!options.generated.empty()) h += " &middot; generated " + html_escape(options.generated);
+  h += " &middot; normlab report</p></header>\n";
+  h += R"HTML(<main>
+<section id="s1"><h2>1. Loss curves</h2>
+<div class="controls"><label><input type="checkbox" id="c1-log"> log y</label>
+<label><input type="checkbox" id="c1-clip" checked> clip y at the initial loss</label></div>
+<div class="chart-box"><canvas id="chart-1"></canvas></div>
+<p class="caption">Training loss against step for every run (solid); validation loss dashed, same
+colour. Click a legend entry to hide both curves of that run.</p><p class="empty" id="c1-empty"></p>
+</section>
+<section id="s2"><h2>2. Gradient-norm profile over depth</h2>
+<div class="controls"><label>quantity <select id="c2-q"></select></label>
+<label>step <select id="c2-step"></select></label></div>
+<div class="chart-box"><canvas id="chart-2"></canvas></div>
+<p class="caption">Frobenius norm of the loss gradient with respect to each block's input, against
+block index (1 = bottom), on a log axis. This is the per-layer gradient-norm figure of the B2T
+paper (Takase et al.): in deep Post-LN stacks it decays towards the bottom blocks.</p>
+<p class="empty" id="c2-empty"></p>
+</section>
+<section id="s3"><h2>3. Hidden-state statistics over depth</h2>
+<div class="controls"><label>quantity <select id="c3-q"></select></label>
+<label>step <select id="c3-step"></select></label></div>
+<div class="chart-box"><canvas id="chart-3"></canvas></div>
+<p class="caption">Statistic of the hidden state entering each block, against block index, on a
+log axis: how the residual stream grows with depth for each placement and residual step dt
+(Kan et al. 2025).</p><p class="empty" id="c3-empty"></p>
+</section>
+<section id="s4"><h2>4. Final loss against depth</h2>
+<div class="controls"><label>metric <select id="c4-metric">
+<option value="final_valid_loss">final validation loss</option>
+<option value="final_loss">final training loss</option></select></label></div>
+<div class="chart-box"><canvas id="chart-4"></canvas></div>
+<p class="caption">One line per placement (split further by norm or dt when those vary). Each
+point is the best learning rate's seed-mean among runs that finished without diverging;
+diverged runs are red crosses drawn above the curves.</p>
+<p class="notes" id="c4-notes"></p>
+</section>
+<section id="s5"><h2>5. Runs</h2>
+<p class="caption">Click a column header to sort.</p>
+<div class="table-wrap"><table id="summary"><thead></thead><tbody></tbody></table></div>
+<div id="notes"></div>
+</section>
+</main>
+<div id="png-out"></div>
+)HTML";
+  h += "<script type=\"application/json\" id=\"normlab-data\">";
+  h += script_safe_json(report_data_json(runs, options.png_mode));
+  h += "</script>\n<script>\n";
+  h += chartjs;
+  h += "\n</script>\n<script>\n";
+  h += kReportPageScript;
+  h += "</script>\n</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace normlab::report

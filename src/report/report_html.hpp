@@ -1,0 +1,34 @@
+// The report page: one self-contained HTML file holding the runs' data as JSON, Chart.js inlined,
+// and the script that draws the charts and the summary table from that JSON.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "report/run_data.hpp"
+
+namespace normlab::report {
+
+struct PageOptions {
+  std::string title = "normlab report";
+  std::vector<std::string> inputs;  // the command-line paths, shown in the header
+  std::string generated;            // time stamp text, shown in the header
+  // The PNG-export variant: fixed-size charts drawn at 2x, each chart's image written into a
+  // <pre class="png-out" data-name="chart-..."> element for `chromium --dump-dom` to carry out.
+  bool png_mode = false;
+};
+
+// The data the page script reads: {"png", "runs": [{name, placement, ..., train: [[step, loss]],
+// valid, probes: [{step, "grad_input": [...], "input.rms": [...], ...}], warnings}]}. Non-finite
+// numbers become null, which Chart.js draws as gaps.
+nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode);
+
+// The whole page. `chartjs` is the Chart.js UMD source to inline (see chartjs.hpp).
+std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
+                               const PageOptions& options);
+
+// The page's stylesheet and script (report_page.cpp).
+extern const char* const kReportPageStyle;
+extern const char* const kReportPageScript;
+
+}  // namespace normlab::report

@@ -1,0 +1,65 @@
+# Shared helpers for tests/cli/test_*.sh (sourced, not run; ctest only registers test_*.sh).
+# Usage in a script: NL=normlab binary, ROOT=repo root, then `source lib.sh`.
+# Each check prints one line, `ok - DESC` or `not ok - DESC` (plus `#` diagnostics); `finish`
+# prints `N passed, M failed` and exits 1 if anything failed.
+
+PASSED=0
+FAILED=0
+PY=/usr/bin/python3
+
+ok() {
+  echo "ok - $1"
+  PASSED=$((PASSED + 1))
+}
+
+# not_ok DESC [DIAGNOSTIC...]
+not_ok() {
+  echo "not ok - $1"
+  shift
+  local line
+  for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
+  FAILED=$((FAILED + 1))
+}
+
+# check DESC CMD...: ok if CMD succeeds.
+check() {
+  local desc=$1
+  shift
+  if "$@" >"$W/.check.out" 2>&1; then
+    ok "$desc"
+  else
+    not_ok "$desc" "command: $*" "$(head -c 2000 "$W/.check.out")"
+  fi
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+# The slice of the default corpus the tests prepare: three small fortune files (~24 kB).
+FORTUNES=/usr/share/games/fortunes
+CORPUS_FILES="$FORTUNES/pets.u8,$FORTUNES/goedel.u8,$FORTUNES/magic.u8"
+# These files hold ~90 distinct characters; with the 259 byte-fallback and special pieces the
+# smallest vocabulary SentencePiece accepts is ~350.
+VOCAB=400
+
+# A tiny model that trains in well under a second per step on 2 cores.
+TINY=(--d_model 32 --n_layers 2 --n_heads 2 --d_ff 64 --seq_len 32 --batch_size 4 --eval_batches 2
+      --progress false)
+
+require_corpus() {
+  local f
+  for f in ${CORPUS_FILES//,/ }; do
+    if [ ! -f "$f" ]; then
+      not_ok "default corpus present" "$f is missing: apt-get install fortunes"
+      finish
+      exit 1
+    fi
+  done
+}
+
+# Prints the tmp files left under the given directories (none expected).
+leftover_tmp() {
+  find "$@" -name '*.tmp*' 2>/dev/null || true
+}
