@@ -89,11 +89,6 @@ TrainResult train(Config config, bool resume) {
   BatchSampler train_batches(train_tokens.tokens, B, T, seed, train_label.c_str());
   BatchSampler valid_batches(valid_tokens.tokens, B, T, seed, valid_label.c_str());
 
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out))
-    throw UserError(out_dir + ": cannot create the run directory" +
-                    (ec ? ": " + ec.message() : std::string()));
   const fs::path ckpt = out / "checkpoint.safetensors", optim = out / "checkpoint.optim.safetensors";
   std::unique_ptr<DecoderLM> model;
   long start_step = 0;
@@ -125,6 +120,12 @@ TrainResult train(Config config, bool resume) {
       throw UserError(optim.string() + ": optimizer is at step " + std::to_string(opt.steps()) +
                       ", the model at " + std::to_string(start_step));
   }
+  // Created only now, so that a config or checkpoint error leaves no empty run directory behind.
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec || !fs::is_directory(out))
+    throw UserError(out_dir + ": cannot create the run directory" +
+                    (ec ? ": " + ec.message() : std::string()));
   fs::copy_file(data / "tokenizer.model", out / "tokenizer.model",
                 fs::copy_options::overwrite_existing, ec);
   if (ec) throw UserError((out / "tokenizer.model").string() + ": cannot write: " + ec.message());

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for tests/cli/test_*.sh (sourced, not run; ctest only registers test_*.sh).
 # Usage in a script: NL=normlab binary, ROOT=repo root, then `source lib.sh`.
 # Each check prints one line, `ok - DESC` or `not ok - DESC` (plus `#` diagnostics); `finish`

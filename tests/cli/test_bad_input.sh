@@ -13,11 +13,18 @@ cd "$W"
 
 # expect_error DESC NEEDLE DIRS -- CMD...: CMD exits 1 with exactly one stderr line that starts
 # with "normlab: error: " and contains NEEDLE; DIRS (space-separated) hold no *.tmp* afterwards.
+# With PROGRESS_OK=1, "prepare: " progress lines printed before the error are ignored (for errors
+# SentencePiece only finds while training).
 expect_error() {
   local desc=$1 needle=$2 dirs=$3
   shift 4
   local rc=0
-  "$@" >"$W/err.out" 2>"$W/err.txt" || rc=$?
+  "$@" >"$W/err.out" 2>"$W/err.all" || rc=$?
+  if [ "${PROGRESS_OK:-0}" = 1 ]; then
+    grep -v '^prepare: ' "$W/err.all" >"$W/err.txt" || true
+  else
+    cp "$W/err.all" "$W/err.txt"
+  fi
   local lines first problems=()
   lines=$(wc -l <"$W/err.txt")
   first=$(head -1 "$W/err.txt")
@@ -32,7 +39,7 @@ expect_error() {
   if [ ${#problems[@]} -eq 0 ]; then
     ok "$desc: $first"
   else
-    not_ok "$desc" "${problems[@]}" "command: $*" "stderr: $(head -c 1500 "$W/err.txt")"
+    not_ok "$desc" "${problems[@]}" "command: $*" "stderr: $(head -c 1500 "$W/err.all")"
   fi
 }
 
@@ -141,7 +148,9 @@ expect_error "invalid UTF-8 sequence inside a corpus" badseq.txt "." -- \
   "$NL" prepare --input badseq.txt --vocab_size $VOCAB --out_dir p_seq
 expect_error "missing input file" missing.txt "." -- \
   "$NL" prepare --input "$FORTUNES/pets.u8,missing.txt" --vocab_size $VOCAB --out_dir p_missing
-expect_error "vocab_size too small" "vocab_size" "." -- \
+expect_error "vocab_size below the byte-fallback minimum" "vocab_size" "." -- \
+  "$NL" prepare --input "$CORPUS_FILES" --vocab_size 200 --out_dir p_tiny
+PROGRESS_OK=1 expect_error "vocab_size too small for the corpus" "vocab_size" "." -- \
   "$NL" prepare --input "$CORPUS_FILES" --vocab_size 300 --out_dir p_small
 check "failed prepares leave no corpus files" \
   test -z "$(find . -path './p_*' -type f)"
