@@ -11,12 +11,25 @@ Prints one JSON line with "impl": "pytorch".
 import argparse
 import json
 import math
+import os
 import resource
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _early_threads():
+    """--threads, read before torch loads: OpenBLAS sizes its pool when the library is loaded."""
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--threads", type=int, default=0)
+    return ap.parse_known_args(sys.argv[1:])[0].threads
+
+
+if _early_threads() > 0:
+    os.environ["OPENBLAS_NUM_THREADS"] = str(_early_threads())
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 # name: (vocab, d_model, heads, layers, d_ff, T, batch). Keep in sync with bench_shapes() in
 # bench/train_throughput.cpp.
@@ -94,6 +107,17 @@ class PreLNGPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
+def blas_library():
+    """File name of the BLAS the process loaded (torch's f32 Linear goes through it)."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            name = os.path.basename(path)
+            if "blas" in name and ".so" in name:
+                return os.path.realpath(path)
+    return "unknown"
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
@@ -135,10 +159,12 @@ def main():
 
     for _ in range(args.warmup):
         step()
+    cpu0 = time.process_time()  # all threads; see train_throughput.cpp on why it is reported
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     print(json.dumps({
         "impl": "pytorch",
         "config": args.config_name,
@@ -146,8 +172,10 @@ def main():
         "steps": args.steps,
         "tokens_per_s": round(b * t * args.steps / seconds, 1),
         "ms_per_step": round(1e3 * seconds / args.steps, 3),
+        "cpu_ms_per_step": round(1e3 * cpu_seconds / args.steps, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "final_loss": round(float(loss), 4),
+        "blas": blas_library(),
     }), flush=True)
 
 

@@ -25,11 +25,12 @@ LineFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 //   exponential  log r = a + rate * L        (r multiplies by e^rate per block)
 //   power        log r = a + power * log L   (r ~ L^power; linear growth is power 1)
 //   constant     log r = a                   (bounded)
+// and the affine law r = a + k L (fitted on relative error, its residuals taken in log space).
 struct DepthScaling {
   int points = 0;  // finite measurements used by the fits
   int min_depth = 0, max_depth = 0;
   LineFit exponential, power;
-  double constant_rss = 0;
+  double constant_rss = 0, affine_rss = 0;
   bool overflow = false;  // a measurement was +inf (or the forward overflowed to NaN)
 };
 DepthScaling fit_depth_scaling(const std::vector<int>& depths, const std::vector<double>& ratios);

@@ -44,6 +44,7 @@ const char* const kReportPageScript = R"JS(
     '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#e6550d', '#31a354', '#843c39', '#7b4173',
     '#3182bd', '#fd8d3c', '#74c476', '#9e9ac8', '#636363'];
   const color = (i) => PALETTE[i % PALETTE.length];
+  const GROUP_PALETTE = PALETTE.filter((c) => c !== '#d62728' && c !== '#843c39');
   const isNum = (v) => typeof v === 'number' && isFinite(v);
   const fmt = (v, d) => (isNum(v) ? v.toFixed(d === undefined ? 4 : d) : '');
 
@@ -69,6 +70,15 @@ const char* const kReportPageScript = R"JS(
     }
   };
 
+  // Chart.js labels only the 1, 2 and 5 ticks of a log axis; when the data span less than a
+  // decade that can leave one or two labels, so label every tick there.
+  function logTick(v, i, ticks) {
+    const lo = ticks[0].value, hi = ticks[ticks.length - 1].value;
+    const mant = Math.round(v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9)));
+    if (hi / lo > 10 && mant !== 1 && mant !== 2 && mant !== 5) return '';
+    return String(Number(v.toPrecision(3)));
+  }
+
   function baseOptions(title, xTitle, yTitle, yLog) {
     const o = {
       animation: false,
@@ -84,6 +94,7 @@ const char* const kReportPageScript = R"JS(
         y: { type: yLog ? 'logarithmic' : 'linear', title: { display: true, text: yTitle } },
       },
     };
+    if (yLog) o.scales.y.ticks = { callback: logTick };
     if (PNG) o.devicePixelRatio = 2;
     return o;
   }
@@ -245,7 +256,9 @@ const char* const kReportPageScript = R"JS(
         hi = Math.max(hi, best.y);
         pts.push(best);
       });
-      datasets.push({ label: g, data: pts, borderColor: color(gi), backgroundColor: color(gi),
+      // No red lines: red is the diverged marker here.
+      const c = GROUP_PALETTE[gi % GROUP_PALETTE.length];
+      datasets.push({ label: g, data: pts, borderColor: c, backgroundColor: c,
         borderWidth: 2, pointRadius: 4 });
     });
     if (!isFinite(hi)) { lo = 0; hi = 1; }
@@ -282,10 +295,12 @@ const char* const kReportPageScript = R"JS(
         'final validation loss';
       chart.options.scales.y.max = dd.top + 0.04 * Math.max(dd.top - dd.lo, 0.05);
       // With one depth only, keep the point off the frame.
+      // Keep the end points (and crosses) off the frame.
       const xs = dd.datasets.flatMap((d) => d.data.map((p) => p.x));
       const xmin = Math.min(...xs), xmax = Math.max(...xs);
-      chart.options.scales.x.min = xs.length && xmin === xmax ? xmin - 1 : undefined;
-      chart.options.scales.x.max = xs.length && xmin === xmax ? xmax + 1 : undefined;
+      const pad = Math.max(1, Math.round(0.04 * (xmax - xmin)));
+      chart.options.scales.x.min = xs.length ? Math.max(0, xmin - pad) : undefined;
+      chart.options.scales.x.max = xs.length ? xmax + pad : undefined;
       chart.update();
       const notes = document.getElementById('c4-notes');
       notes.textContent = '';

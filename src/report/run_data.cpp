@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -276,10 +275,11 @@ RunData load_run(const std::string& dir) {
   if (run.status.empty()) run.status = run.has_summary ? "unknown" : "no summary";
   run.diverged = run.status.rfind("diverged", 0) == 0;
 
-  // Fallbacks from the curves when summary.json is missing or incomplete.
-  if (std::isnan(run.final_loss) && !run.train_loss.empty())
-    run.final_loss = run.train_loss.back().second;
-  if (std::isnan(run.final_valid_loss) && !run.valid_loss.empty())
+  // Without summary.json (a run still going, or killed) the last logged values stand in. With one,
+  // its nulls are kept: a diverged run's last evaluation may be the step-0 one, which would read
+  // as a final loss.
+  if (!run.has_summary && !run.train_loss.empty()) run.final_loss = run.train_loss.back().second;
+  if (!run.has_summary && !run.valid_loss.empty())
     run.final_valid_loss = run.valid_loss.back().second;
   if (run.steps < 0) {
     int64_t last = -1;
