@@ -10,7 +10,8 @@
 # netlib's reference BLAS unless an optimised one is installed; reference BLAS makes PyTorch ~10x
 # slower and the comparison meaningless. If an OpenBLAS is found (TORCH_BLAS_DIR, or Debian's
 # libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the table names the
-# BLAS that was loaded.
+# BLAS that was loaded. The OpenMP wait policy is inherited: on a loaded machine
+# OMP_WAIT_POLICY=passive keeps waiting threads from spinning against descheduled ones.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --config) configs+=("$2"); shift ;;
     --steps) steps="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,6 +67,7 @@ field() {  # field JSON KEY
   "$python" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 results=()
 for c in "${configs[@]}"; do
   echo "== $c: normlab, 2 threads (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -88,6 +90,7 @@ done
 
 echo
 echo "PyTorch BLAS: $torch_blas"
+echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 printf '| %-9s | %14s | %16s | %16s | %9s | %12s | %12s |\n' config "normlab tok/s" "PyTorch tok/s" \
   "PyTorch threads" "normlab/PT" "normlab RSS" "PyTorch RSS"

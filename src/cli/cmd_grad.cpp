@@ -76,7 +76,8 @@ Runner setup_grad(CLI::App& app) {
   auto diag = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"train"});
   app.add_option("--model,-m", *model_path, "Model (.safetensors)")->required();
-  app.add_option("--tokens", *tokens_path, "Token rows: one sequence of T+1 ids per line")->required();
+  app.add_option("--tokens", *tokens_path, "Token rows: one sequence of T+1 ids per line")
+      ->required();
   app.add_option("--out,-o", *out, "Gradients (.safetensors)")->required();
   app.add_option("--adamw-steps", *steps, "AdamW steps on the batch before the final gradient")
       ->check(CLI::NonNegativeNumber);
@@ -111,7 +112,8 @@ Runner setup_grad(CLI::App& app) {
     file.metadata["loss"] = format_loss(loss);
     if (*steps > 0) file.metadata["losses"] = losses.dump();
     for (size_t i = 0; i < p.entries().size(); ++i)
-      file.tensors.emplace_back(p.entries()[i].name, make_f32_tensor(p.grad(i), p.entries()[i].shape));
+      file.tensors.emplace_back(p.entries()[i].name,
+                                make_f32_tensor(p.grad(i), p.entries()[i].shape));
     write_safetensors(*out, file);
     if (!diag->empty()) {
       std::ofstream d(*diag);

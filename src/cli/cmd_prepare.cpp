@@ -8,7 +8,8 @@ Runner setup_prepare(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   add_config_flags(app, *flags, {"data", "run"});
   // The tokenizer's vocabulary size is the model's: one key.
-  app.add_option("--vocab_size,--vocab-size", flags->flags["vocab_size"], "SentencePiece vocabulary size");
+  app.add_option("--vocab_size,--vocab-size", flags->flags["vocab_size"],
+                 "SentencePiece vocabulary size");
   app.add_option("--seed", flags->flags["seed"], "Seed for the train/valid split");
   return [flags]() {
     for (auto it = flags->flags.begin(); it != flags->flags.end();)

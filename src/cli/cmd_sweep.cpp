@@ -78,10 +78,13 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
     add_axis(key, g.substr(eq + 1), "--grid " + key);
   }
   const std::vector<SweepAxis> axes = combine_axes(file.grid, cli_axes);
-  for (const auto& a : axes)
+  for (const auto& a : axes) {
+    if (a.key == "out_dir")
+      throw UserError(a.origin + ": 'out_dir' cannot be a grid axis (it is the sweep directory)");
     if (flags.flags.count(a.key))
       throw UserError("--" + a.key + ": '" + a.key + "' is a grid axis of this sweep (" + a.origin +
                       "); give its values there");
+  }
 
   if (flags.dump_config) {
     std::fputs(base.dump_yaml().c_str(), stdout);

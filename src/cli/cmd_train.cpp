@@ -16,7 +16,9 @@ Runner setup_train(CLI::App& app) {
       return 0;
     }
     TrainResult r = train(config, *resume);
-    if (r.status != "ok") throw UserError("training " + r.status + " (see " + config.get_string("out_dir") + "/summary.json; the last checkpoint is kept)");
+    if (r.status != "ok")
+      throw UserError("training " + r.status + " (see " + config.get_string("out_dir") +
+                      "/summary.json; the last checkpoint is kept)");
     std::fprintf(stderr, "train: %ld steps, final loss %.4f, valid loss %.4f\n", r.steps,
                  r.last_loss, r.valid_loss);
     return 0;

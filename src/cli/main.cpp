@@ -7,8 +7,9 @@
 
 int main(int argc, char** argv) {
   using namespace normlab::cli;
-  CLI::App app{"normlab: Transformer training where the placement of layer normalization is a "
-               "first-class choice"};
+  CLI::App app{
+      "normlab: Transformer training where the placement of layer normalization is a "
+      "first-class choice"};
   app.require_subcommand(1);
   std::map<CLI::App*, Runner> runners;
   auto add = [&](const char* name, const char* help, Runner (*setup)(CLI::App&)) {

@@ -12,9 +12,9 @@ enum class OptionType { Int, Float, String, Bool };
 struct OptionSpec {
   std::string key;
   OptionType type;
-  std::string default_value;  // as text; "" for no default (e.g. paths)
-  std::string group;          // model | train | data | generate | run
-  std::string help;           // the why, and the equation or source where there is one
+  std::string default_value;         // as text; "" for no default (e.g. paths)
+  std::string group;                 // model | train | data | generate | run
+  std::string help;                  // the why, and the equation or source where there is one
   std::vector<std::string> choices;  // empty: any value of the type
 };
 

@@ -12,8 +12,12 @@ namespace normlab {
 
 enum class DType : uint8_t { f32, bf16 };
 
-inline size_t dtype_size(DType t) { return t == DType::f32 ? 4 : 2; }
-inline const char* dtype_name(DType t) { return t == DType::f32 ? "F32" : "BF16"; }
+inline size_t dtype_size(DType t) {
+  return t == DType::f32 ? 4 : 2;
+}
+inline const char* dtype_name(DType t) {
+  return t == DType::f32 ? "F32" : "BF16";
+}
 
 struct Tensor {
   void* data = nullptr;

@@ -7,7 +7,8 @@ namespace normlab {
 
 int32_t sample_token(const float* logits, int V, const SamplingSettings& s, Rng& rng,
                      std::vector<std::pair<float, int32_t>>& scratch) {
-  if (s.temperature <= 0) return static_cast<int32_t>(std::max_element(logits, logits + V) - logits);
+  if (s.temperature <= 0)
+    return static_cast<int32_t>(std::max_element(logits, logits + V) - logits);
   scratch.resize(V);
   for (int i = 0; i < V; ++i) scratch[i] = {logits[i] / s.temperature, i};
   // Keep the k largest (all if top_k is 0), sorted by decreasing logit.

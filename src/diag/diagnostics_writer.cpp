@@ -9,7 +9,8 @@
 namespace normlab {
 
 DiagnosticsWriter::DiagnosticsWriter(const std::string& path, bool append, ParamStore& params)
-    : out_(path, append ? std::ios::app : std::ios::trunc), params_(params),
+    : out_(path, append ? std::ios::app : std::ios::trunc),
+      params_(params),
       snapshot_(params.total()) {
   if (!out_) throw UserError(path + ": cannot open for writing");
 }

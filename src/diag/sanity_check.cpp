@@ -290,6 +290,7 @@ SanityReport run_sanity_check(const Config& config, const SanityOptions& options
     c.set("n_layers", std::to_string(L), "--depths");
     DecoderLM model(c);
     model.plan(B, T);
+    if (report.init_scheme.empty()) report.init_scheme = model.stack().init;
     DepthResult r;
     r.depth = L;
     Accumulator init;
@@ -353,7 +354,7 @@ std::string format_report(const SanityReport& r) {
   const nlohmann::json& c = r.config;
   std::string out = "sanity-check: placement " + c["placement"].get<std::string>() + ", norm " +
                     c["norm"].get<std::string>() + ", dt " + c["dt"].get<std::string>() +
-                    ", init " + c["init"].get<std::string>() + ", d_model " +
+                    ", init " + r.init_scheme + ", d_model " +
                     std::to_string(c["d_model"].get<long>()) + ", data " + r.data + "\n";
   const bool trained = r.options.train_steps > 0;
   char buf[256];
@@ -415,6 +416,7 @@ nlohmann::json report_json(const SanityReport& r) {
          scaling_json(r.backward_trained, to_string(classify_backward(r.backward_trained)))}};
   return {{"config", r.config},
           {"data", r.data},
+          {"init_scheme", r.init_scheme},
           {"settings",
            {{"depths", r.options.depths},
             {"train_steps", r.options.train_steps},

@@ -69,7 +69,8 @@ struct SanityOptions {
 struct SanityReport {
   nlohmann::json config;  // the effective config (n_layers varies with the depth)
   SanityOptions options;
-  std::string data;  // the data's description
+  std::string data;         // the data's description
+  std::string init_scheme;  // the initialisation `init` resolved to (never "auto")
   std::vector<DepthResult> depths;
   DepthScaling forward_init, backward_init, forward_trained, backward_trained;
 };

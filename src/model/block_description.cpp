@@ -21,24 +21,40 @@ bool SublayerRecipe::has(PostOp op) const {
 std::string SublayerRecipe::text() const {
   std::string s;
   for (auto p : pre)
-    s += p == PreOp::NormStream ? 'N' : p == PreOp::Norm ? 'n' : p == PreOp::ScaleByDepth ? 's' : 'q';
+    s += p == PreOp::NormStream     ? 'N'
+         : p == PreOp::Norm         ? 'n'
+         : p == PreOp::ScaleByDepth ? 's'
+                                    : 'q';
   s += '|';
   for (auto p : post) {
     switch (p) {
       case PostOp::NormOut:
-      case PostOp::NormPost: s += 'n'; break;
-      case PostOp::Dropout: s += 'd'; break;
-      case PostOp::Dual: s += 'r'; break;
-      case PostOp::Residual: s += 'a'; break;
-      case PostOp::BlockInput: s += 'b'; break;
+      case PostOp::NormPost:
+        s += 'n';
+        break;
+      case PostOp::Dropout:
+        s += 'd';
+        break;
+      case PostOp::Dual:
+        s += 'r';
+        break;
+      case PostOp::Residual:
+        s += 'a';
+        break;
+      case PostOp::BlockInput:
+        s += 'b';
+        break;
     }
   }
   return s;
 }
 
-std::string BlockRecipe::text() const { return "attn:" + attn.text() + " mlp:" + mlp.text(); }
+std::string BlockRecipe::text() const {
+  return "attn:" + attn.text() + " mlp:" + mlp.text();
+}
 
-SublayerRecipe parse_sublayer(const std::string& text, bool is_attention, const std::string& origin) {
+SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
+                              const std::string& origin) {
   auto fail = [&](const std::string& why) {
     throw UserError(origin + ": block description '" + text + "': " + why);
   };
@@ -47,11 +63,16 @@ SublayerRecipe parse_sublayer(const std::string& text, bool is_attention, const 
   SublayerRecipe r;
   for (char c : text.substr(0, bar)) {
     PreOp op;
-    if (c == 'N') op = PreOp::NormStream;
-    else if (c == 'n') op = PreOp::Norm;
-    else if (c == 's') op = PreOp::ScaleByDepth;
-    else if (c == 'q') op = PreOp::QKVNorm;
-    else fail(std::string("unknown letter '") + c + "' before '|' (use N, n, s, q)");
+    if (c == 'N')
+      op = PreOp::NormStream;
+    else if (c == 'n')
+      op = PreOp::Norm;
+    else if (c == 's')
+      op = PreOp::ScaleByDepth;
+    else if (c == 'q')
+      op = PreOp::QKVNorm;
+    else
+      fail(std::string("unknown letter '") + c + "' before '|' (use N, n, s, q)");
     if (op == PreOp::QKVNorm && !is_attention) fail("'q' only applies to attention");
     if (r.has(op)) fail(std::string("letter '") + c + "' repeated");
     r.pre.push_back(op);
@@ -60,12 +81,18 @@ SublayerRecipe parse_sublayer(const std::string& text, bool is_attention, const 
   bool seen_residual = false;
   for (char c : text.substr(bar + 1)) {
     PostOp op;
-    if (c == 'n') op = seen_residual ? PostOp::NormPost : PostOp::NormOut;
-    else if (c == 'd') op = PostOp::Dropout;
-    else if (c == 'r') op = PostOp::Dual;
-    else if (c == 'a') op = PostOp::Residual;
-    else if (c == 'b') op = PostOp::BlockInput;
-    else fail(std::string("unknown letter '") + c + "' after '|' (use n, d, r, a, b)");
+    if (c == 'n')
+      op = seen_residual ? PostOp::NormPost : PostOp::NormOut;
+    else if (c == 'd')
+      op = PostOp::Dropout;
+    else if (c == 'r')
+      op = PostOp::Dual;
+    else if (c == 'a')
+      op = PostOp::Residual;
+    else if (c == 'b')
+      op = PostOp::BlockInput;
+    else
+      fail(std::string("unknown letter '") + c + "' after '|' (use n, d, r, a, b)");
     if (op == PostOp::Residual) seen_residual = true;
     if ((op == PostOp::Dual || op == PostOp::NormOut) && seen_residual)
       fail(std::string("'") + c + "' must come before 'a'");
@@ -95,7 +122,8 @@ BlockRecipe parse_block(const std::string& text, const std::string& origin) {
       b.mlp = parse_sublayer(part.substr(4), false, origin);
       has_mlp = true;
     } else {
-      throw UserError(origin + ": block description '" + text + "': expected 'attn:PRE|POST mlp:PRE|POST'");
+      throw UserError(origin + ": block description '" + text +
+                      "': expected 'attn:PRE|POST mlp:PRE|POST'");
     }
   }
   if (!has_attn || !has_mlp)
@@ -109,7 +137,8 @@ float parse_dt(const std::string& text, int n_layers) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !(v > 0))
-    throw UserError("option 'dt': expected a positive number, '1/L' or '1/sqrt(L)', got '" + text + "'");
+    throw UserError("option 'dt': expected a positive number, '1/L' or '1/sqrt(L)', got '" + text +
+                    "'");
   return static_cast<float>(v);
 }
 

@@ -38,7 +38,8 @@ struct BlockRecipe {
 
 // Throws UserError("<origin>: ...") on a malformed description (unknown letter, missing 'a',
 // 'q' outside attn, a letter repeated where it makes no sense).
-SublayerRecipe parse_sublayer(const std::string& text, bool is_attention, const std::string& origin);
+SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
+                              const std::string& origin);
 BlockRecipe parse_block(const std::string& text, const std::string& origin);
 
 // Everything the model needs to know about the stack's wiring, resolved from the config.

@@ -14,7 +14,8 @@ void save_model(const std::string& path, DecoderLM& model, const CheckpointInfo&
   file.metadata["normlab.step"] = std::to_string(info.step);
   ParamStore& p = model.params();
   for (size_t i = 0; i < p.entries().size(); ++i)
-    file.tensors.emplace_back(p.entries()[i].name, make_f32_tensor(p.value(i), p.entries()[i].shape));
+    file.tensors.emplace_back(p.entries()[i].name,
+                              make_f32_tensor(p.value(i), p.entries()[i].shape));
   write_safetensors(path, file);
 }
 
@@ -59,11 +60,14 @@ std::unique_ptr<DecoderLM> load_model(const std::string& path, CheckpointInfo* i
   }
   if (file.tensors.size() != p.entries().size()) {
     for (const auto& [name, t] : file.tensors)
-      if (!p.find(name)) throw UserError(path + ": unexpected tensor '" + name + "' for this config");
+      if (!p.find(name))
+        throw UserError(path + ": unexpected tensor '" + name + "' for this config");
   }
   if (info) {
-    info->tokenizer_identity = file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";
-    info->step = file.metadata.count("normlab.step") ? std::stol(file.metadata.at("normlab.step")) : 0;
+    info->tokenizer_identity =
+        file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";
+    info->step =
+        file.metadata.count("normlab.step") ? std::stol(file.metadata.at("normlab.step")) : 0;
   }
   return model;
 }

@@ -17,14 +17,16 @@ namespace normlab {
 
 const std::vector<std::string>& model_config_keys() {
   static const std::vector<std::string> keys = {
-      "vocab_size", "d_model",   "n_heads",        "n_layers", "d_ff",       "seq_len",
-      "positions",  "placement", "block",          "lower_block", "lower_fraction",
-      "final_norm", "norm",      "norm_eps",       "dt",       "residual_alpha", "scale_embedding"};
+      "vocab_size", "d_model",   "n_heads", "n_layers",       "d_ff",           "seq_len",
+      "positions",  "placement", "block",   "lower_block",    "lower_fraction", "final_norm",
+      "norm",       "norm_eps",  "dt",      "residual_alpha", "scale_embedding"};
   return keys;
 }
 
 namespace {
-void zero(float* p, size_t n) { std::memset(p, 0, n * sizeof(float)); }
+void zero(float* p, size_t n) {
+  std::memset(p, 0, n * sizeof(float));
+}
 }  // namespace
 
 DecoderLM::DecoderLM(const Config& config) : config_(config) {
@@ -59,7 +61,8 @@ DecoderLM::DecoderLM(const Config& config) : config_(config) {
   // Parameter layout, in checkpoint order (docs/model.md).
   tok_emb_ = static_cast<long>(params_.add("tok_emb.weight", {m.vocab, m.d}, ParamRole::Embedding));
   if (m.learned_positions)
-    pos_emb_ = static_cast<long>(params_.add("pos_emb.weight", {m.max_T, m.d}, ParamRole::Embedding));
+    pos_emb_ =
+        static_cast<long>(params_.add("pos_emb.weight", {m.max_T, m.d}, ParamRole::Embedding));
   const int hd = m.d / m.heads;
   auto norm = [&](const std::string& name, int width) {
     return NormLayer::create(params_, name, m.norm, width, m.norm_eps);
@@ -79,14 +82,17 @@ DecoderLM::DecoderLM(const Config& config) : config_(config) {
         s.v_norm = norm(base + ".v_norm", hd);
       }
       if (s.is_attention) {
-        s.w1 = static_cast<long>(params_.add(base + ".qkv.weight", {3 * m.d, m.d}, ParamRole::Matrix));
+        s.w1 =
+            static_cast<long>(params_.add(base + ".qkv.weight", {3 * m.d, m.d}, ParamRole::Matrix));
         s.b1 = static_cast<long>(params_.add(base + ".qkv.bias", {3 * m.d}, ParamRole::Bias));
         s.w2 = static_cast<long>(params_.add(base + ".proj.weight", {m.d, m.d}, ParamRole::Matrix));
         s.b2 = static_cast<long>(params_.add(base + ".proj.bias", {m.d}, ParamRole::Bias));
       } else {
-        s.w1 = static_cast<long>(params_.add(base + ".fc1.weight", {m.d_ff, m.d}, ParamRole::Matrix));
+        s.w1 =
+            static_cast<long>(params_.add(base + ".fc1.weight", {m.d_ff, m.d}, ParamRole::Matrix));
         s.b1 = static_cast<long>(params_.add(base + ".fc1.bias", {m.d_ff}, ParamRole::Bias));
-        s.w2 = static_cast<long>(params_.add(base + ".fc2.weight", {m.d, m.d_ff}, ParamRole::Matrix));
+        s.w2 =
+            static_cast<long>(params_.add(base + ".fc2.weight", {m.d, m.d_ff}, ParamRole::Matrix));
         s.b2 = static_cast<long>(params_.add(base + ".fc2.bias", {m.d}, ParamRole::Bias));
       }
       if (s.recipe.has(PostOp::NormOut)) s.norm_out = norm(base + ".norm_out", m.d);
@@ -185,8 +191,8 @@ void DecoderLM::attention_forward(Sublayer& s, int B, int T) {
       float* raw = s.qkv_raw + static_cast<size_t>(part) * BT * d;
 #pragma omp parallel for
       for (int r = 0; r < BT; ++r)
-        std::memcpy(raw + static_cast<size_t>(r) * d, s.qkv + static_cast<size_t>(r) * 3 * d + part * d,
-                    d * sizeof(float));
+        std::memcpy(raw + static_cast<size_t>(r) * d,
+                    s.qkv + static_cast<size_t>(r) * 3 * d + part * d, d * sizeof(float));
       const NormLayer& n = part == 0 ? s.q_norm : part == 1 ? s.k_norm : s.v_norm;
       n.forward(p, s.qkv_n + static_cast<size_t>(part) * BT * d,
                 s.qkv_mean + static_cast<size_t>(part) * BT * H,
@@ -196,7 +202,8 @@ void DecoderLM::attention_forward(Sublayer& s, int B, int T) {
     stride = d;
   }
   const size_t part_offset = s.recipe.has(PreOp::QKVNorm) ? static_cast<size_t>(BT) * d : d;
-  normlab::attention_forward(s.o, s.att, q, q + part_offset, q + 2 * part_offset, stride, B, T, d, H);
+  normlab::attention_forward(s.o, s.att, q, q + part_offset, q + 2 * part_offset, stride, B, T, d,
+                             H);
   linear_forward(s.f_out, s.o, p.value(s.w2), p.value(s.b2), BT, d, d);
   (void)hd;
 }
@@ -281,8 +288,10 @@ void DecoderLM::sublayer_forward(Sublayer& s, const float* x, const float* x_blo
     u = s.us;
   }
   s.u = u;
-  if (s.is_attention) attention_forward(s, B, T);
-  else mlp_forward(s, B, T);
+  if (s.is_attention)
+    attention_forward(s, B, T);
+  else
+    mlp_forward(s, B, T);
 
   const float* v = s.f_out;
   for (size_t j = 0; j < s.recipe.post.size(); ++j) {
@@ -296,11 +305,17 @@ void DecoderLM::sublayer_forward(Sublayer& s, const float* x, const float* x_blo
         break;
       case PostOp::Dropout:
         if (!out) continue;
-        if (training) dropout_forward(out, v, shape_.dropout, dropout_seed_, index * 8 + j + 1, n);
-        else std::memcpy(out, v, n * sizeof(float));
+        if (training)
+          dropout_forward(out, v, shape_.dropout, dropout_seed_, index * 8 + j + 1, n);
+        else
+          std::memcpy(out, v, n * sizeof(float));
         break;
-      case PostOp::Dual: add_inplace(dual_, v, n); continue;
-      case PostOp::Residual: residual_forward(out, x_eff, stack_.alpha, v, stack_.dt, n); break;
+      case PostOp::Dual:
+        add_inplace(dual_, v, n);
+        continue;
+      case PostOp::Residual:
+        residual_forward(out, x_eff, stack_.alpha, v, stack_.dt, n);
+        break;
       case PostOp::BlockInput:
         std::memcpy(out, v, n * sizeof(float));
         add_inplace(out, x_block, n);
@@ -356,7 +371,9 @@ void DecoderLM::sublayer_backward(Sublayer& s, float* g_in, const float* g_out, 
         zero(next, n);
         residual_backward(g_xeff, next, gv, stack_.alpha, stack_.dt, n);
         break;
-      case PostOp::BlockInput: add_inplace(g_block_, gv, n); continue;
+      case PostOp::BlockInput:
+        add_inplace(g_block_, gv, n);
+        continue;
     }
     gv = next;
     ping ^= 1;
@@ -368,11 +385,15 @@ void DecoderLM::sublayer_backward(Sublayer& s, float* g_in, const float* g_out, 
   }
   if (record_grad_norms) grad_sublayer_output_[index] = std::sqrt(sum_squares(gv, n));
   float* g_u = g_u_;
-  if (s.is_attention) attention_backward(s, g_u, gv, B, T);
-  else mlp_backward(s, g_u, gv, B, T);
+  if (s.is_attention)
+    attention_backward(s, g_u, gv, B, T);
+  else
+    mlp_backward(s, g_u, gv, B, T);
   if (s.us) scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
-  if (s.norm_in.width) s.norm_in.backward(p, g_xeff, g_u, x_eff, s.un_mean, s.un_rstd, BT);
-  else add_inplace(g_xeff, g_u, n);
+  if (s.norm_in.width)
+    s.norm_in.backward(p, g_xeff, g_u, x_eff, s.un_mean, s.un_rstd, BT);
+  else
+    add_inplace(g_xeff, g_u, n);
   if (has_stream_norm) {
     zero(g_in, n);
     s.norm_stream.backward(p, g_in, g_xeff, s.x_in, s.xs_mean, s.xs_rstd, BT);
@@ -400,8 +421,10 @@ double DecoderLM::forward(const int32_t* tokens, const int32_t* targets, int B, 
   embedding_forward(x0_, tokens, p.value(tok_emb_), pos, B, T, d, shape_.embed_scale);
   const float* x = x0_;
   if (x0d_) {
-    if (training) dropout_forward(x0d_, x0_, shape_.dropout, dropout_seed_, 0, n);
-    else std::memcpy(x0d_, x0_, n * sizeof(float));
+    if (training)
+      dropout_forward(x0d_, x0_, shape_.dropout, dropout_seed_, 0, n);
+    else
+      std::memcpy(x0d_, x0_, n * sizeof(float));
     x = x0d_;
   }
   if (dual_) std::memcpy(dual_, x, n * sizeof(float));  // d_0 = x_0 (ResiDual)
@@ -460,7 +483,8 @@ void DecoderLM::backward() {
     sublayer_backward(subs_[i - 1], g_mid, g_stream_[cur], B, T, static_cast<int>(i - 1));
     sublayer_backward(subs_[i - 2], g_stream_[cur], g_mid, B, T, static_cast<int>(i - 2));
     add_inplace(g_stream_[cur], g_block_, n);  // B2T: the block input's extra path
-    if (record_grad_norms) grad_block_input_[(i - 2) / 2] = std::sqrt(sum_squares(g_stream_[cur], n));
+    if (record_grad_norms)
+      grad_block_input_[(i - 2) / 2] = std::sqrt(sum_squares(g_stream_[cur], n));
   }
   float* g_x0 = g_stream_[cur];
   if (dual_) add_inplace(g_x0, g_dual_, n);  // d_0 = x_0

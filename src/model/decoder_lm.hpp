@@ -44,9 +44,9 @@ struct Sublayer {
   float *att = nullptr, *o = nullptr;                           // attn
   float *h1 = nullptr, *g = nullptr;                            // mlp
   float* f_out = nullptr;                                       // F(u)
-  std::vector<float*> post_out;                   // value after each POST op
-  std::vector<float*> post_mean, post_rstd;       // for norm ops
-  const float* x_out = nullptr;                   // = last value
+  std::vector<float*> post_out;                                 // value after each POST op
+  std::vector<float*> post_mean, post_rstd;                     // for norm ops
+  const float* x_out = nullptr;                                 // = last value
 };
 
 class DecoderLM {
@@ -114,9 +114,8 @@ class DecoderLM {
         *final_rstd_ = nullptr, *resi_n_ = nullptr, *logits_ = nullptr, *probs_ = nullptr;
   // Gradient scratch shared by all sublayers.
   float *g_stream_[2] = {nullptr, nullptr}, *g_post_[2] = {nullptr, nullptr}, *g_xeff_ = nullptr,
-        *g_u_ = nullptr, *g_qkv_ = nullptr, *g_qkv_n_ = nullptr, *g_o_ = nullptr,
-        *g_h1_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr, *g_dual_ = nullptr,
-        *g_h_ = nullptr;
+        *g_u_ = nullptr, *g_qkv_ = nullptr, *g_qkv_n_ = nullptr, *g_o_ = nullptr, *g_h1_ = nullptr,
+        *g_g_ = nullptr, *g_block_ = nullptr, *g_dual_ = nullptr, *g_h_ = nullptr;
   uint64_t dropout_seed_ = 0;
   std::vector<double> grad_block_input_, grad_sublayer_output_;
 };

@@ -25,7 +25,8 @@ void fill_normal(Rng& rng, float* w, size_t n, double std) {
   for (size_t i = 0; i < n; ++i) w[i] = static_cast<float>(rng.normal() * std);
 }
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 }  // namespace
 
@@ -38,14 +39,19 @@ void DecoderLM::initialize(uint64_t seed) {
     float* w = params_.value(i);
     if (e.role == ParamRole::Bias) continue;  // zero
     if (e.role == ParamRole::Norm) {
-      float v = ends_with(e.name, ".weight") ? 1.0f : ends_with(e.name, ".alpha") ? shape_.dyt_alpha : 0.0f;
+      float v = ends_with(e.name, ".weight")  ? 1.0f
+                : ends_with(e.name, ".alpha") ? shape_.dyt_alpha
+                                              : 0.0f;
       for (size_t k = 0; k < e.numel; ++k) w[k] = v;
       continue;
     }
     if (e.role == ParamRole::Embedding) {
-      if (scheme == "gpt2") fill_normal(rng, w, e.numel, 0.02);
-      else if (scheme == "small") fill_normal(rng, w, e.numel, std::sqrt(2.0 / (5.0 * d)));
-      else fill_normal(rng, w, e.numel, 1.0 / std::sqrt(d));
+      if (scheme == "gpt2")
+        fill_normal(rng, w, e.numel, 0.02);
+      else if (scheme == "small")
+        fill_normal(rng, w, e.numel, std::sqrt(2.0 / (5.0 * d)));
+      else
+        fill_normal(rng, w, e.numel, 1.0 / std::sqrt(d));
       continue;
     }
     // A matrix [out, in]; the fused qkv is three [d, d] blocks: q, k, v.

@@ -18,7 +18,8 @@ NormLayer NormLayer::create(ParamStore& params, const std::string& name, NormKin
   n.kind = kind;
   n.width = width;
   n.eps = eps;
-  if (kind == NormKind::DyT) n.alpha = static_cast<long>(params.add(name + ".alpha", {1}, ParamRole::Norm));
+  if (kind == NormKind::DyT)
+    n.alpha = static_cast<long>(params.add(name + ".alpha", {1}, ParamRole::Norm));
   n.weight = static_cast<long>(params.add(name + ".weight", {width}, ParamRole::Norm));
   if (kind != NormKind::RMSNorm)
     n.bias = static_cast<long>(params.add(name + ".bias", {width}, ParamRole::Norm));
@@ -31,7 +32,9 @@ void NormLayer::forward(ParamStore& p, float* out, float* mean, float* rstd, con
     case NormKind::LayerNorm:
       layernorm_forward(out, mean, rstd, in, p.value(weight), p.value(bias), N, width, eps);
       break;
-    case NormKind::RMSNorm: rmsnorm_forward(out, rstd, in, p.value(weight), N, width, eps); break;
+    case NormKind::RMSNorm:
+      rmsnorm_forward(out, rstd, in, p.value(weight), N, width, eps);
+      break;
     case NormKind::DyT:
       dyt_forward(out, in, p.value(alpha), p.value(weight), p.value(bias), N, width);
       break;

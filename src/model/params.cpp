@@ -33,6 +33,8 @@ size_t ParamStore::index_of(const std::string& name) const {
   throw std::logic_error("no parameter " + name);
 }
 
-void ParamStore::zero_grads() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+void ParamStore::zero_grads() {
+  std::fill(grads_.begin(), grads_.end(), 0.0f);
+}
 
 }  // namespace normlab

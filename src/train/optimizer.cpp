@@ -35,7 +35,8 @@ double AdamW::step(float lr) {
   if (s_.clip_norm > 0) {
     // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
     const double coef = s_.clip_norm / (norm + 1e-6);
-    if (coef < 1.0) scale_inplace(params_.grads().data(), static_cast<float>(coef), params_.total());
+    if (coef < 1.0)
+      scale_inplace(params_.grads().data(), static_cast<float>(coef), params_.total());
   }
   ++step_;
   for (size_t i = 0; i < params_.entries().size(); ++i) {

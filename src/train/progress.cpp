@@ -7,14 +7,19 @@
 namespace normlab {
 
 ProgressBar::ProgressBar(long total, bool enabled)
-    : total_(total), enabled_(enabled && isatty(STDERR_FILENO)),
+    : total_(total),
+      enabled_(enabled && isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()) {}
 
 std::string format_duration(double s) {
   char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, static_cast<int>(s) / 60 % 60);
+  if (s < 60)
+    std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600,
+                  static_cast<int>(s) / 60 % 60);
   return buf;
 }
 

@@ -1,7 +1,7 @@
 // Learning-rate schedules, each after a linear warmup over `warmup` steps (step is 1-based):
 //   inverse_sqrt  lr * sqrt(warmup / step)                     (fairseq; Vaswani et al. 2017)
-//   cosine        min_lr + (lr - min_lr) (1 + cos(pi p)) / 2,   p = (step - warmup) / (steps - warmup)
-//   constant      lr
+//   cosine        min_lr + (lr - min_lr) (1 + cos(pi p)) / 2,   p = (step - warmup) / (steps -
+//   warmup) constant      lr
 #pragma once
 #include <string>
 

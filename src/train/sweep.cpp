@@ -384,7 +384,8 @@ std::string run_name(const Config& c, const std::vector<std::string>& axis_keys)
 
 std::vector<SweepCell> expand_grid(const Config& base, const std::vector<SweepAxis>& given) {
   const std::string sweep_dir = base.get_string("out_dir");
-  if (sweep_dir.empty()) throw UserError("option 'out_dir': give the sweep directory");
+  if (sweep_dir.empty())
+    throw UserError("option 'out_dir': give the sweep directory (--out_dir SWEEP_DIR)");
   // Fixed axis order, seed last so that replicates of one setting are consecutive runs.
   std::vector<SweepAxis> axes;
   for (const char* k : {"placement", "norm", "n_layers", "lr", "dt"})

@@ -61,7 +61,8 @@ double evaluate(DecoderLM& model, const BatchSampler& valid, int B, int T, long 
 TrainResult train(Config config, bool resume) {
   const std::string data_dir = config.get_string("data");
   std::string out_dir = config.get_string("out_dir");
-  if (data_dir.empty()) throw UserError("option 'data': give a prepared corpus directory ('normlab prepare')");
+  if (data_dir.empty())
+    throw UserError("option 'data': give a prepared corpus directory ('normlab prepare')");
   if (out_dir.empty()) throw UserError("option 'out_dir': give a directory for the run");
   const int threads = static_cast<int>(config.get_int("threads"));
   if (threads > 0) omp_set_num_threads(threads);
@@ -73,9 +74,11 @@ TrainResult train(Config config, bool resume) {
   TokenFile valid_tokens = read_token_file((data / "valid.bin").string());
   for (const auto* tf : {&train_tokens, &valid_tokens})
     if (tf->tokenizer_identity != tokenizer.identity())
-      throw UserError((data / "train.bin").string() + ": vocabulary mismatch: token file was made "
-                      "by tokenizer " + tf->tokenizer_identity + ", " +
-                      (data / "tokenizer.model").string() + " is " + tokenizer.identity());
+      throw UserError((data / "train.bin").string() +
+                      ": vocabulary mismatch: token file was made "
+                      "by tokenizer " +
+                      tf->tokenizer_identity + ", " + (data / "tokenizer.model").string() + " is " +
+                      tokenizer.identity());
   config.set("vocab_size", std::to_string(tokenizer.vocab_size()), "tokenizer");
 
   const int B = static_cast<int>(config.get_int("batch_size"));
@@ -89,7 +92,8 @@ TrainResult train(Config config, bool resume) {
   BatchSampler train_batches(train_tokens.tokens, B, T, seed, train_label.c_str());
   BatchSampler valid_batches(valid_tokens.tokens, B, T, seed, valid_label.c_str());
 
-  const fs::path ckpt = out / "checkpoint.safetensors", optim = out / "checkpoint.optim.safetensors";
+  const fs::path ckpt = out / "checkpoint.safetensors",
+                 optim = out / "checkpoint.optim.safetensors";
   std::unique_ptr<DecoderLM> model;
   long start_step = 0;
   if (resume) {
@@ -131,8 +135,8 @@ TrainResult train(Config config, bool resume) {
   if (ec) throw UserError((out / "tokenizer.model").string() + ": cannot write: " + ec.message());
   write_text_atomic(out / "config.yaml", config.dump_yaml());
 
-  Schedule schedule{config.get_string("schedule"), config.get_float("lr"), config.get_float("min_lr"),
-                    config.get_int("warmup"), total_steps};
+  Schedule schedule{config.get_string("schedule"), config.get_float("lr"),
+                    config.get_float("min_lr"), config.get_int("warmup"), total_steps};
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
@@ -155,13 +159,15 @@ TrainResult train(Config config, bool resume) {
   StabilityMonitor monitor(stability);
   DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), resume, model->params());
   auto write_summary = [&](const TrainResult& r) {
-    nlohmann::json j = {{"status", r.status},
-                        {"steps", r.steps},
-                        {"final_loss", r.last_loss},
-                        {"final_valid_loss", std::isfinite(r.valid_loss) ? nlohmann::json(r.valid_loss) : nlohmann::json()},
-                        {"skipped_steps", r.skipped},
-                        {"spikes", r.spikes},
-                        {"config", config.to_json()}};
+    nlohmann::json j = {
+        {"status", r.status},
+        {"steps", r.steps},
+        {"final_loss", r.last_loss},
+        {"final_valid_loss",
+         std::isfinite(r.valid_loss) ? nlohmann::json(r.valid_loss) : nlohmann::json()},
+        {"skipped_steps", r.skipped},
+        {"spikes", r.spikes},
+        {"config", config.to_json()}};
     write_text_atomic(out / "summary.json", j.dump(1) + "\n");
   };
 
@@ -208,7 +214,8 @@ TrainResult train(Config config, bool resume) {
       result.last_loss = loss;
       result.skipped = monitor.skipped();
       result.spikes = monitor.spikes();
-      log_json({{"step", step}, {"loss", std::isfinite(loss) ? nlohmann::json(loss) : nlohmann::json()},
+      log_json({{"step", step},
+                {"loss", std::isfinite(loss) ? nlohmann::json(loss) : nlohmann::json()},
                 {"diverged", true}});
       write_summary(result);
       return result;  // the last good checkpoint stays as it was
@@ -230,13 +237,17 @@ TrainResult train(Config config, bool resume) {
       tok_per_s = dt > 0 ? tokens_since / dt : 0;
       t_last = now;
       tokens_since = 0;
-      nlohmann::json line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
+      nlohmann::json line = {{"step", step},
+                             {"loss", loss},
+                             {"lr", lr},
+                             {"grad_norm", gnorm},
                              {"tokens_per_s", tok_per_s}};
       if (monitor.last_was_spike()) line["spike"] = true;
       log_json(line);
       if (!quiet_log)
         std::fprintf(stderr, "step %ld/%ld  loss %.4f  lr %.3g  |g| %.3f  %.0f tok/s%s\n", step,
-                     total_steps, loss, lr, gnorm, tok_per_s, monitor.last_was_spike() ? "  spike" : "");
+                     total_steps, loss, lr, gnorm, tok_per_s,
+                     monitor.last_was_spike() ? "  spike" : "");
     }
     char status[128];
     std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);

@@ -47,7 +47,8 @@ TEST(Monitor, DetectsSpikeAndSkipsOutlierOnlyWhenAsked) {
     StabilitySettings st;
     st.skip_outliers = skip;
     StabilityMonitor m(st);
-    for (int i = 0; i < 30; ++i) ASSERT_EQ(m.observe(i, 3.0 + 0.01 * (i % 3), 1.0), StepVerdict::Apply);
+    for (int i = 0; i < 30; ++i)
+      ASSERT_EQ(m.observe(i, 3.0 + 0.01 * (i % 3), 1.0), StepVerdict::Apply);
     EXPECT_EQ(m.observe(31, 9.0, 1.0), skip ? StepVerdict::Skip : StepVerdict::Apply);
     EXPECT_EQ(m.last_was_spike(), true);
     EXPECT_EQ(m.spikes(), 1);
