@@ -3,7 +3,7 @@
 # train a small Pre-LN model for a few minutes, and generate a sample.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NORMLAB_WITH_TORCH=0 bash scripts/setup.sh
+NORMLAB_TEST_DEPS=0 bash scripts/setup.sh
 nl=build/normlab
 $nl prepare --out_dir runs/fortunes-data --vocab_size 2048
 $nl train --config configs/demo.yaml --data runs/fortunes-data --out_dir runs/demo

@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libdnnl-dev libsentencepiece-dev libcli11-dev
           nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev fortunes
-          libjs-chart.js chromium)
-# The PyTorch oracle for the parity tests and the bench/ comparison.
-if [ "${NORMLAB_WITH_TORCH:-1}" = 1 ]; then packages+=(python3-torch python3-numpy); fi
+          libjs-chart.js)
+# Test-only: the PyTorch oracle (parity tests, bench/) and Chromium (report page checks, PNGs).
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch python3-numpy chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do
