@@ -18,7 +18,7 @@ namespace {
 
 // A small width for an interactive check; config files and flags override each of them.
 const std::pair<const char*, const char*> kSmallDefaults[] = {
-    {"d_model", "64"},  {"n_heads", "4"},     {"d_ff", "256"}, {"seq_len", "32"},
+    {"d_model", "64"},   {"n_heads", "4"},      {"d_ff", "256"}, {"seq_len", "32"},
     {"batch_size", "8"}, {"vocab_size", "256"}, {"warmup", "10"}};
 
 // Synthetic stream length: far more windows than a short run draws.
@@ -76,6 +76,12 @@ Runner setup_sanity_check(CLI::App& app) {
     if (dir.empty())
       tokens = markov_tokens(static_cast<int>(config.get_int("vocab_size")), kSyntheticTokens,
                              kChainSeed);
+    // Opened before the run so that a bad path fails at once, not after minutes of measuring.
+    std::ofstream json_out;
+    if (!json_path->empty()) {
+      json_out.open(*json_path);
+      if (!json_out) throw UserError(*json_path + ": cannot write");
+    }
     const int threads = static_cast<int>(config.get_int("threads"));
     if (threads > 0) omp_set_num_threads(threads);
     SanityOptions opt = *options;
@@ -85,10 +91,10 @@ Runner setup_sanity_check(CLI::App& app) {
     };
     SanityReport report = run_sanity_check(config, opt, tokens, label);
     std::fputs(format_report(report).c_str(), stdout);
-    if (!json_path->empty()) {
-      std::ofstream out(*json_path);
-      out << report_json(report).dump(1) << '\n';
-      if (!out) throw UserError(*json_path + ": cannot write");
+    if (json_out.is_open()) {
+      json_out << report_json(report).dump(1) << '\n';
+      json_out.flush();
+      if (!json_out) throw UserError(*json_path + ": cannot write");
     }
     return 0;
   };

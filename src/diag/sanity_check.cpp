@@ -58,7 +58,9 @@ double fitted_log(const DepthScaling& s, double L) {
   return s.power.intercept + s.power.slope * std::log(L);
 }
 
-double log_or_nan(double v) { return v > 0 ? std::log(v) : (v == 0 ? -INFINITY : NAN); }
+double log_or_nan(double v) {
+  return v > 0 ? std::log(v) : (v == 0 ? -INFINITY : NAN);
+}
 
 struct Accumulator {
   double fwd = 0, bwd = 0, top = 0, bottom = 0, g_bottom = 0, g_top = 0, loss = 0;
@@ -112,10 +114,13 @@ nlohmann::json finite_or_null(double v) {
 }
 
 nlohmann::json measure_json(const StackMeasure& m) {
-  return {{"forward", finite_or_null(m.forward)},   {"backward", finite_or_null(m.backward)},
-          {"top_rms", finite_or_null(m.top_rms)},   {"bottom_rms", finite_or_null(m.bottom_rms)},
+  return {{"forward", finite_or_null(m.forward)},
+          {"backward", finite_or_null(m.backward)},
+          {"top_rms", finite_or_null(m.top_rms)},
+          {"bottom_rms", finite_or_null(m.bottom_rms)},
           {"grad_bottom", finite_or_null(m.grad_bottom)},
-          {"grad_top", finite_or_null(m.grad_top)}, {"loss", finite_or_null(m.loss)}};
+          {"grad_top", finite_or_null(m.grad_top)},
+          {"loss", finite_or_null(m.loss)}};
 }
 
 nlohmann::json scaling_json(const DepthScaling& s, const char* verdict) {
@@ -125,10 +130,11 @@ nlohmann::json scaling_json(const DepthScaling& s, const char* verdict) {
           {"rate_per_layer", s.exponential.slope},
           {"factor_per_layer", std::exp(s.exponential.slope)},
           {"power", s.power.slope},
-          {"rss", {{"exponential", s.exponential.rss},
-                   {"power", s.power.rss},
-                   {"affine", finite_or_null(s.affine_rss)},
-                   {"constant", s.constant_rss}}}};
+          {"rss",
+           {{"exponential", s.exponential.rss},
+            {"power", s.power.rss},
+            {"affine", finite_or_null(s.affine_rss)},
+            {"constant", s.constant_rss}}}};
 }
 
 std::string verdict_line(const char* what, const std::string& state, const char* verdict,
@@ -139,8 +145,8 @@ std::string verdict_line(const char* what, const std::string& state, const char*
   if (s.points >= 2)
     line += "L^" + fmt("%.2f", s.power.slope) + "  x" + fmt("%.3f", std::exp(s.exponential.slope)) +
             "/layer  (rss exp " + num(s.exponential.rss) + ", power " + num(s.power.rss) +
-            ", const " + num(s.constant_rss) + ")";
-  if (s.overflow) line += "  overflow at depth";
+            ", affine " + num(s.affine_rss) + ", const " + num(s.constant_rss) + ")";
+  if (s.overflow) line += "  (overflow: inf/NaN at some depth)";
   return line + "\n";
 }
 
@@ -209,20 +215,28 @@ BackwardClass classify_backward(const DepthScaling& s) {
 
 const char* to_string(ForwardClass c) {
   switch (c) {
-    case ForwardClass::Bounded: return "bounded";
-    case ForwardClass::Linear: return "linear";
-    case ForwardClass::Exponential: return "exponential";
-    case ForwardClass::Undetermined: break;
+    case ForwardClass::Bounded:
+      return "bounded";
+    case ForwardClass::Linear:
+      return "linear";
+    case ForwardClass::Exponential:
+      return "exponential";
+    case ForwardClass::Undetermined:
+      break;
   }
   return "undetermined";
 }
 
 const char* to_string(BackwardClass c) {
   switch (c) {
-    case BackwardClass::Vanishing: return "vanishing";
-    case BackwardClass::Flat: return "flat";
-    case BackwardClass::Exploding: return "exploding";
-    case BackwardClass::Undetermined: break;
+    case BackwardClass::Vanishing:
+      return "vanishing";
+    case BackwardClass::Flat:
+      return "flat";
+    case BackwardClass::Exploding:
+      return "exploding";
+    case BackwardClass::Undetermined:
+      break;
   }
   return "undetermined";
 }
@@ -378,8 +392,8 @@ std::string format_report(const SanityReport& r) {
     }
     out += "\n";
   }
-  out += verdict_line("forward", "init", to_string(classify_forward(r.forward_init)),
-                      r.forward_init);
+  out +=
+      verdict_line("forward", "init", to_string(classify_forward(r.forward_init)), r.forward_init);
   out += verdict_line("gradient", "init", to_string(classify_backward(r.backward_init)),
                       r.backward_init);
   if (trained) {
@@ -396,7 +410,8 @@ nlohmann::json report_json(const SanityReport& r) {
   nlohmann::json rows = nlohmann::json::array();
   const bool trained = r.options.train_steps > 0;
   for (const DepthResult& d : r.depths) {
-    nlohmann::json row = {{"depth", d.depth}, {"init", measure_json(d.init)}, {"seconds", d.seconds}};
+    nlohmann::json row = {
+        {"depth", d.depth}, {"init", measure_json(d.init)}, {"seconds", d.seconds}};
     if (trained) {
       row["trained"] = measure_json(d.trained);
       row["first_loss"] = finite_or_null(d.first_loss);

@@ -2,14 +2,13 @@
 // whose law is known exactly, and the whole check on tiny models whose behaviour the theory
 // predicts (Kan et al. 2025; Takase et al. 2023): an unnormalised residual stack with Xavier init
 // and dt = 1 grows exponentially, Peri-LN at most linearly, Post-LN stays bounded.
-#include "diag/sanity_check.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "core/config.hpp"
+#include "diag/sanity_check.hpp"
 
 using namespace normlab;
 
@@ -34,7 +33,8 @@ TEST(SanityFit, LineIsExactOnALine) {
 
 TEST(SanityFit, ExponentialGrowth) {
   // r = 0.5 * 1.3^L: log r is a line in L with slope log 1.3.
-  auto s = fit_depth_scaling(kDepths, law(kDepths, [](double L) { return 0.5 * std::pow(1.3, L); }));
+  auto s =
+      fit_depth_scaling(kDepths, law(kDepths, [](double L) { return 0.5 * std::pow(1.3, L); }));
   EXPECT_EQ(s.points, 6);
   EXPECT_NEAR(s.exponential.slope, std::log(1.3), 1e-9);
   EXPECT_NEAR(s.exponential.rss, 0.0, 1e-12);
@@ -146,8 +146,7 @@ SanityReport check(const std::string& placement, int train_steps) {
 TEST(SanityCheck, UnnormalisedStackGrowsExponentially) {
   SanityReport r = check("none", 0);
   ASSERT_EQ(r.depths.size(), 4u);
-  EXPECT_EQ(classify_forward(r.forward_init), ForwardClass::Exponential)
-      << format_report(r);
+  EXPECT_EQ(classify_forward(r.forward_init), ForwardClass::Exponential) << format_report(r);
   EXPECT_GT(r.forward_init.exponential.slope, 0.1);
 }
 
