@@ -43,6 +43,25 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
   }
 }
 
+// On resume, drop the lines of steps after the checkpoint (written before an interruption): the
+// resumed run writes them again, and a reader should see each step once.
+void truncate_jsonl_after(const fs::path& path, long step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("step", 0L) > step) continue;
+    } catch (const std::exception&) {
+      continue;  // a line cut short by the interruption
+    }
+    kept += line + '\n';
+  }
+  in.close();
+  write_text_atomic(path, kept);
+}
+
 double evaluate(DecoderLM& model, const BatchSampler& valid, int B, int T, long max_batches,
                 std::vector<int32_t>& x, std::vector<int32_t>& y) {
   model.training = false;
@@ -140,6 +159,10 @@ TrainResult train(Config config, bool resume) {
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
+  if (resume) {
+    truncate_jsonl_after(out / "metrics.jsonl", start_step);
+    truncate_jsonl_after(out / "diagnostics.jsonl", start_step);
+  }
   std::ofstream metrics(out / "metrics.jsonl", resume ? std::ios::app : std::ios::trunc);
   if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
   std::vector<int32_t> x(static_cast<size_t>(B) * T), y(static_cast<size_t>(B) * T);
@@ -260,6 +283,11 @@ TrainResult train(Config config, bool resume) {
         std::fprintf(stderr, "step %ld  valid loss %.4f  ppl %.2f\n", step, vl, std::exp(vl));
     }
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
+  }
+  if (start_step >= total_steps) {  // resumed at (or past) the end: nothing to train
+    result.valid_loss = evaluate(*model, valid_batches, B, T, eval_batches, x, y);
+    train_batches.sample(static_cast<uint64_t>((start_step - 1) * accum), x.data(), y.data());
+    result.last_loss = model->forward(x.data(), y.data(), B, T);
   }
   result.skipped = monitor.skipped();
   result.spikes = monitor.spikes();

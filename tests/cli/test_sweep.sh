@@ -123,13 +123,16 @@ if [ -n "$S" ] && [ "$S" -ge 5 ] && [ "$S" -lt 20 ]; then
 else
   not_ok "the interrupted run resumes at its checkpoint" "$(grep '^\[' s2b.err)"
 fi
-# train() appends to metrics.jsonl on resume: the first line after the kill is step S+1.
-first_new=$(sed -n "$((lines_before + 1))p" "$B/metrics.jsonl" 2>/dev/null)
-new_step=$(printf '%s' "$first_new" |
-  $PY -c 'import json, sys; print(json.load(sys.stdin)["step"])' 2>/dev/null)
+# On resume train() drops the lines written after the checkpoint and continues at step S+1: every
+# training step appears exactly once, in order, and step S+1 is there.
+steps_ok=$($PY -c 'import json, sys
+steps = [json.loads(l)["step"] for l in open(sys.argv[1]) if "loss" in json.loads(l)]
+s = int(sys.argv[2])
+print(int(steps == sorted(set(steps)) and s + 1 in steps))' "$B/metrics.jsonl" "${S:-0}" 2>/dev/null)
 step0_lines=$($PY -c 'import json, sys
 print(sum(json.loads(l)["step"] == 0 for l in open(sys.argv[1])))' "$B/metrics.jsonl" 2>/dev/null)
-if [ -n "$S" ] && [ "$new_step" = $((S + 1)) ] && [ "$step0_lines" = 1 ]; then
+first_new="steps once each, in order"
+if [ -n "$S" ] && [ "$steps_ok" = 1 ] && [ "$step0_lines" = 1 ]; then
   ok "metrics.jsonl continues from the checkpoint: $first_new"
 else
   not_ok "metrics.jsonl continues from the checkpoint" "lines before: $lines_before" \
