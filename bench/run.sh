@@ -10,13 +10,16 @@
 # netlib's reference BLAS unless an optimised one is installed; reference BLAS makes PyTorch ~10x
 # slower and the comparison meaningless. If an OpenBLAS is found (TORCH_BLAS_DIR, or Debian's
 # libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the table names the
-# BLAS that was loaded. The OpenMP wait policy is inherited: on a loaded machine
-# OMP_WAIT_POLICY=passive keeps waiting threads from spinning against descheduled ones.
+# BLAS that was loaded. OMP_WAIT_POLICY defaults to passive for both: PyTorch's idle OpenMP
+# threads otherwise spin against OpenBLAS's own pthreads, and on a loaded machine spinning
+# threads wait on descheduled ones (either way 2-thread runs lose up to 2x). Override by
+# exporting OMP_WAIT_POLICY.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$repo/build"
 python=/usr/bin/python3  # Debian's interpreter, the one with torch
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 configs=()
 steps=10
 warmup=2
@@ -26,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --config) configs+=("$2"); shift ;;
     --steps) steps="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -89,7 +92,7 @@ a, b = (json.loads(s)["tokens_per_s"] for s in sys.argv[1:3]); sys.exit(0 if a >
 done
 
 echo
-echo "PyTorch BLAS: $torch_blas"
+echo "PyTorch BLAS: $torch_blas; OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
 echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 printf '| %-9s | %14s | %16s | %16s | %9s | %12s | %12s |\n' config "normlab tok/s" "PyTorch tok/s" \

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Tests run two at a time on 2 cores: spinning OpenMP threads would fight over them.
+export OMP_WAIT_POLICY=PASSIVE
 cd build && ctest --output-on-failure -j2 --timeout 900

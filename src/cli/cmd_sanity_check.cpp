@@ -34,6 +34,10 @@ Runner setup_sanity_check(CLI::App& app) {
   auto data = std::make_shared<std::string>();
   auto json_path = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"model", "train"});
+  // The help shows the defaults this command uses, not the global ones (all of them are ints).
+  for (const auto& [key, value] : kSmallDefaults)
+    if (CLI::Option* o = app.get_option_no_throw(std::string("--") + key))
+      o->option_text(std::string("INT=") + value);
   app.add_option("--depths", options->depths, "Depths L to build, comma-separated")
       ->delimiter(',')
       ->check(CLI::PositiveNumber)

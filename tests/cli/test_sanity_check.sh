@@ -23,18 +23,23 @@ fi
 rows=$(awk '$1 ~ /^[0-9]+$/ {print $1}' "$W/pre.out" | tr '\n' ' ')
 if [ "$rows" = "2 4 8 " ]; then ok "one table row per depth"; else
   not_ok "one table row per depth" "rows: '$rows'" "$(cat "$W/pre.out")"; fi
-if head -1 "$W/pre.out" | grep -q "placement pre, norm layernorm, dt 1, init xavier, d_model 32"; then
+HEADER="placement pre, norm layernorm, dt 1, init xavier, d_model 32"
+if head -1 "$W/pre.out" | grep -q "$HEADER"; then
   ok "header names the design"
 else
   not_ok "header names the design" "$(head -1 "$W/pre.out")"
 fi
 n=0
-for pat in '^forward +init +(bounded|linear|exponential) ' '^gradient +init +(vanishing|flat|exploding) ' \
-  '^forward +trained:2 +(bounded|linear|exponential) ' '^gradient +trained:2 +(vanishing|flat|exploding) '; do
+FWD='(bounded|linear|exponential) '
+BWD='(vanishing|flat|exploding) '
+for pat in "^forward +init +$FWD" "^gradient +init +$BWD" "^forward +trained:2 +$FWD" \
+  "^gradient +trained:2 +$BWD"; do
   grep -Eq "$pat" "$W/pre.out" && n=$((n + 1))
 done
-if [ $n -eq 4 ]; then ok "four verdict lines"; else not_ok "four verdict lines" "$(cat "$W/pre.out")"; fi
-if [ "$(grep -c '^sanity-check: depth [0-9]*: init forward .*after 2 steps' "$W/pre.err")" -eq 3 ]; then
+if [ $n -eq 4 ]; then ok "four verdict lines"
+else not_ok "four verdict lines" "$(cat "$W/pre.out")"; fi
+PROGRESS='^sanity-check: depth [0-9]*: init forward .*after 2 steps'
+if [ "$(grep -c "$PROGRESS" "$W/pre.err")" -eq 3 ]; then
   ok "a progress line per depth on stderr"
 else
   not_ok "a progress line per depth on stderr" "$(cat "$W/pre.err")"
@@ -75,7 +80,8 @@ fi
 if ! grep -q trained "$W/none.out" && "$PY" -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert "trained" not in j["verdicts"] and all("trained" not in d for d in j["depths"])' "$W/none.json"
+assert "trained" not in j["verdicts"]
+assert all("trained" not in d for d in j["depths"])' "$W/none.json"
 then ok "--train-steps 0 measures initialisation only"
 else not_ok "--train-steps 0 measures initialisation only" "$(cat "$W/none.out")"; fi
 "$NL" sanity-check "${SMALL[@]}" --placement post --depths 2,4,8 --train-steps 0 \
@@ -101,7 +107,8 @@ else not_ok "flags override the small defaults" "$(grep d_model "$W/dump2.out")"
 
 # ---- data from a prepared corpus: vocab_size from the token file
 if [ -f "$FORTUNES/pets.u8" ] &&
-  "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir "$W/data" >/dev/null 2>&1; then
+  "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir "$W/data" \
+    >/dev/null 2>&1; then
   if "$NL" sanity-check "${SMALL[@]}" --data "$W/data" --depths 2,4 --train-steps 1 \
     --json "$W/data.json" >"$W/data.out" 2>"$W/data.err" &&
     "$PY" -c '
