@@ -8,7 +8,7 @@ packages=(g++ cmake make pkg-config libdnnl-dev libsentencepiece-dev libcli11-de
           nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev fortunes
           libjs-chart.js)
 # Test-only: the PyTorch oracle (parity tests, bench/) and Chromium (report page checks, PNGs).
-if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch python3-numpy chromium); fi
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do

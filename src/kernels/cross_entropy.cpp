@@ -12,31 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "kernels/fast_exp.hpp"
+
 namespace normlab {
 namespace {
-
-// e^x for the softmax (x <= 0 after max subtraction), written so that GCC vectorizes it without
-// -ffast-math (libm's expf stays scalar and dominated the forward pass at V = 8000):
-// e^x = 2^n e^r with n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2] (ln 2 split in a
-// high part exact in float and a low correction, Cody-Waite), e^r by its degree-7 Taylor
-// polynomial (remainder < 0.35^8 / 8! ~ 6e-9). Measured max relative error 8e-8 on [-87, 0].
-// 2^n is assembled in the exponent bits; below -87 the result would be subnormal, return 0.
-inline float softmax_exp(float x) {
-  // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer (|x / ln 2| < 2^22).
-  const float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const float r = (x - n * 0.693145751953125f) - n * 1.42860682030941723e-6f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const float two_n = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  const float e = p * two_n;
-  return x < -87.0f ? 0.0f : e;
-}
 
 // Counts the rows with a target in [0, V); a target >= V is a caller bug (tokenizer/model vocab
 // mismatch), reported before any parallel work starts.
@@ -70,7 +49,7 @@ double cross_entropy_forward(float* probs, const float* logits, const int32_t* t
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
     for (int j = 0; j < V; ++j) mx = std::max(mx, z[j]);
-    for (int j = 0; j < V; ++j) p[j] = softmax_exp(z[j] - mx);
+    for (int j = 0; j < V; ++j) p[j] = exp_nonpositive(z[j] - mx);
     double sum = 0.0, zsum = 0.0;
 #pragma omp simd reduction(+ : sum, zsum)
     for (int j = 0; j < V; ++j) {
