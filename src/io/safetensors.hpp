@@ -13,7 +13,7 @@ namespace normlab {
 struct SafeTensor {
   std::string dtype;  // "F32", "BF16", "I32", "I64"
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;  // raw little-endian data
+  std::vector<uint8_t> bytes;         // raw little-endian data
   std::vector<float> to_f32() const;  // F32 or BF16 to float; others throw
 };
 

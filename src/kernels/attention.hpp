@@ -12,7 +12,7 @@ namespace normlab {
 void attention_forward(float* out, float* att, const float* q, const float* k, const float* v,
                        int stride, int B, int T, int d, int H);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const float* att, int stride, int B,
-                        int T, int d, int H);
+                        const float* k, const float* v, const float* att, int stride, int B, int T,
+                        int d, int H);
 
 }  // namespace normlab
