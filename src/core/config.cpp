@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/files.hpp"
 #include "core/options.hpp"
 
 namespace normlab {
@@ -238,18 +239,7 @@ void Config::set(const std::string& key, const std::string& value, const std::st
 }
 
 void Config::merge_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  YAML::Node root;
-  try {
-    root = YAML::Load(buf.str());
-  } catch (const YAML::ParserException& e) {
-    throw UserError(path + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw UserError(path + ": " + e.what());
-  }
+  YAML::Node root = load_yaml_file(path);
   if (root.IsNull()) return;  // an empty file changes nothing
   if (!root.IsMap())
     throw UserError(path + ": expected a mapping of option: value at the top level");

@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/files.hpp"
 #include "core/options.hpp"
 #include "io/safetensors.hpp"
 #include "model/block_description.hpp"
@@ -133,24 +134,6 @@ nlohmann::json read_json(const fs::path& path) {
     return nlohmann::json::parse(in);
   } catch (const std::exception&) {
     throw UserError(path.string() + ": not valid JSON (remove the run directory to run it again)");
-  }
-}
-
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  bool written;
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.flush();
-    written = static_cast<bool>(out);
-  }
-  std::error_code ec;
-  if (written) fs::rename(tmp, path, ec);
-  if (!written || ec) {
-    fs::remove(tmp, ec);
-    throw UserError(path.string() + ": cannot write");
   }
 }
 
@@ -294,18 +277,7 @@ void run_interrupted(const Config& config, const std::string& prefix, bool* resu
 }  // namespace
 
 SweepFile read_sweep_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  YAML::Node root;
-  try {
-    root = YAML::Load(buf.str());
-  } catch (const YAML::ParserException& e) {
-    throw UserError(path + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw UserError(path + ": " + e.what());
-  }
+  YAML::Node root = load_yaml_file(path);
   if (!root.IsMap())
     throw UserError(path + ": expected a mapping with 'grid' and/or 'base' at the top level");
   SweepFile out;

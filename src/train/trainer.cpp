@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/files.hpp"
 #include "core/rng.hpp"
 #include "data/batches.hpp"
 #include "data/token_file.hpp"
@@ -24,24 +25,6 @@ namespace normlab {
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  bool written;
-  {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    written = static_cast<bool>(out);
-  }
-  std::error_code ec;
-  if (written) fs::rename(tmp, path, ec);
-  if (!written || ec) {
-    fs::remove(tmp, ec);
-    throw UserError(path.string() + ": cannot write");
-  }
-}
 
 // On resume, drop the lines of steps after the checkpoint (written before an interruption): the
 // resumed run writes them again, and a reader should see each step once.
