@@ -16,6 +16,7 @@
 
 #include "core/config.hpp"
 #include "core/rng.hpp"
+#include "diag/diagnostics_writer.hpp"
 #include "model/decoder_lm.hpp"
 #include "train/optimizer.hpp"
 
@@ -140,11 +141,33 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(t1 - t0).count();
     const double ms_per_step = 1e3 * seconds / steps;
     const double tokens_per_s = static_cast<double>(BT) * steps / seconds;
+
+    // Cost of the stability probes (docs/diagnostics.md): a probed step records gradient norms
+    // in the backward and writes a diagnostics line; with diag_every N the throughput loss is
+    // (probed - plain) / (N * plain).
+    normlab::DiagnosticsWriter diag("/dev/null", false, model.params());
+    const int probed_steps = 3;
+    auto tp0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < probed_steps; ++i) {
+      model.params().zero_grads();
+      model.record_grad_norms = true;
+      loss = model.forward(x.data(), y.data(), s.B, s.T);
+      model.backward();
+      diag.before_update(model);
+      opt.step(1e-4f);
+      diag.after_update(i);
+    }
+    model.record_grad_norms = false;
+    const double probed_ms =
+        1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count() /
+        probed_steps;
+    const double overhead_pct_every_100 = 100.0 * (probed_ms - ms_per_step) / (100.0 * ms_per_step);
     std::printf(
         "{\"impl\":\"normlab\",\"config\":\"%s\",\"threads\":%d,\"steps\":%d,\"tokens_per_s\":%.1f,"
-        "\"ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,\"peak_rss_mb\":%.1f,\"final_loss\":%.4f}\n",
+        "\"ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,\"peak_rss_mb\":%.1f,\"final_loss\":%.4f,"
+        "\"probed_step_ms\":%.3f,\"diag_overhead_pct_every_100\":%.3f}\n",
         name.c_str(), omp_get_max_threads(), steps, tokens_per_s, ms_per_step, cpu_ms_per_step,
-        peak_rss_mb(), loss);
+        peak_rss_mb(), loss, probed_ms, overhead_pct_every_100);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "normlab_bench: %s\n", e.what());
     return 1;
