@@ -56,6 +56,7 @@ Runner setup_generate(CLI::App& app) {
       std::fflush(stdout);
     });
     std::fputc('\n', stdout);
+    std::fflush(stdout);
     std::fprintf(stderr, "generate: %d tokens, %.1f tokens/s\n", stats.tokens, stats.tokens_per_s);
     return 0;
   };
