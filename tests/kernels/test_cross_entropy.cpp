@@ -9,16 +9,11 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "finite_difference.hpp"
 #include "kernels/cross_entropy.hpp"
 
 namespace normlab {
 namespace {
-
-std::vector<float> random_vec(size_t n, Rng& rng, double scale = 1.0) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(scale * rng.normal());
-  return v;
-}
 
 // -log softmax(z)[j] for row `row`, in double.
 double neg_log_p(const std::vector<float>& z, int V, int row, int j) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "finite_difference.hpp"
 #include "kernels/embedding.hpp"
 
 namespace normlab {
@@ -25,29 +26,6 @@ constexpr float kPrefill = 0.25f;
 constexpr double kStep = 1.0;
 constexpr double kRelTol = 1e-4;
 
-std::vector<float> random_vec(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.normal());
-  return v;
-}
-
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
-double directional_fd(std::vector<float>& x, const std::vector<float>& u,
-                      const std::function<double()>& loss) {
-  const std::vector<float> x0 = x;
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] + kStep * u[i]);
-  const double lp = loss();
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] - kStep * u[i]);
-  const double lm = loss();
-  x = x0;
-  return (lp - lm) / (2.0 * kStep);
-}
-
 void expect_gradient(const char* what, std::vector<float>& x, const std::vector<float>& grad,
                      const std::function<double()>& loss, Rng& rng) {
   for (int rep = 0; rep < 2; ++rep) {
@@ -56,7 +34,7 @@ void expect_gradient(const char* what, std::vector<float>& x, const std::vector<
     for (size_t i = 0; i < x.size(); ++i) {
       analytic += (static_cast<double>(grad[i]) - kPrefill) * u[i];
     }
-    const double fd = directional_fd(x, u, loss);
+    const double fd = directional_fd(x, u, kStep, loss);
     EXPECT_NEAR(analytic, fd, kRelTol * std::max(1.0, std::abs(fd))) << what << " " << rep;
   }
 }

@@ -10,34 +10,11 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "finite_difference.hpp"
 #include "kernels/linear.hpp"
 
 namespace normlab {
 namespace {
-
-std::vector<float> random_vec(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.normal());
-  return v;
-}
-
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
-// Central difference of loss() along u at x: (L(x + h u) - L(x - h u)) / 2h, x restored after.
-double directional_fd(std::vector<float>& x, const std::vector<float>& u, double h,
-                      const std::function<double()>& loss) {
-  const std::vector<float> x0 = x;
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] + h * u[i]);
-  const double lp = loss();
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] - h * u[i]);
-  const double lm = loss();
-  x = x0;
-  return (lp - lm) / (2.0 * h);
-}
 
 // Row-major reference C = alpha op(A) op(B) + beta C in double.
 void matmul_ref(std::vector<float>& C, const std::vector<float>& A, const std::vector<float>& B,

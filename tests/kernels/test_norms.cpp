@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "finite_difference.hpp"
 #include "kernels/norms.hpp"
 
 namespace normlab {
@@ -29,30 +30,6 @@ constexpr float kPrefill = 0.25f;
 constexpr double kStep = 1e-2;
 constexpr double kRelTol = 1e-3;
 
-std::vector<float> random_vec(size_t n, Rng& rng, double scale = 1.0, double offset = 0.0) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(offset + scale * rng.normal());
-  return v;
-}
-
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
-// (L(x + h u) - L(x - h u)) / 2h, x restored afterwards.
-double directional_fd(std::vector<float>& x, const std::vector<float>& u,
-                      const std::function<double()>& loss) {
-  const std::vector<float> x0 = x;
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] + kStep * u[i]);
-  const double lp = loss();
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x0[i] - kStep * u[i]);
-  const double lm = loss();
-  x = x0;
-  return (lp - lm) / (2.0 * kStep);
-}
-
 // For two random directions u: <grad - kPrefill, u> must match the finite difference along u.
 void expect_gradient(const char* what, std::vector<float>& x, const std::vector<float>& grad,
                      const std::function<double()>& loss, Rng& rng) {
@@ -61,7 +38,7 @@ void expect_gradient(const char* what, std::vector<float>& x, const std::vector<
     double analytic = 0.0;
     for (size_t i = 0; i < x.size(); ++i)
       analytic += (static_cast<double>(grad[i]) - kPrefill) * u[i];
-    const double fd = directional_fd(x, u, loss);
+    const double fd = directional_fd(x, u, kStep, loss);
     EXPECT_NEAR(analytic, fd, kRelTol * std::max(1.0, std::abs(fd)))
         << what << " direction " << rep;
   }

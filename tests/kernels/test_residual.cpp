@@ -6,24 +6,13 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "finite_difference.hpp"
 #include "kernels/residual.hpp"
 
 namespace normlab {
 namespace {
 
 constexpr float kAlpha = 1.7f, kDt = 0.3f, kPrefill = 0.25f;
-
-std::vector<float> random_vec(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.normal());
-  return v;
-}
-
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
 
 // Sizes below and above the OpenMP threshold.
 class Residual : public ::testing::TestWithParam<size_t> {};
