@@ -24,16 +24,13 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
+from cli_driver import BATCH, TINY, CaseError, run, write_tokens  # noqa: E402
 
 TOL = 1e-3
-TINY = {"vocab_size": 50, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8,
-        "residual_alpha": "auto"}
-BATCH = 3
 STAT_KEYS = {"rms", "mean_abs", "var", "batch_var"}
 BLOCK_KEYS = {"block", "input", "attn_out", "mlp_out", "grad_input", "grad_attn_out",
               "grad_mlp_out", "attn_entropy", "norm_std"}
@@ -41,26 +38,9 @@ TOP_KEYS = {"blocks", "output"}
 OPTIONAL_TOP_KEYS = {"step", "params"}  # documented for train's diagnostics.jsonl
 
 
-class CaseError(Exception):
-    pass
 
 
-def run(cmd, timeout=120):
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    if r.returncode != 0:
-        msg = (r.stderr.strip() or r.stdout.strip()).splitlines()
-        raise CaseError(f"`{' '.join(os.path.basename(c) for c in cmd[:2])}` exited "
-                        f"{r.returncode}: {msg[-1] if msg else ''}")
-    return r
 
-
-def write_tokens(path, vocab, B, T, seed):
-    rng = np.random.RandomState(seed)
-    ids = rng.randint(0, vocab, size=(B, T + 1))
-    with open(path, "w") as f:
-        for row in ids:
-            f.write(" ".join(str(int(t)) for t in row) + "\n")
 
 
 # --------------------------------------------------------------------------- reference probes

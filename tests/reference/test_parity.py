@@ -19,12 +19,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
+from cli_driver import BATCH, TINY, CaseError, run, write_tokens  # noqa: E402
 import safetensors_io  # noqa: E402
 
 TOL = 1e-4
-TINY = {"vocab_size": 50, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8,
-        "residual_alpha": "auto"}
-BATCH = 3
 PLACEMENTS = ["post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid",
               "resi", "none"]
 NORMS = ["layernorm", "rmsnorm", "dyt"]
@@ -34,26 +32,9 @@ STEPS_FLAG = "--steps"
 DT = {"pre": "0.5", "peri": "0.5", "lns": "1/sqrt(L)", "none": "1/L"}
 
 
-class CaseError(Exception):
-    pass
 
 
-def run(cmd, timeout=300):
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    if r.returncode != 0:
-        msg = (r.stderr.strip() or r.stdout.strip()).splitlines()
-        raise CaseError(f"`{' '.join(os.path.basename(c) for c in cmd[:2])}` exited "
-                        f"{r.returncode}: {msg[-1] if msg else ''}")
-    return r
 
-
-def write_tokens(path, vocab, B, T, seed):
-    rng = np.random.RandomState(seed)
-    ids = rng.randint(0, vocab, size=(B, T + 1))
-    with open(path, "w") as f:
-        for row in ids:
-            f.write(" ".join(str(int(t)) for t in row) + "\n")
 
 
 def rel(a, b, floor=0.0):
