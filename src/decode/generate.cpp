@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <chrono>
 
+#include "decode/kv_cache.hpp"
+
 namespace normlab {
 
-GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::string& prompt,
-                       const GenerateSettings& settings,
-                       const std::function<void(const std::string&)>& emit) {
-  const int T_max = model.shape().max_T, V = model.shape().vocab;
-  model.training = false;
-  model.plan(1, T_max);
+namespace {
+
+// The sampling / streaming loop shared by both variants. `next_logits(ids)` returns the logits
+// of the position after the last id.
+template <typename NextLogits>
+GenerateStats run(DecoderLM& model, const Tokenizer& tokenizer, const std::string& prompt,
+                  const GenerateSettings& settings,
+                  const std::function<void(const std::string&)>& emit, NextLogits next_logits) {
+  const int V = model.shape().vocab;
   std::vector<int32_t> ids = tokenizer.encode(prompt);
   if (ids.empty()) ids.push_back(tokenizer.eos_id() >= 0 ? tokenizer.eos_id() : 0);
   Rng rng(settings.seed);
@@ -19,9 +24,7 @@ GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::
   auto start = std::chrono::steady_clock::now();
   GenerateStats stats;
   for (int n = 0; n < settings.max_tokens; ++n) {
-    const int T = std::min<int>(static_cast<int>(ids.size()), T_max);
-    model.forward(ids.data() + ids.size() - T, nullptr, 1, T);
-    const float* last = model.logits() + static_cast<size_t>(T - 1) * V;
+    const float* last = next_logits(ids);
     int32_t next = sample_token(last, V, settings.sampling, rng, scratch);
     ++stats.tokens;
     if (next == tokenizer.eos_id()) break;
@@ -45,6 +48,41 @@ GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats.tokens_per_s = secs > 0 ? stats.tokens / secs : 0;
   return stats;
+}
+
+// Logits of the position after ids, by a full forward over the last seq_len ids.
+const float* full_rerun(DecoderLM& model, const std::vector<int32_t>& ids) {
+  const int T = std::min<int>(static_cast<int>(ids.size()), model.shape().max_T);
+  model.forward(ids.data() + ids.size() - T, nullptr, 1, T);
+  return model.logits() + static_cast<size_t>(T - 1) * model.shape().vocab;
+}
+
+}  // namespace
+
+GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::string& prompt,
+                       const GenerateSettings& settings,
+                       const std::function<void(const std::string&)>& emit) {
+  const int T_max = model.shape().max_T;
+  model.training = false;
+  model.plan(1, T_max);  // for the fallback beyond seq_len
+  KVCache cache(model);
+  return run(model, tokenizer, prompt, settings, emit, [&](const std::vector<int32_t>& ids) {
+    const int n = static_cast<int>(ids.size());
+    if (n > T_max) return full_rerun(model, ids);
+    // Positions [cache.length(), n) are new: the whole prompt at first, then the sampled token.
+    const float* logits = nullptr;
+    for (int t = cache.length(); t < n; ++t) logits = model.forward_next(ids[t], t, cache);
+    return logits;
+  });
+}
+
+GenerateStats generate_uncached(DecoderLM& model, const Tokenizer& tokenizer,
+                                const std::string& prompt, const GenerateSettings& settings,
+                                const std::function<void(const std::string&)>& emit) {
+  model.training = false;
+  model.plan(1, model.shape().max_T);
+  return run(model, tokenizer, prompt, settings, emit,
+             [&](const std::vector<int32_t>& ids) { return full_rerun(model, ids); });
 }
 
 }  // namespace normlab

@@ -1,5 +1,9 @@
-// Autoregressive generation: the prompt's ids, then one sampled token at a time, each step
-// re-running the model on the last seq_len tokens (no KV cache yet), streaming decoded text.
+// Autoregressive generation: the prompt's ids, then one sampled token at a time, streaming
+// decoded text. generate() decodes incrementally with a KV cache (decode/kv_cache.hpp): the prompt
+// is prefilled one position at a time, then each new token costs one forward_next. Positions are
+// absolute (learned or sinusoidal), so once the sequence exceeds seq_len the window slides and
+// every position shifts: generate() then falls back to the full re-run of the last seq_len tokens
+// for each further token, which keeps its output identical to generate_uncached().
 #pragma once
 #include <functional>
 #include <string>
@@ -25,5 +29,9 @@ struct GenerateStats {
 GenerateStats generate(DecoderLM& model, const Tokenizer& tokenizer, const std::string& prompt,
                        const GenerateSettings& settings,
                        const std::function<void(const std::string&)>& emit);
+// The reference without a cache: every step re-runs forward() on the last seq_len tokens.
+GenerateStats generate_uncached(DecoderLM& model, const Tokenizer& tokenizer,
+                                const std::string& prompt, const GenerateSettings& settings,
+                                const std::function<void(const std::string&)>& emit);
 
 }  // namespace normlab

@@ -14,6 +14,8 @@
 
 namespace normlab {
 
+class KVCache;  // decode/kv_cache.hpp
+
 struct ModelShape {
   int vocab = 0, d = 0, heads = 0, layers = 0, d_ff = 0, max_T = 0;
   bool learned_positions = true;
@@ -65,6 +67,12 @@ class DecoderLM {
   double forward(const int32_t* tokens, const int32_t* targets, int B, int T, float smoothing = 0);
   // Backward of the last forward (with targets); accumulates into params.grads().
   void backward();
+  // Incremental decoding (decoder_lm_incremental.cpp): the logits [vocab] of one new position
+  // `pos` (<= cache.length(), < seq_len) holding `token`, attending to the cache's positions
+  // [0, pos) and itself; appends its K and V to the cache. Inference only (no dropout); same
+  // recipe semantics as forward(). The pointer is into the cache's scratch (valid until the next
+  // call). Does not touch forward()'s planned activations.
+  const float* forward_next(int32_t token, int pos, KVCache& cache);
 
   ParamStore& params() { return params_; }
   const ModelShape& shape() const { return shape_; }
