@@ -18,5 +18,7 @@ Runner setup_options(CLI::App& app);
 Runner setup_report(CLI::App& app);
 Runner setup_sweep(CLI::App& app);
 Runner setup_sanity_check(CLI::App& app);
+Runner setup_eval(CLI::App& app);
+Runner setup_prepare_parallel(CLI::App& app);
 
 }  // namespace normlab::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
     runners[sub] = setup(*sub);
   };
   add("prepare", "Train a SentencePiece tokenizer and write token files", setup_prepare);
+  add("prepare-parallel", "Build a parallel corpus (default: English-German from gettext catalogs)",
+      setup_prepare_parallel);
   add("train", "Train a language model", setup_train);
   add("generate", "Generate text from a checkpoint", setup_generate);
   add("init", "Write a freshly initialised model", setup_init);
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   add("sweep", "Train a grid of placements x depths x learning rates x dt x seeds", setup_sweep);
   add("report", "One self-contained HTML report (and PNG charts) from run directories",
       setup_report);
+  add("eval", "Score hypotheses against references: BLEU, chrF, ROUGE", setup_eval);
   add("options", "List every option (config key and flag) with its documentation", setup_options);
   try {
     app.parse(argc, argv);
