@@ -14,25 +14,11 @@
 #include "core/config.hpp"
 #include "decode/kv_cache.hpp"
 #include "model/decoder_lm.hpp"
+#include "tiny_model.hpp"
 
 using namespace normlab;
 
 namespace {
-
-Config tiny_config(const std::string& placement, const std::string& norm) {
-  Config c = Config::defaults();
-  c.set("vocab_size", "23", "test");
-  c.set("d_model", "16", "test");
-  c.set("n_heads", "2", "test");
-  c.set("n_layers", "3", "test");
-  c.set("d_ff", "20", "test");
-  c.set("seq_len", "9", "test");
-  c.set("placement", placement, "test");
-  c.set("norm", norm, "test");
-  c.set("lower_fraction", "0.4", "test");  // mixln: 1 post block, 2 pre blocks
-  if (placement == "pre" || placement == "peri") c.set("dt", "0.5", "test");
-  return c;
-}
 
 std::vector<int32_t> random_tokens(int T, int V, unsigned seed) {
   std::mt19937 rng(seed);
@@ -79,12 +65,12 @@ class KVCacheEquivalence : public ::testing::TestWithParam<std::tuple<std::strin
 
 TEST_P(KVCacheEquivalence, MatchesFullForwardLearnedPositions) {
   auto [placement, norm] = GetParam();
-  check(tiny_config(placement, norm));
+  check(tiny_config(placement, norm, 9));
 }
 
 TEST_P(KVCacheEquivalence, MatchesFullForwardSinusoidalScaledEmbedding) {
   auto [placement, norm] = GetParam();
-  Config c = tiny_config(placement, norm);
+  Config c = tiny_config(placement, norm, 9);
   c.set("positions", "sinusoidal", "test");
   c.set("scale_embedding", "true", "test");
   check(c);
@@ -100,14 +86,14 @@ INSTANTIATE_TEST_SUITE_P(
 // A custom block exercising every letter at once (N, n, s, q / n, d, r, a, b) with dropout
 // configured (it must be the identity in forward_next, as in eval-mode forward).
 TEST(KVCache, MatchesFullForwardCustomBlockAllLetters) {
-  Config c = tiny_config("pre", "layernorm");
+  Config c = tiny_config("pre", "layernorm", 9);
   c.set("block", "attn:Nnsq|ndrab mlp:Nns|ndrab", "test");
   c.set("dropout", "0.1", "test");
   check(c);
 }
 
 TEST(KVCache, RejectsNonAppendPosition) {
-  DecoderLM model(tiny_config("pre", "rmsnorm"));
+  DecoderLM model(tiny_config("pre", "rmsnorm", 9));
   model.initialize(1);
   KVCache cache(model);
   EXPECT_THROW(model.forward_next(1, 1, cache), std::logic_error);

@@ -10,25 +10,11 @@
 
 #include "core/config.hpp"
 #include "model/decoder_lm.hpp"
+#include "tiny_model.hpp"
 
 using namespace normlab;
 
 namespace {
-
-Config tiny_config(const std::string& placement, const std::string& norm) {
-  Config c = Config::defaults();
-  c.set("vocab_size", "23", "test");
-  c.set("d_model", "16", "test");
-  c.set("n_heads", "2", "test");
-  c.set("n_layers", "3", "test");
-  c.set("d_ff", "20", "test");
-  c.set("seq_len", "6", "test");
-  c.set("placement", placement, "test");
-  c.set("norm", norm, "test");
-  c.set("lower_fraction", "0.4", "test");  // mixln: 1 post block, 2 pre blocks
-  if (placement == "pre" || placement == "peri") c.set("dt", "0.5", "test");
-  return c;
-}
 
 struct Batch {
   int B = 2, T = 6;
@@ -88,7 +74,7 @@ class PlacementGrad : public ::testing::TestWithParam<std::tuple<std::string, st
 
 TEST_P(PlacementGrad, MatchesFiniteDifferences) {
   auto [placement, norm] = GetParam();
-  check_model(tiny_config(placement, norm));
+  check_model(tiny_config(placement, norm, 6));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -99,7 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
 TEST(ModelGrad, WithDropoutAndSinusoids) {
-  Config c = tiny_config("b2t", "layernorm");
+  Config c = tiny_config("b2t", "layernorm", 6);
   c.set("dropout", "0.1", "test");
   c.set("positions", "sinusoidal", "test");
   c.set("scale_embedding", "true", "test");
@@ -107,7 +93,7 @@ TEST(ModelGrad, WithDropoutAndSinusoids) {
 }
 
 TEST(ModelGrad, CustomBlockDescription) {
-  Config c = tiny_config("pre", "rmsnorm");
+  Config c = tiny_config("pre", "rmsnorm", 6);
   c.set("block", "attn:Nnq|ndrab mlp:ns|dan", "test");  // every letter at once
   check_model(c);
 }
