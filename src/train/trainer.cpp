@@ -1,6 +1,5 @@
 #include "train/trainer.hpp"
 
-#include <omp.h>
 
 #include <chrono>
 #include <cmath>
@@ -10,6 +9,7 @@
 
 #include "core/files.hpp"
 #include "core/rng.hpp"
+#include "core/threads.hpp"
 #include "data/batches.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
@@ -67,7 +67,7 @@ TrainResult train(Config config, bool resume) {
     throw UserError("option 'data': give a prepared corpus directory ('normlab prepare')");
   if (out_dir.empty()) throw UserError("option 'out_dir': give a directory for the run");
   const int threads = static_cast<int>(config.get_int("threads"));
-  if (threads > 0) omp_set_num_threads(threads);
+  configure_threads(threads);
 
   // Data and tokenizer: the vocabulary comes from the tokenizer.
   const fs::path data(data_dir), out(out_dir);
