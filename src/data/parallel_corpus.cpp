@@ -1,7 +1,6 @@
 #include "data/parallel_corpus.hpp"
 
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "core/rng.hpp"
 #include "data/gettext_mo.hpp"
 #include "data/prepare.hpp"
+#include "data/sentencepiece_training.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 
@@ -195,19 +195,6 @@ void write_text_atomic(const std::string& path, const std::string& data, TempFil
   fs::rename(tmp, path, ec);
   if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());
 }
-
-class LineIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit LineIterator(const std::vector<const std::string*>& lines) : lines_(lines) {}
-  bool done() const override { return i_ >= lines_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return *lines_[i_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<const std::string*>& lines_;
-  size_t i_ = 0;
-};
 
 }  // namespace
 
@@ -546,39 +533,8 @@ void prepare_parallel(const PrepareParallelOptions& options) {
   std::fprintf(stderr, "prepare-parallel: training shared %s tokenizer, vocab %d, on %zu lines\n",
                options.model_type.c_str(), options.vocab_size, lines.size());
   const auto t0 = Clock::now();
-  // Same settings as `normlab prepare` (prepare.cpp): byte fallback, identity normalisation.
-  const std::unordered_map<std::string, std::string> spec = {
-      {"model_type", options.model_type},
-      {"vocab_size", std::to_string(options.vocab_size)},
-      {"character_coverage", "1.0"},
-      {"byte_fallback", "true"},
-      {"unk_id", "0"},
-      {"bos_id", "1"},
-      {"eos_id", "2"},
-      {"pad_id", "-1"},
-      {"normalization_rule_name", "identity"},
-      {"remove_extra_whitespaces", "false"},
-      {"allow_whitespace_only_pieces", "true"},
-      {"num_threads", "2"},
-      {"minloglevel", "2"},
-  };
-  sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned>(options.seed));
-  LineIterator it(lines);
-  std::string model_bytes;
-  auto status = sentencepiece::SentencePieceTrainer::Train(spec, &it, &model_bytes);
-  if (!status.ok()) {
-    std::string msg = status.error_message();
-    if (size_t k = msg.find(")] "); msg.rfind("./src/", 0) == 0 && k != std::string::npos)
-      msg = msg.substr(k + 3);
-    const std::string vocab = "vocab_size " + std::to_string(options.vocab_size);
-    if (msg.find("too high") != std::string::npos)
-      throw UserError(label + ": " + vocab + " is too large for this corpus (" + msg +
-                      "), use a smaller --vocab_size");
-    if (msg.find("required_chars") != std::string::npos)
-      throw UserError(label + ": " + vocab + " is too small for the distinct characters (" + msg +
-                      "), use a larger --vocab_size");
-    throw UserError(label + ": tokenizer training failed: " + msg);
-  }
+  std::string model_bytes =
+      train_sentencepiece(lines, options.model_type, options.vocab_size, options.seed, label);
   lines.clear();
   const std::string model_path = out_dir + "/tokenizer.model";
   const std::string model_tmp = model_path + ".tmp." + std::to_string(::getpid());

@@ -1,7 +1,6 @@
 #include "data/prepare.hpp"
 
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 
 #include "core/config.hpp"
 #include "core/rng.hpp"
+#include "data/sentencepiece_training.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 
@@ -185,21 +185,6 @@ std::string human_bytes(uint64_t bytes) {
   return buf;
 }
 
-// Feeds SentencePiece the lines of the training documents from memory; see docs/token-file.md
-// for why lines rather than whole documents.
-class LineIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit LineIterator(const std::vector<std::string>& lines) : lines_(lines) {}
-  bool done() const override { return i_ >= lines_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return lines_[i_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& lines_;
-  size_t i_ = 0;
-};
-
 // Removes the listed files on scope exit (error paths leave no temporaries behind).
 struct TempFiles {
   std::vector<std::string> paths;
@@ -308,55 +293,12 @@ void prepare_corpus(const PrepareOptions& options) {
   std::fprintf(stderr, "prepare: training %s tokenizer, vocab %d, on %zu lines\n",
                options.model_type.c_str(), options.vocab_size, lines.size());
   const auto t0 = Clock::now();
-  const std::unordered_map<std::string, std::string> spec = {
-      {"model_type", options.model_type},
-      {"vocab_size", std::to_string(options.vocab_size)},
-      {"character_coverage", "1.0"},
-      {"byte_fallback", "true"},
-      {"unk_id", "0"},
-      {"bos_id", "1"},
-      {"eos_id", "2"},
-      {"pad_id", "-1"},
-      // Identity normalisation and kept whitespace make decode(encode(x)) == x, which matters for
-      // fortunes whose layout (indentation, attributions) is part of the text.
-      {"normalization_rule_name", "identity"},
-      {"remove_extra_whitespaces", "false"},
-      {"allow_whitespace_only_pieces", "true"},
-      {"num_threads", "2"},
-      {"minloglevel", "2"},
-  };
-  sentencepiece::SetRandomGeneratorSeed(static_cast<unsigned>(options.seed));
-  LineIterator it(lines);
-  std::string model_bytes;
-  auto status = sentencepiece::SentencePieceTrainer::Train(spec, &it, &model_bytes);
-  if (!status.ok()) {
-    // SentencePiece messages start with "./src/file.cc(line) [(check)] "; keep the sentence only.
-    std::string msg = status.error_message();
-    if (size_t k = msg.find(")] "); msg.rfind("./src/", 0) == 0 && k != std::string::npos)
-      msg = msg.substr(k + 3);
-    const std::string where = inputs_label(options.inputs);
-    const std::string vocab = "vocab_size " + std::to_string(options.vocab_size);
-    if (msg.find("too high") != std::string::npos) {
-      std::string limit;
-      if (size_t k = msg.find("<= "); k != std::string::npos)
-        limit = msg.substr(k + 3, msg.find_first_not_of("0123456789", k + 3) - (k + 3));
-      throw UserError(where + ": " + vocab + " is too large for this corpus" +
-                      (limit.empty() ? std::string()
-                                     : "; SentencePiece can build at most " + limit + " pieces") +
-                      ", use a smaller --vocab_size");
-    }
-    if (msg.find("required_chars") != std::string::npos) {
-      // "Vocabulary size is smaller than required_chars. 270 vs 295. ..."
-      std::string need;
-      if (size_t k = msg.find(" vs "); k != std::string::npos)
-        need = msg.substr(k + 4, msg.find_first_not_of("0123456789", k + 4) - (k + 4));
-      throw UserError(where + ": " + vocab +
-                      " is too small: the 259 byte-fallback and special pieces plus one per "
-                      "distinct character of the corpus need " +
-                      (need.empty() ? std::string("more") : need) + ", use a larger --vocab_size");
-    }
-    throw UserError(where + ": tokenizer training failed: " + msg);
-  }
+  std::vector<const std::string*> line_ptrs;
+  line_ptrs.reserve(lines.size());
+  for (const auto& l : lines) line_ptrs.push_back(&l);
+  const std::string model_bytes =
+      train_sentencepiece(line_ptrs, options.model_type, options.vocab_size, options.seed,
+                          inputs_label(options.inputs));
   lines.clear();
   lines.shrink_to_fit();
   const std::string model_path = out_dir + "/tokenizer.model";
