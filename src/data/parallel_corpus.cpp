@@ -18,6 +18,7 @@
 #include "data/gettext_mo.hpp"
 #include "data/prepare.hpp"
 #include "data/sentencepiece_training.hpp"
+#include "data/staged_files.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 
@@ -140,18 +141,6 @@ bool is_markup_name(std::string_view name) {
   return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw UserError(path + ": no such file");
-  if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a text file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw UserError(path + ": read error");
-  return std::move(ss).str();
-}
-
 std::vector<std::string> split_lines(std::string_view text) {
   std::vector<std::string> lines;
   size_t pos = 0;
@@ -170,30 +159,6 @@ uint64_t fnv1a64(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
   return h;
-}
-
-// Removes the listed files on scope exit (error paths leave no temporaries behind).
-struct TempFiles {
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    std::error_code ec;
-    for (const auto& p : paths) fs::remove(p, ec);
-  }
-};
-
-void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  temps.paths.push_back(tmp);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError(path + ": cannot create " + tmp);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) throw UserError(path + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/rng.hpp"
 #include "data/sentencepiece_training.hpp"
+#include "data/staged_files.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 
@@ -157,18 +158,6 @@ std::vector<std::string> default_corpus_files() {
 
 namespace {
 
-std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw UserError(path + ": no such file");
-  if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, expected a text file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw UserError(path + ": read error");
-  return std::move(ss).str();
-}
-
 // "a.txt", or "a.txt (+3 more files)" for error messages that concern the whole input.
 std::string inputs_label(const std::vector<std::string>& inputs) {
   if (inputs.size() == 1) return inputs[0];
@@ -183,30 +172,6 @@ std::string human_bytes(uint64_t bytes) {
   else
     std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
   return buf;
-}
-
-// Removes the listed files on scope exit (error paths leave no temporaries behind).
-struct TempFiles {
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    std::error_code ec;
-    for (const auto& p : paths) fs::remove(p, ec);
-  }
-};
-
-void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  temps.paths.push_back(tmp);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError(path + ": cannot create " + tmp);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) throw UserError(path + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());
 }
 
 struct Split {

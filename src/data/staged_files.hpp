@@ -1,0 +1,21 @@
+// File helpers of the corpus builders: whole-file reads with one-line errors, and outputs staged
+// as PATH.tmp.<pid> then renamed, with every temporary removed if the build fails part-way.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace normlab {
+
+// Throws UserError("PATH: no such file" / "is a directory..." / "cannot open" / "read error").
+std::string read_whole_file(const std::string& path);
+
+// Removes the listed files on scope exit (error paths leave no temporaries behind).
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles();
+};
+
+// Writes PATH.tmp.<pid> (registered in `temps`) and renames it onto PATH.
+void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps);
+
+}  // namespace normlab
