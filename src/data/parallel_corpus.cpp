@@ -360,15 +360,7 @@ std::vector<SplitPart> assign_splits(const std::vector<SegmentPair>& pairs, uint
 
 std::vector<std::string> default_catalog_files(const std::string& dir_name) {
   const fs::path dir = dir_name;
-  std::vector<std::string> files;
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() == ".mo" && fs::is_regular_file(e.path(), ec))
-        files.push_back(e.path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files = files_with_extension(dir.string(), ".mo");
   if (files.empty())
     throw UserError(dir.string() +
                     ": no German gettext catalogs (*.mo) found; install some, e.g. "

@@ -140,15 +140,7 @@ std::vector<std::string> default_corpus_files() {
   // fortunes-min ships fortunes, literature and riddles; fortunes adds the other categories. Both
   // install a NAME.u8 (UTF-8) alongside each NAME file, so globbing *.u8 picks up whichever exist.
   const fs::path dir = "/usr/share/games/fortunes";
-  std::vector<std::string> files;
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() == ".u8" && fs::is_regular_file(e.path(), ec))
-        files.push_back(e.path().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files = files_with_extension(dir.string(), ".u8");
   if (files.empty())
     throw UserError(dir.string() +
                     ": no *.u8 fortune files found; install the default corpus with "

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,18 @@ std::string read_whole_file(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) throw UserError(path + ": read error");
   return std::move(ss).str();
+}
+
+std::vector<std::string> files_with_extension(const std::string& dir, const std::string& ext) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ext && fs::is_regular_file(e.path(), ec))
+        files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 TempFiles::~TempFiles() {

@@ -9,6 +9,9 @@ namespace normlab {
 // Throws UserError("PATH: no such file" / "is a directory..." / "cannot open" / "read error").
 std::string read_whole_file(const std::string& path);
 
+// Regular files DIR/*EXT (e.g. ".u8"), sorted; empty if DIR does not exist.
+std::vector<std::string> files_with_extension(const std::string& dir, const std::string& ext);
+
 // Removes the listed files on scope exit (error paths leave no temporaries behind).
 struct TempFiles {
   std::vector<std::string> paths;
