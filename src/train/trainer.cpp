@@ -1,6 +1,5 @@
 #include "train/trainer.hpp"
 
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
