@@ -31,7 +31,10 @@ double global_grad_norm(ParamStore& params) {
 }
 
 double AdamW::step(float lr) {
-  const double norm = global_grad_norm(params_);
+  return step(lr, global_grad_norm(params_));
+}
+
+double AdamW::step(float lr, double norm) {
   if (s_.clip_norm > 0) {
     // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
     const double coef = s_.clip_norm / (norm + 1e-6);

@@ -22,6 +22,8 @@ class AdamW {
   // Clips (if clip_norm > 0) and applies one update at learning rate lr. Returns the global
   // gradient norm before clipping.
   double step(float lr);
+  // The same, with the global gradient norm already computed by the caller.
+  double step(float lr, double grad_norm);
   long steps() const { return step_; }
 
   // Persistence: m.NAME / v.NAME tensors (optim.safetensors, see docs/model.md).

@@ -230,7 +230,7 @@ TrainResult train(Config config, bool resume) {
       log_json({{"step", step}, {"loss", loss}, {"grad_norm", gnorm}, {"skipped", true}});
     } else {
       if (probe) diag.before_update(*model);
-      opt.step(static_cast<float>(lr));
+      opt.step(static_cast<float>(lr), gnorm);
       if (probe) diag.after_update(step);
     }
     tokens_since += static_cast<long>(B) * T * accum;
