@@ -494,14 +494,7 @@ void prepare_parallel(const PrepareParallelOptions& options) {
       train_sentencepiece(lines, options.model_type, options.vocab_size, options.seed, label);
   lines.clear();
   const std::string model_path = out_dir + "/tokenizer.model";
-  const std::string model_tmp = model_path + ".tmp." + std::to_string(::getpid());
-  temps.paths.push_back(model_tmp);
-  {
-    std::ofstream out(model_tmp, std::ios::binary | std::ios::trunc);
-    out.write(model_bytes.data(), static_cast<std::streamsize>(model_bytes.size()));
-    out.flush();
-    if (!out) throw UserError(model_path + ": cannot write " + model_tmp);
-  }
+  const std::string model_tmp = stage_file(model_path, model_bytes, temps);
   Tokenizer tok(model_tmp);
   std::fprintf(stderr, "prepare-parallel: tokenizer trained in %.1f s, %d pieces, identity %s\n",
                std::chrono::duration<double>(Clock::now() - t0).count(), tok.vocab_size(),

@@ -259,14 +259,7 @@ void prepare_corpus(const PrepareOptions& options) {
   lines.clear();
   lines.shrink_to_fit();
   const std::string model_path = out_dir + "/tokenizer.model";
-  const std::string model_tmp = model_path + ".tmp." + std::to_string(::getpid());
-  temps.paths.push_back(model_tmp);
-  {
-    std::ofstream out(model_tmp, std::ios::binary | std::ios::trunc);
-    out.write(model_bytes.data(), static_cast<std::streamsize>(model_bytes.size()));
-    out.flush();
-    if (!out) throw UserError(model_path + ": cannot write " + model_tmp);
-  }
+  const std::string model_tmp = stage_file(model_path, model_bytes, temps);
   Tokenizer tok(model_tmp);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::fprintf(stderr, "prepare: tokenizer trained in %.1f s, %d pieces, identity %s\n", secs,

@@ -42,16 +42,19 @@ TempFiles::~TempFiles() {
   for (const auto& p : paths) fs::remove(p, ec);
 }
 
-void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
+std::string stage_file(const std::string& path, const std::string& data, TempFiles& temps) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   temps.paths.push_back(tmp);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError(path + ": cannot create " + tmp);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) throw UserError(path + ": write failed (disk full?)");
-  }
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) throw UserError(path + ": cannot create " + tmp);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.flush();
+  if (!out) throw UserError(path + ": write failed (disk full?)");
+  return tmp;
+}
+
+void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
+  const std::string tmp = stage_file(path, data, temps);
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());

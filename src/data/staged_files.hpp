@@ -18,7 +18,11 @@ struct TempFiles {
   ~TempFiles();
 };
 
-// Writes PATH.tmp.<pid> (registered in `temps`) and renames it onto PATH.
+// Writes PATH.tmp.<pid> (registered in `temps`) and returns its name; the caller renames it
+// onto PATH once every output is ready.
+std::string stage_file(const std::string& path, const std::string& data, TempFiles& temps);
+
+// stage_file, then rename onto PATH at once.
 void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps);
 
 }  // namespace normlab

@@ -11,37 +11,6 @@ source "$ROOT/tests/cli/lib.sh"
 require_corpus
 cd "$W"
 
-# expect_error DESC NEEDLE DIRS -- CMD...: CMD exits 1 with exactly one stderr line that starts
-# with "normlab: error: " and contains NEEDLE; DIRS (space-separated) hold no *.tmp* afterwards.
-# With PROGRESS_OK=1, "prepare: " progress lines printed before the error are ignored (for errors
-# SentencePiece only finds while training).
-expect_error() {
-  local desc=$1 needle=$2 dirs=$3
-  shift 4
-  local rc=0
-  "$@" >"$W/err.out" 2>"$W/err.all" || rc=$?
-  if [ "${PROGRESS_OK:-0}" = 1 ]; then
-    grep -v '^prepare: ' "$W/err.all" >"$W/err.txt" || true
-  else
-    cp "$W/err.all" "$W/err.txt"
-  fi
-  local lines first problems=()
-  lines=$(wc -l <"$W/err.txt")
-  first=$(head -1 "$W/err.txt")
-  [ "$rc" -eq 1 ] || problems+=("exit code $rc, expected 1")
-  [ "$lines" -eq 1 ] || problems+=("$lines lines on stderr, expected 1")
-  [[ "$first" == "normlab: error: "* ]] || problems+=("stderr does not start with 'normlab: error: '")
-  [[ "$first" == *"$needle"* ]] || problems+=("message does not name '$needle'")
-  local tmp
-  # shellcheck disable=SC2086
-  tmp=$(leftover_tmp $dirs)
-  [ -z "$tmp" ] || problems+=("temporary files left: $tmp")
-  if [ ${#problems[@]} -eq 0 ]; then
-    ok "$desc: $first"
-  else
-    not_ok "$desc" "${problems[@]}" "command: $*" "stderr: $(head -c 1500 "$W/err.all")"
-  fi
-}
 
 # ---- fixtures: corpora and a short run
 prep() {  # prep OUT_DIR ARGS...

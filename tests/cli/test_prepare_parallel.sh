@@ -12,34 +12,6 @@ trap 'rm -rf "$W"' EXIT
 source "$ROOT/tests/cli/lib.sh"
 cd "$W"
 
-# expect_error DESC NEEDLE -- CMD...: with PROGRESS_OK=1, "prepare-parallel: " progress lines
-# printed before the error are ignored (for errors found after reading the input).
-expect_error() {
-  local desc=$1 needle=$2
-  shift 3
-  local rc=0
-  "$@" >"$W/err.out" 2>"$W/err.all" || rc=$?
-  if [ "${PROGRESS_OK:-0}" = 1 ]; then
-    grep -v '^prepare-parallel: ' "$W/err.all" >"$W/err.txt" || true
-  else
-    cp "$W/err.all" "$W/err.txt"
-  fi
-  local lines first problems=()
-  lines=$(wc -l <"$W/err.txt")
-  first=$(head -1 "$W/err.txt")
-  [ "$rc" -eq 1 ] || problems+=("exit code $rc, expected 1")
-  [ "$lines" -eq 1 ] || problems+=("$lines lines on stderr, expected 1")
-  [[ "$first" == "normlab: error: "* ]] || problems+=("stderr does not start with 'normlab: error: '")
-  [[ "$first" == *"$needle"* ]] || problems+=("message does not contain '$needle'")
-  local tmp
-  tmp=$(leftover_tmp "$W")
-  [ -z "$tmp" ] || problems+=("temporary files left: $tmp")
-  if [ ${#problems[@]} -eq 0 ]; then
-    ok "$desc: $first"
-  else
-    not_ok "$desc" "${problems[@]}" "command: $*" "stderr: $(head -c 1500 "$W/err.all")"
-  fi
-}
 
 # ---- a small corpus: 8 x 8 noun pairs plus one untranslated line
 nouns=(house cat dog tree car book door window)
@@ -81,18 +53,18 @@ if [ -z "$(leftover_tmp out out2)" ]; then ok "no temporary files"; else not_ok 
 head -n 10 a.de >short.de
 printf 'ok\n\xc3(\n' >bad.de
 printf 'ok\nfine\n' >two.en
-expect_error "missing source file" "nope.en: no such file" -- \
+expect_error "missing source file" "nope.en: no such file" "$W" -- \
   "$NL" prepare-parallel --src nope.en --tgt a.de --out_dir e1
 expect_error "mismatched line counts name both files" \
-  "a.en: has 65 lines but short.de has 10" -- \
+  "a.en: has 65 lines but short.de has 10" "$W" -- \
   "$NL" prepare-parallel --src a.en --tgt short.de --out_dir e2
-expect_error "invalid UTF-8 with byte offset" "bad.de: invalid UTF-8 at byte 3" -- \
+expect_error "invalid UTF-8 with byte offset" "bad.de: invalid UTF-8 at byte 3" "$W" -- \
   "$NL" prepare-parallel --src two.en --tgt bad.de --out_dir e3
-expect_error "--src without --tgt" "--tgt: give both --src and --tgt" -- \
+expect_error "--src without --tgt" "--tgt: give both --src and --tgt" "$W" -- \
   "$NL" prepare-parallel --src a.en --out_dir e4
-expect_error "vocabulary too small" "vocab_size 100 is too small" -- \
+expect_error "vocabulary too small" "vocab_size 100 is too small" "$W" -- \
   "$NL" prepare-parallel --src a.en --tgt a.de --out_dir e5 --vocab_size 100
-PROGRESS_OK=1 expect_error "nothing left after cleaning" "two.en: no segment pairs left after cleaning" -- \
+PROGRESS_OK=1 expect_error "nothing left after cleaning" "two.en: no segment pairs left after cleaning" "$W" -- \
   "$NL" prepare-parallel --src two.en --tgt two.en --out_dir e6
 
 # ---- the bundled default corpus, when this machine has German catalogs
