@@ -1,45 +1,59 @@
 #!/usr/bin/env bash
-# Training-throughput comparison: normlab (2 threads) against an independent PyTorch model of the
-# same Pre-LN GPT (best of 1 and 2 threads). Every measurement is its own process, so peak RSS is
+# Training-throughput comparison: normlab (2 threads; bf16 and fp32 matmuls) against an independent
+# PyTorch model of the same Pre-LN GPT (best of 1 and 2 threads x fp32 / bf16 autocast), with the
+# matmul peak measured on the spot for MFU. Every measurement is its own process, so peak RSS is
 # per process. Usage:
 #   bash bench/run.sh                 # reference config
 #   bash bench/run.sh --all           # reference deep24 deep48 long gpt2small
 #   bash bench/run.sh --config long   # one config (repeatable)
-#   options: --steps N (default 10), --warmup N (default 2)
+#   options: --steps N, --warmup N (default: per config, 10/2 for reference, 3/1 for the big ones)
+#            --out FILE (JSON lines of every run; default $BUILD_DIR/bench-results.jsonl)
+# Environment: BUILD_DIR (default: build/ in the repository), NORMLAB_BENCH (a built normlab_bench
+# to use instead of building one), OMP_WAIT_POLICY (default passive), TORCH_BLAS_DIR (an OpenBLAS
+# directory for PyTorch's f32 matmuls).
+# bf16 runs (normlab's and PyTorch's) are made only where oneDNN has bf16 kernels on this CPU
+# (AVX512_BF16 or AMX): elsewhere both would emulate bf16 and measure nothing useful (PyTorch 1.13's
+# bf16 autocast on an AVX2 CPU takes ~47 s per reference step).
 # PyTorch's f32 Linear goes through the system BLAS. Debian's torch links libblas.so.3, which is
 # netlib's reference BLAS unless an optimised one is installed; reference BLAS makes PyTorch ~10x
 # slower and the comparison meaningless. If an OpenBLAS is found (TORCH_BLAS_DIR, or Debian's
-# libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the table names the
+# libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the output names the
 # BLAS that was loaded. OMP_WAIT_POLICY defaults to passive for both: PyTorch's idle OpenMP
 # threads otherwise spin against OpenBLAS's own pthreads, and on a loaded machine spinning
-# threads wait on descheduled ones (either way 2-thread runs lose up to 2x). Override by
-# exporting OMP_WAIT_POLICY.
+# threads wait on descheduled ones (either way 2-thread runs lose up to 2x).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$repo/build"
+build="${BUILD_DIR:-$repo/build}"
 python=/usr/bin/python3  # Debian's interpreter, the one with torch
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 configs=()
-steps=10
-warmup=2
+steps=""
+warmup=""
+out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --all) configs=(reference deep24 deep48 long gpt2small) ;;
     --config) configs+=("$2"); shift ;;
     --steps) steps="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --out) out="$2"; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 [[ ${#configs[@]} -eq 0 ]] && configs=(reference)
+out="${out:-$build/bench-results.jsonl}"
+mkdir -p "$(dirname "$out")"
 
-echo "== building normlab_bench (Release) in $build" >&2
-cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target normlab_bench >/dev/null
-bench="$build/bench/normlab_bench"
+bench="${NORMLAB_BENCH:-}"
+if [[ -z "$bench" ]]; then
+  echo "== building normlab_bench (Release) in $build" >&2
+  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j2 --target normlab_bench >/dev/null
+  bench="$build/bench/normlab_bench"
+fi
 
 # Choose the BLAS for PyTorch.
 blas_dir="${TORCH_BLAS_DIR:-}"
@@ -52,59 +66,58 @@ torch_env=()
 if [[ -n "$blas_dir" ]]; then
   torch_env=(env "LD_LIBRARY_PATH=$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 fi
-torch_steps="$steps"
-torch_warmup="$warmup"
 torch_blas="$("${torch_env[@]}" "$python" -c 'import torch, os
 for line in open("/proc/self/maps"):
     p = line.split()[-1]
     if "blas" in os.path.basename(p) and ".so" in p: print(os.path.realpath(p)); break')"
+torch_slow=0
 if [[ "$torch_blas" == */blas/libblas.so* ]]; then
   echo "!! PyTorch would use netlib reference BLAS ($torch_blas): its f32 matmuls are ~10x slower" \
        "than with an optimised BLAS. Install libopenblas0-pthread or set TORCH_BLAS_DIR. Timing" \
        "PyTorch with 2 steps only." >&2
-  torch_steps=2
-  torch_warmup=1
+  torch_slow=1
 fi
 
 field() {  # field JSON KEY
   "$python" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"
 }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-results=()
+: >"$out"
+load_before="$(load)"
+echo "== matmul peak, 2 threads (load average: $(load))" >&2
+peak="$("$bench" --matmul-peak --threads 2)"
+echo "$peak" | tee -a "$out" >&2
+precisions=(fp32)
+[[ "$(field "$peak" bf16_native)" == True ]] && precisions=(bf16 fp32)
+
 for c in "${configs[@]}"; do
-  echo "== $c: normlab, 2 threads (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  nl="$("$bench" --config-name "$c" --steps "$steps" --warmup "$warmup" --threads 2)"
-  echo "$nl" >&2
-  best=""
-  for t in 1 2; do
-    echo "== $c: PyTorch, $t thread(s) (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-    pt="$("${torch_env[@]}" "$python" "$repo/bench/torch_reference.py" --config-name "$c" \
-          --steps "$torch_steps" --warmup "$torch_warmup" --threads "$t")"
-    echo "$pt" >&2
-    if [[ -z "$best" ]] || "$python" -c 'import json, sys
-a, b = (json.loads(s)["tokens_per_s"] for s in sys.argv[1:3]); sys.exit(0 if a > b else 1)' \
-        "$pt" "$best"; then
-      best="$pt"
-    fi
+  case "$c" in
+    reference) s=10 w=2 ;;
+    *) s=3 w=1 ;;
+  esac
+  s="${steps:-$s}"
+  w="${warmup:-$w}"
+  for p in "${precisions[@]}"; do
+    echo "== $c: normlab $p, 2 threads, $s steps (load average: $(load))" >&2
+    "$bench" --config-name "$c" --steps "$s" --warmup "$w" --threads 2 --precision "$p" |
+      tee -a "$out" >&2
   done
-  results+=("$c|$nl|$best")
+  ts="$s" tw="$w"
+  [[ $torch_slow == 1 ]] && ts=2 tw=1
+  for t in 1 2; do
+    for p in "${precisions[@]}"; do
+      echo "== $c: PyTorch $p, $t thread(s), $ts steps (load average: $(load))" >&2
+      "${torch_env[@]}" "$python" "$repo/bench/torch_reference.py" --config-name "$c" \
+        --steps "$ts" --warmup "$tw" --threads "$t" --precision "$p" | tee -a "$out" >&2
+    done
+  done
 done
 
 echo
 echo "PyTorch BLAS: $torch_blas; OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
-echo "load average (1/5/15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average (1/5/15 min) before: $load_before, after: $(load)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-printf '| %-9s | %14s | %16s | %16s | %9s | %12s | %12s |\n' config "normlab tok/s" "PyTorch tok/s" \
-  "PyTorch threads" "normlab/PT" "normlab RSS" "PyTorch RSS"
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' -----------: ----------------: ------------------: \
-  ------------------: -----------: --------------: --------------:
-for r in "${results[@]}"; do
-  IFS='|' read -r c nl pt <<<"$r"
-  nt="$(field "$nl" tokens_per_s)"
-  ptt="$(field "$pt" tokens_per_s)"
-  ratio="$("$python" -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" \
-           "$nt" "$ptt")"
-  printf '| %-9s | %14s | %16s | %16s | %9s | %9s MB | %9s MB |\n' "$c" "$nt" "$ptt" \
-    "$(field "$pt" threads)" "$ratio" "$(field "$nl" peak_rss_mb)" "$(field "$pt" peak_rss_mb)"
-done
+[[ ${#precisions[@]} -eq 1 ]] && echo "no bf16 kernels on this CPU: bf16 runs skipped"
+"$python" "$repo/bench/summarize.py" "$out"
+echo "(every run: $out)"

@@ -6,8 +6,11 @@ learned position embedding; per block x + attn(LN(x)) then x + mlp(LN(x)) with t
 LN; output head tied to the token embedding. Attention is written with matmul / causal mask /
 softmax because torch 1.13 has no F.scaled_dot_product_attention. A timed step is zero grads,
 forward with targets, backward, torch.optim.AdamW step; tokens are random with a fixed seed.
+--precision bf16 runs the forward under torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+(PyTorch's CPU mixed precision: bf16 matmuls through oneDNN, f32 weights, optimizer and loss).
 Prints one JSON line with "impl": "pytorch".
 """
+import contextlib
 import argparse
 import json
 import math
@@ -128,6 +131,7 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: default)")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -150,10 +154,16 @@ def main():
 
     loss = torch.zeros(())
 
+    def autocast():
+        if args.precision == "bf16":
+            return torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def step():
         nonlocal loss
         opt.zero_grad(set_to_none=False)
-        loss = model(x, y)
+        with autocast():
+            loss = model(x, y)
         loss.backward()
         opt.step()
 
@@ -168,6 +178,7 @@ def main():
     print(json.dumps({
         "impl": "pytorch",
         "config": args.config_name,
+        "precision": args.precision,
         "threads": torch.get_num_threads(),
         "steps": args.steps,
         "tokens_per_s": round(b * t * args.steps / seconds, 1),

@@ -2,21 +2,28 @@
 // bench/torch_reference.py (same shapes, same timing method). A timed step is what the trainer
 // does per optimizer step: zero grads, forward with targets, backward, AdamW update. Tokens are
 // random (fixed seed), so the numbers measure compute, not data loading.
+//
+// --matmul-peak instead measures the machine's matmul peak on the spot (oneDNN, f32 and, where
+// the CPU has bf16 kernels, bf16 inputs with f32 output), the denominator of MFU in bench/run.sh.
 #include <omp.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/config.hpp"
 #include "core/rng.hpp"
 #include "diag/diagnostics_writer.hpp"
+#include "kernels/precision.hpp"
 #include "model/decoder_lm.hpp"
 #include "train/optimizer.hpp"
 
@@ -41,7 +48,8 @@ const std::map<std::string, BenchShape>& bench_shapes() {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "normlab_bench: %s\nusage: normlab_bench [--config-name "
-               "reference|deep24|deep48|long|gpt2small] [--steps N] [--warmup N] [--threads N]\n",
+               "reference|deep24|deep48|long|gpt2small] [--steps N] [--warmup N] [--threads N] "
+               "[--precision fp32|bf16]\n       normlab_bench --matmul-peak [--threads N]\n",
                why);
   std::exit(2);
 }
@@ -67,15 +75,92 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+// Matmul FLOPs per trained token (forward 1x, backward 2x; PaLM's convention, Chowdhery et al.
+// 2022, appendix B): 6 N + 12 L T d, with N the weights that enter a product (per block qkv, proj,
+// fc1, fc2: 4 d^2 + 2 d d_ff; plus the tied output head V d) and 12 L T d for attention's QK^T and
+// PV counted over the full T x T (the causal mask would halve it; PaLM counts it whole).
+double flops_per_token(const BenchShape& s) {
+  const double d = s.d, L = s.layers;
+  const double n_matmul = L * (4 * d * d + 2 * d * s.d_ff) + static_cast<double>(s.vocab) * d;
+  return 6 * n_matmul + 12 * L * s.T * d;
+}
+
+// GFLOP/s of one oneDNN matmul C[M,N] = A[M,K] B[K,N] with inputs of `type` (f32 or bf16) and an
+// f32 output, best of several timed runs after a warm-up. Inputs are pre-converted: this is the
+// kernel's peak, not normlab's matmul() with its conversion.
+double matmul_gflops(dnnl::memory::data_type type, int M, int N, int K) {
+  using dnnl::memory;
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  memory::desc a_md({M, K}, type, memory::dims{K, 1});
+  memory::desc b_md({K, N}, type, memory::dims{N, 1});
+  memory::desc c_md({M, N}, memory::data_type::f32, memory::dims{N, 1});
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine);
+  memory a(a_md, engine), b(b_md, engine), c(c_md, engine);
+  // Fill with small finite values (1/8 in f32 or bf16 bits) so no NaN or denormal slows a kernel.
+  if (type == memory::data_type::bf16) {
+    for (auto* m : {&a, &b}) {
+      auto* p = static_cast<uint16_t*>(m->get_data_handle());
+      for (size_t i = 0; i < m->get_desc().get_size() / 2; ++i) p[i] = 0x3E00;
+    }
+  } else {
+    for (auto* m : {&a, &b}) {
+      auto* p = static_cast<float*>(m->get_data_handle());
+      for (size_t i = 0; i < m->get_desc().get_size() / 4; ++i) p[i] = 0.125f;
+    }
+  }
+  dnnl::matmul prim(pd);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
+  prim.execute(stream, args);
+  stream.wait();
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const int inner = 3;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < inner; ++i) prim.execute(stream, args);
+    stream.wait();
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * M * N * K * inner / sec / 1e9);
+  }
+  return best;
+}
+
+int matmul_peak() {
+  // The largest of a few training-like shapes (the brief's 2048 x 1024 x 1024 among them).
+  const int shapes[][3] = {{2048, 1024, 1024}, {2048, 3072, 768}, {2048, 768, 3072}};
+  double f32 = 0, bf16 = 0;
+  for (const auto& sh : shapes)
+    f32 = std::max(f32, matmul_gflops(dnnl::memory::data_type::f32, sh[0], sh[1], sh[2]));
+  const bool native = normlab::native_bf16_matmul();
+  if (native) {
+    for (const auto& sh : shapes)
+      bf16 = std::max(bf16, matmul_gflops(dnnl::memory::data_type::bf16, sh[0], sh[1], sh[2]));
+  }
+  std::printf(
+      "{\"impl\":\"matmul_peak\",\"threads\":%d,\"isa\":\"%s\",\"bf16_native\":%s,"
+      "\"f32_gflops\":%.1f,\"bf16_gflops\":%s}\n",
+      omp_get_max_threads(), normlab::onednn_cpu_isa().c_str(), native ? "true" : "false", f32,
+      native ? std::to_string(bf16).c_str() : "null");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string name = "reference";
+  std::string name = "reference", precision = "fp32";
   int steps = 20, warmup = 3, threads = 0;
+  bool peak = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--matmul-peak") {
+      peak = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());
-    if (a == "--config-name") {
+    if (a == "--precision") {
+      precision = argv[++i];
+      if (precision != "fp32" && precision != "bf16") usage("--precision: fp32 or bf16");
+    } else if (a == "--config-name") {
       name = argv[++i];
     } else if (a == "--steps") {
       steps = parse_count(a, argv[++i], 1);
@@ -87,10 +172,14 @@ int main(int argc, char** argv) {
       usage(("unknown option " + a).c_str());
     }
   }
+  if (threads > 0) omp_set_num_threads(threads);
+  if (peak) return matmul_peak();
   auto it = bench_shapes().find(name);
   if (it == bench_shapes().end()) usage(("unknown config name '" + name + "'").c_str());
   const BenchShape& s = it->second;
-  if (threads > 0) omp_set_num_threads(threads);
+  const normlab::PrecisionChoice choice = normlab::resolve_precision(precision);
+  normlab::set_matmul_precision(choice.precision);
+  if (!choice.note.empty()) std::fprintf(stderr, "normlab_bench: %s\n", choice.note.c_str());
 
   try {
     normlab::Config config = normlab::Config::defaults();
@@ -163,11 +252,13 @@ int main(int argc, char** argv) {
         probed_steps;
     const double overhead_pct_every_100 = 100.0 * (probed_ms - ms_per_step) / (100.0 * ms_per_step);
     std::printf(
-        "{\"impl\":\"normlab\",\"config\":\"%s\",\"threads\":%d,\"steps\":%d,\"tokens_per_s\":%.1f,"
-        "\"ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,\"peak_rss_mb\":%.1f,\"final_loss\":%.4f,"
+        "{\"impl\":\"normlab\",\"config\":\"%s\",\"precision\":\"%s%s\",\"threads\":%d,"
+        "\"steps\":%d,\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,"
+        "\"peak_rss_mb\":%.1f,\"final_loss\":%.4f,\"flops_per_token\":%.6g,"
         "\"probed_step_ms\":%.3f,\"diag_overhead_pct_every_100\":%.3f}\n",
-        name.c_str(), omp_get_max_threads(), steps, tokens_per_s, ms_per_step, cpu_ms_per_step,
-        peak_rss_mb(), loss, probed_ms, overhead_pct_every_100);
+        name.c_str(), normlab::precision_name(choice.precision), choice.emulated ? "-emulated" : "",
+        omp_get_max_threads(), steps, tokens_per_s, ms_per_step, cpu_ms_per_step, peak_rss_mb(),
+        loss, flops_per_token(s), probed_ms, overhead_pct_every_100);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "normlab_bench: %s\n", e.what());
     return 1;

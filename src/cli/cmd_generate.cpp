@@ -1,10 +1,9 @@
-#include <filesystem>
-
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "data/tokenizer.hpp"
 #include "decode/generate.hpp"
 #include "model/checkpoint.hpp"
+#include "model/decoder_lm.hpp"
 
 namespace normlab::cli {
 
@@ -33,17 +32,10 @@ Runner setup_generate(CLI::App& app) {
     if (!(config.get_float("top_p") > 0 && config.get_float("top_p") <= 1))
       throw UserError("option 'top_p' must be in (0, 1]");
     CheckpointInfo info;
-    auto model = load_model(*model_path, &info);
-    std::string tok = *tokenizer_path;
-    if (tok.empty())
-      tok = (std::filesystem::path(*model_path).parent_path() / "tokenizer.model").string();
-    Tokenizer tokenizer(tok);
-    if (!info.tokenizer_identity.empty() && info.tokenizer_identity != tokenizer.identity())
-      throw UserError(tok + ": vocabulary mismatch: the checkpoint was trained with tokenizer " +
-                      info.tokenizer_identity + ", this one is " + tokenizer.identity());
-    if (tokenizer.vocab_size() != model->shape().vocab)
-      throw UserError(tok + ": vocabulary mismatch: " + std::to_string(tokenizer.vocab_size()) +
-                      " pieces, the model has " + std::to_string(model->shape().vocab));
+    auto model = load_model_as<DecoderLM>(
+        *model_path, &info, "a language model (arch=lm; use 'normlab translate' for arch=encdec)");
+    Tokenizer tokenizer =
+        checkpoint_tokenizer(*model_path, *tokenizer_path, info, model->shape().vocab);
     GenerateSettings g;
     g.max_tokens = static_cast<int>(config.get_int("max_tokens"));
     g.sampling.temperature = static_cast<float>(config.get_float("temperature"));

@@ -15,10 +15,10 @@ Runner setup_init(CLI::App& app) {
       std::fputs(config.dump_yaml().c_str(), stdout);
       return 0;
     }
-    DecoderLM model(config);
-    model.initialize(static_cast<uint64_t>(config.get_int("seed")));
-    save_model(*out, model, {"", 0});
-    std::fprintf(stderr, "init: %zu parameters -> %s\n", model.params().total(), out->c_str());
+    auto model = Model::create(config);
+    model->initialize(static_cast<uint64_t>(config.get_int("seed")));
+    save_model(*out, *model, {"", 0});
+    std::fprintf(stderr, "init: %zu parameters -> %s\n", model->params().total(), out->c_str());
     return 0;
   };
 }

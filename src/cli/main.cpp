@@ -19,8 +19,10 @@ int main(int argc, char** argv) {
   add("prepare", "Train a SentencePiece tokenizer and write token files", setup_prepare);
   add("prepare-parallel", "Build a parallel corpus (default: English-German from gettext catalogs)",
       setup_prepare_parallel);
-  add("train", "Train a language model", setup_train);
-  add("generate", "Generate text from a checkpoint", setup_generate);
+  add("train", "Train a language model or an encoder-decoder", setup_train);
+  add("generate", "Generate text from a language model checkpoint", setup_generate);
+  add("translate", "Translate text lines with an encoder-decoder checkpoint (beam search)",
+      setup_translate);
   add("init", "Write a freshly initialised model", setup_init);
   add("grad", "Loss and every parameter gradient on a given batch", setup_grad);
   add("sanity-check", "Forward growth and gradient flow of a block design across depths",

@@ -59,6 +59,8 @@ Tokenizer::Tokenizer(const std::string& model_path)
 }
 
 Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 std::vector<int32_t> Tokenizer::encode(const std::string& text) const {
   std::vector<int> ids;

@@ -17,6 +17,8 @@ class Tokenizer {
   // Throws UserError("PATH: ...") if the file is missing or not a SentencePiece model.
   explicit Tokenizer(const std::string& model_path);
   ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
   std::vector<int32_t> encode(const std::string& text) const;
   std::string decode(const std::vector<int32_t>& ids) const;
   std::string piece(int32_t id) const;  // raw piece text, for streaming output

@@ -1,46 +1,75 @@
-// Key/value cache for incremental decoding (DecoderLM::forward_next). Per attention layer it
-// keeps K and V of every position decoded so far, exactly as the attention consumed them (after
-// the per-head q/k/v norms of the 'q' recipe letter), for up to seq_len positions. It also owns
-// the single-position scratch of forward_next, sized once from the model so that decoding a token
-// allocates nothing.
+// Key/value cache for incremental decoding (TransformerStack::step). For `rows` hypotheses
+// decoded in lockstep it keeps, per self-attention layer, K and V of every position decoded so
+// far, exactly as the attention consumed them (after the per-head q/k/v norms of the 'q' recipe
+// letter). A decoder's cache also holds, per cross-attention layer, K and V of the encoded
+// sources (set_memory), which every row of that source reads. It owns the scratch of one step,
+// sized once, so that decoding a token allocates nothing.
 #pragma once
+#include <cstdint>
 #include <vector>
 
-#include "model/decoder_lm.hpp"
+#include "model/transformer_stack.hpp"
 
 namespace normlab {
 
+class DecoderLM;
+
 class KVCache {
  public:
-  // Sized for `model`'s shape and wiring; the cache starts empty.
+  // Sized for `stack`: `rows` rows of up to `capacity` positions; cross-attention memory of up
+  // to `sources` sentences of up to `memory_capacity` positions. `vocab` sizes the logits.
+  KVCache(const TransformerStack& stack, int rows, int capacity, int vocab, int sources = 0,
+          int memory_capacity = 0);
+  // One row for a decoder-only LM, up to seq_len positions.
   explicit KVCache(const DecoderLM& model);
 
   // Forget every position (the buffers stay allocated).
   void clear() { length_ = 0; }
-  // Positions currently held: forward_next may write position length() (append) or any earlier
-  // one (rewind; later positions are dropped).
+  // Empty, with `rows` rows (at most the constructor's).
+  void restart(int rows) {
+    rows_ = rows;
+    length_ = 0;
+  }
+  // Positions currently held: a step may write position length() (append) or any earlier one
+  // (rewind; later positions are dropped).
   int length() const { return length_; }
   int capacity() const { return capacity_; }
+  int rows() const { return rows_; }
   void set_length(int n) { length_ = n; }
+  // Row r of the next step continues old row parent[r] (K/V and source); rows may shrink.
+  void reorder(const int32_t* parent, int rows);
 
-  // [capacity, d] rows of layer `layer` (0-based); head h is columns [h*hd, (h+1)*hd).
+  // [rows, capacity, d] of self-attention layer `layer` (0-based); head h is columns
+  // [h*hd, (h+1)*hd).
   float* keys(int layer) { return k_[static_cast<size_t>(layer)].data(); }
   float* values(int layer) { return v_[static_cast<size_t>(layer)].data(); }
+  // Cross-attention: [sources, memory_S, d] per layer, memory_len per source, and the source of
+  // every row.
+  float* memory_keys(int layer) { return mk_[static_cast<size_t>(layer)].data(); }
+  float* memory_values(int layer) { return mv_[static_cast<size_t>(layer)].data(); }
+  int memory_capacity() const { return memory_capacity_; }
+  int sources() const { return sources_; }
+  int memory_S = 0;
+  std::vector<int32_t> memory_len, row_source;
 
-  // One position's activations, reused by every token (contents meaningless between calls).
+  // One step's activations for every row, reused by every token (contents meaningless between
+  // calls).
   struct Scratch {
-    std::vector<float> x0, dual, xs, un, us, qkv, qkv_n, q_raw, o, h1, g, f_out, h, resi_n;
-    std::vector<float> mean, rstd;  // one per normalised row: up to n_heads rows (q/k/v norms)
-    std::vector<float> scores;      // attention weights over up to seq_len positions
-    std::vector<float> logits;
+    std::vector<float> x0, dual, xs, un, us, qkv, qkv_n, raw, o, h1, g, f_out, h, resi_n;
+    std::vector<float> mean, rstd;  // one per normalised row: up to rows * n_heads
+    std::vector<float> scores;      // attention weights over the longest key range
+    std::vector<float> logits;      // [rows, vocab]
+    std::vector<float> memory_kv;   // set_memory's projection of the sources
     // post[i][j]: output of POST op j of sublayer i (own buffer each, so that x_block and the
     // residual's input are never overwritten while still needed).
     std::vector<std::vector<std::vector<float>>> post;
   } scratch;
 
  private:
-  int capacity_ = 0, length_ = 0;
-  std::vector<std::vector<float>> k_, v_;
+  int rows_ = 0, capacity_ = 0, length_ = 0, sources_ = 0, memory_capacity_ = 0;
+  size_t d_ = 0;
+  std::vector<std::vector<float>> k_, v_, mk_, mv_;
+  std::vector<float> gather_;  // reorder's staging copy
 };
 
 }  // namespace normlab

@@ -15,7 +15,7 @@ DiagnosticsWriter::DiagnosticsWriter(const std::string& path, bool append, Param
   if (!out_) throw UserError(path + ": cannot open for writing");
 }
 
-void DiagnosticsWriter::before_update(const DecoderLM& model) {
+void DiagnosticsWriter::before_update(const Model& model) {
   line_ = probe_model(model);
   nlohmann::json ps = nlohmann::json::object();
   for (size_t i = 0; i < params_.entries().size(); ++i) {

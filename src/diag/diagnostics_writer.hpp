@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "model/decoder_lm.hpp"
+#include "model/model.hpp"
 
 namespace normlab {
 
@@ -19,7 +19,7 @@ class DiagnosticsWriter {
     return step == 0 || step == last || (every > 0 && step % every == 0);
   }
   // After forward/backward with model.record_grad_norms on, before the optimizer step.
-  void before_update(const DecoderLM& model);
+  void before_update(const Model& model);
   // After the optimizer step (or straight after before_update when nothing is applied).
   void after_update(long step);
 

@@ -40,17 +40,10 @@ double mean_row_scale(const float* x, int rows, int d, bool rms) {
   return rows > 0 ? total / rows : 0.0;
 }
 
-double attention_entropy(const float* att, int B, int H, int T) {
+double mean_entropy(const float* entropy, size_t rows) {
   double total = 0;
-#pragma omp parallel for reduction(+ : total)
-  for (int bh = 0; bh < B * H; ++bh) {
-    for (int i = 0; i < T; ++i) {
-      const float* row = att + (static_cast<size_t>(bh) * T + i) * T;
-      for (int j = 0; j <= i; ++j)
-        if (row[j] > 0) total -= row[j] * std::log(static_cast<double>(row[j]));
-    }
-  }
-  return total / (static_cast<double>(B) * H * T);
+  for (size_t i = 0; i < rows; ++i) total += entropy[i];
+  return rows > 0 ? total / static_cast<double>(rows) : 0.0;
 }
 
 namespace {
@@ -59,54 +52,62 @@ nlohmann::json to_json(const HiddenStats& s) {
 }
 }  // namespace
 
-nlohmann::json probe_model(const DecoderLM& model) {
-  const ModelShape& m = model.shape();
-  const int B = model.batch(), T = model.seq(), d = m.d, BT = B * T;
+nlohmann::json probe_stack(const TransformerStack& stack) {
+  const ModelShape& m = stack.shape();
+  const int B = stack.batch(), T = stack.seq(), d = m.d, BT = B * T;
   const bool rms = m.norm == NormKind::RMSNorm;
-  const auto& subs = model.sublayers();
-  const auto& g_in = model.grad_block_input();
-  const auto& g_out = model.grad_sublayer_output();
+  const auto& subs = stack.sublayers();
+  const int per_block = stack.sublayers_per_block();
+  const auto& g_in = stack.grad_block_input();
+  const auto& g_out = stack.grad_sublayer_output();
   nlohmann::json blocks = nlohmann::json::array();
-  for (int l = 0; l < m.layers; ++l) {
-    const Sublayer& attn = subs[2 * l];
-    const Sublayer& mlp = subs[2 * l + 1];
+  for (int l = 0; l < stack.description().layers; ++l) {
     nlohmann::json b;
     b["block"] = l + 1;
-    b["input"] = to_json(hidden_stats(attn.x_in, B, T, d));
-    b["attn_out"] = to_json(hidden_stats(attn.f_out, B, T, d));
-    b["mlp_out"] = to_json(hidden_stats(mlp.f_out, B, T, d));
-    if (!g_in.empty()) {
-      b["grad_input"] = g_in[l];
-      b["grad_attn_out"] = g_out[2 * l];
-      b["grad_mlp_out"] = g_out[2 * l + 1];
-    }
-    b["attn_entropy"] = attention_entropy(attn.att, B, m.heads, T);
+    b["input"] = to_json(hidden_stats(subs[per_block * l].x_in, B, T, d));
+    if (!g_in.empty()) b["grad_input"] = g_in[l];
     nlohmann::json stds = nlohmann::json::object();
-    for (const Sublayer* s : {&attn, &mlp}) {
-      const std::string prefix = s->is_attention ? "attn." : "mlp.";
-      const float* x_eff = s->xs ? s->xs : s->x_in;
-      if (s->norm_stream.width) stds[prefix + "norm_stream"] = mean_row_scale(s->x_in, BT, d, rms);
-      if (s->norm_in.width) stds[prefix + "norm_in"] = mean_row_scale(x_eff, BT, d, rms);
-      if (s->qkv_raw) {
+    for (int k = 0; k < per_block; ++k) {
+      const size_t index = static_cast<size_t>(per_block * l + k);
+      const Sublayer& s = subs[index];
+      const std::string name = s.name();
+      b[name + "_out"] = to_json(hidden_stats(s.f_out, B, T, d));
+      if (!g_out.empty()) b["grad_" + name + "_out"] = g_out[index];
+      if (s.is_attention())
+        b[s.kind == SublayerKind::CrossAttention ? "cross_attn_entropy" : name + "_entropy"] =
+            mean_entropy(s.entropy, static_cast<size_t>(BT) * m.heads);
+      const std::string prefix = name + ".";
+      const float* x_eff = s.xs ? s.xs : s.x_in;
+      if (s.norm_stream.width) stds[prefix + "norm_stream"] = mean_row_scale(s.x_in, BT, d, rms);
+      if (s.norm_in.width) stds[prefix + "norm_in"] = mean_row_scale(x_eff, BT, d, rms);
+      if (s.raw[0]) {
         const int hd = d / m.heads;
         const char* names[3] = {"q_norm", "k_norm", "v_norm"};
+        const int S = s.kind == SublayerKind::CrossAttention ? stack.memory_seq() : T;
         for (int part = 0; part < 3; ++part)
-          stds[prefix + names[part]] = mean_row_scale(
-              s->qkv_raw + static_cast<size_t>(part) * BT * d, BT * m.heads, hd, rms);
+          stds[prefix + names[part]] =
+              mean_row_scale(s.raw[part], (part == 0 ? BT : B * S) * m.heads, hd, rms);
       }
-      const float* v = s->f_out;
-      for (size_t j = 0; j < s->recipe.post.size(); ++j) {
-        PostOp op = s->recipe.post[j];
+      const float* v = s.f_out;
+      for (size_t j = 0; j < s.recipe.post.size(); ++j) {
+        PostOp op = s.recipe.post[j];
         if (op == PostOp::NormOut || op == PostOp::NormPost)
           stds[prefix + (op == PostOp::NormOut ? "norm_out" : "norm_post")] =
               mean_row_scale(v, BT, d, rms);
-        if (s->post_out[j]) v = s->post_out[j];
+        if (s.post_out[j]) v = s.post_out[j];
       }
     }
     b["norm_std"] = stds;
     blocks.push_back(b);
   }
-  return {{"blocks", blocks}, {"output", to_json(hidden_stats(model.stack_output(), B, T, d))}};
+  return {{"blocks", blocks}, {"output", to_json(hidden_stats(stack.top(), B, T, d))}};
+}
+
+nlohmann::json probe_model(const Model& model) {
+  const auto stacks = model.stacks();
+  nlohmann::json line = probe_stack(*stacks.back());
+  if (stacks.size() > 1) line["encoder"] = probe_stack(*stacks.front());
+  return line;
 }
 
 }  // namespace normlab

@@ -4,7 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include "model/decoder_lm.hpp"
+#include "model/model.hpp"
 
 namespace normlab {
 
@@ -17,11 +17,14 @@ struct HiddenStats {
 HiddenStats hidden_stats(const float* h, int B, int T, int d);
 // Mean over rows of the row's standard deviation (LayerNorm, DyT) or RMS (RMSNorm).
 double mean_row_scale(const float* x, int rows, int d, bool rms);
-// Mean entropy (nats) of the attention rows P [B, H, T, T] (causal: row i has i+1 entries).
-double attention_entropy(const float* att, int B, int H, int T);
+// Mean over the rows of `entropy` (the attention kernel's per-row entropies, in nats).
+double mean_entropy(const float* entropy, size_t rows);
 
-// Probe of the last forward (and, if model.record_grad_norms was on, backward) as the
-// "blocks" and "output" members of a diagnostics line.
-nlohmann::json probe_model(const DecoderLM& model);
+// Probe of one stack's last forward (and backward, if probes were recorded): "blocks" and
+// "output".
+nlohmann::json probe_stack(const TransformerStack& stack);
+// Probe of the last forward (and, if model.record_grad_norms was on, backward): the LM's (or the
+// decoder's) "blocks" and "output"; an encoder–decoder adds "encoder": {"blocks", "output"}.
+nlohmann::json probe_model(const Model& model);
 
 }  // namespace normlab

@@ -304,7 +304,7 @@ SanityReport run_sanity_check(const Config& config, const SanityOptions& options
     c.set("n_layers", std::to_string(L), "--depths");
     DecoderLM model(c);
     model.plan(B, T);
-    if (report.init_scheme.empty()) report.init_scheme = model.stack().init;
+    if (report.init_scheme.empty()) report.init_scheme = model.stack().description().init;
     DepthResult r;
     r.depth = L;
     Accumulator init;

@@ -4,6 +4,12 @@
 // that created it, so each thread owns its primitives together with a user-mode scratchpad. The
 // user's buffers are wrapped in place (set_data_handle) and transposes are expressed as strides, so
 // no call copies or allocates once its shape has been seen.
+//
+// In bf16 mode (kernels/precision.hpp) both inputs are first converted into per-thread bf16
+// scratch buffers (grown to the largest shape seen, then reused) and the primitive takes bf16
+// inputs with f32 accumulation, bias and output, so every caller keeps its f32 buffers. Where the
+// CPU has no bf16 kernels the inputs are rounded to bf16 in f32 scratch and the f32 primitive
+// runs instead (emulation).
 #include "kernels/linear.hpp"
 
 #include <omp.h>
@@ -11,11 +17,15 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstdio>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
+
+#include "kernels/precision.hpp"
 
 namespace normlab {
 namespace {
@@ -31,11 +41,12 @@ struct MatmulKey {
   int M, N, K;
   int threads;  // oneDNN fixes its work partitioning for the thread count seen at creation
   bool trans_a, trans_b, has_bias;
+  bool bf16;                       // native bf16 inputs (the emulated path uses the f32 plan)
   uint32_t alpha_bits, beta_bits;  // bit patterns: the key must compare exactly
   bool operator==(const MatmulKey& o) const {
-    return std::tie(M, N, K, threads, trans_a, trans_b, has_bias, alpha_bits, beta_bits) ==
-           std::tie(o.M, o.N, o.K, o.threads, o.trans_a, o.trans_b, o.has_bias, o.alpha_bits,
-                    o.beta_bits);
+    return std::tie(M, N, K, threads, trans_a, trans_b, has_bias, bf16, alpha_bits, beta_bits) ==
+           std::tie(o.M, o.N, o.K, o.threads, o.trans_a, o.trans_b, o.has_bias, o.bf16,
+                    o.alpha_bits, o.beta_bits);
   }
 };
 
@@ -44,7 +55,7 @@ struct MatmulKeyHash {
     uint64_t h = static_cast<uint64_t>(k.M);
     for (uint64_t v :
          {static_cast<uint64_t>(k.N), static_cast<uint64_t>(k.K), static_cast<uint64_t>(k.threads),
-          static_cast<uint64_t>(k.trans_a | (k.trans_b << 1) | (k.has_bias << 2)),
+          static_cast<uint64_t>(k.trans_a | (k.trans_b << 1) | (k.has_bias << 2) | (k.bf16 << 3)),
           static_cast<uint64_t>(k.alpha_bits), static_cast<uint64_t>(k.beta_bits)}) {
       h = (h ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
     }
@@ -54,20 +65,23 @@ struct MatmulKeyHash {
 
 struct MatmulPlan {
   dnnl::matmul prim;
+  bool bf16_inputs = false;              // false for a bf16 key whose bf16 kernel is oneDNN's ref
   memory a, b, bias, c, scratch;         // a, b, bias, c get the caller's pointers on every call
   std::unordered_map<int, memory> args;  // shares the memory objects above
 };
 
 // Row-major [rows, cols] matrix stored either as is or transposed ([cols, rows] in memory).
-memory::desc matrix_desc(int rows, int cols, bool transposed) {
+memory::desc matrix_desc(int rows, int cols, bool transposed,
+                         memory::data_type type = memory::data_type::f32) {
   memory::dims strides = transposed ? memory::dims{1, rows} : memory::dims{cols, 1};
-  return memory::desc({rows, cols}, memory::data_type::f32, strides);
+  return memory::desc({rows, cols}, type, strides);
 }
 
-MatmulPlan make_plan(const MatmulKey& key, float alpha, float beta) {
+MatmulPlan make_plan(const MatmulKey& key, float alpha, float beta, bool bf16_inputs) {
   auto& engine = cpu_engine();
-  memory::desc a_md = matrix_desc(key.M, key.K, key.trans_a);
-  memory::desc b_md = matrix_desc(key.K, key.N, key.trans_b);
+  const auto in_type = bf16_inputs ? memory::data_type::bf16 : memory::data_type::f32;
+  memory::desc a_md = matrix_desc(key.M, key.K, key.trans_a, in_type);
+  memory::desc b_md = matrix_desc(key.K, key.N, key.trans_b, in_type);
   memory::desc c_md = matrix_desc(key.M, key.N, false);
   memory::desc bias_md({1, key.N}, memory::data_type::f32, memory::dims{key.N, 1});
 
@@ -85,8 +99,17 @@ MatmulPlan make_plan(const MatmulKey& key, float alpha, float beta) {
   auto desc = key.has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
                            : dnnl::matmul::desc(a_md, b_md, c_md);
   dnnl::matmul::primitive_desc pd(desc, attr, engine);
+  if (bf16_inputs && std::string(pd.impl_info_str()).find("ref") != std::string::npos) {
+    // oneDNN's reference loop would be orders of magnitude slower than f32: emulate instead.
+    std::fprintf(stderr,
+                 "normlab: oneDNN has no fast bf16 matmul for M=%d N=%d K=%d trans_a=%d "
+                 "trans_b=%d; emulating bf16 in f32 for this shape\n",
+                 key.M, key.N, key.K, key.trans_a, key.trans_b);
+    return make_plan(key, alpha, beta, false);
+  }
 
   MatmulPlan plan;
+  plan.bf16_inputs = bf16_inputs;
   plan.prim = dnnl::matmul(pd);
   plan.a = memory(a_md, engine, nullptr);
   plan.b = memory(b_md, engine, nullptr);
@@ -101,8 +124,32 @@ MatmulPlan make_plan(const MatmulKey& key, float alpha, float beta) {
   return plan;
 }
 
+// A matmul input: its f32 values, and optionally the same values already converted for bf16 mode
+// (bf16 bits, or bf16 values in f32 for the emulation), so an operand used twice is converted once.
+struct Operand {
+  const float* f32;
+  const void* ready = nullptr;
+  bool ready_is_bits = false;
+};
+
+// Per-thread conversion buffers, grown to the largest operand seen and then reused.
+struct Scratch {
+  std::vector<uint16_t> bits;
+  std::vector<float> rounded;
+  const void* convert(const float* x, size_t n, bool to_bits) {
+    if (to_bits) {
+      if (bits.size() < n) bits.resize(n);
+      convert_to_bf16(bits.data(), x, n);
+      return bits.data();
+    }
+    if (rounded.size() < n) rounded.resize(n);
+    round_to_bf16(rounded.data(), x, n);
+    return rounded.data();
+  }
+};
+
 // C = alpha * (op(A) op(B) + bias_row) + beta * C, bias broadcast over rows (may be nullptr).
-void matmul_impl(float* C, const float* A, const float* B, const float* bias, int M, int N, int K,
+void matmul_impl(float* C, Operand Aop, Operand Bop, const float* bias, int M, int N, int K,
                  bool trans_a, bool trans_b, float alpha, float beta) {
   if (M < 0 || N < 0 || K < 0) {
     throw std::invalid_argument("matmul: negative dimension M=" + std::to_string(M) +
@@ -124,6 +171,7 @@ void matmul_impl(float* C, const float* A, const float* B, const float* bias, in
   // Inside an OpenMP parallel region (e.g. attention's per-head products) oneDNN runs on the
   // calling thread alone.
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const bool bf16 = matmul_precision() == Precision::bf16;
   MatmulKey key{M,
                 N,
                 K,
@@ -131,14 +179,27 @@ void matmul_impl(float* C, const float* A, const float* B, const float* bias, in
                 trans_a,
                 trans_b,
                 bias != nullptr,
+                bf16 && native_bf16_matmul(),
                 std::bit_cast<uint32_t>(alpha),
                 std::bit_cast<uint32_t>(beta)};
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, make_plan(key, alpha, beta)).first;
+  if (it == cache.end()) it = cache.emplace(key, make_plan(key, alpha, beta, key.bf16)).first;
   MatmulPlan& plan = it->second;
 
-  plan.a.set_data_handle(const_cast<float*>(A));
-  plan.b.set_data_handle(const_cast<float*>(B));
+  // In bf16 mode the inputs are bf16 bits for a native plan, bf16 values in f32 otherwise
+  // (emulation, or a shape whose bf16 kernel would have been oneDNN's reference loop).
+  thread_local Scratch a_scratch, b_scratch;
+  auto bind = [&](memory& m, const Operand& op, size_t n, Scratch& scratch) {
+    const void* data = op.f32;
+    if (bf16) {
+      data = op.ready && op.ready_is_bits == plan.bf16_inputs
+                 ? op.ready
+                 : scratch.convert(op.f32, n, plan.bf16_inputs);
+    }
+    m.set_data_handle(const_cast<void*>(data));
+  };
+  bind(plan.a, Aop, static_cast<size_t>(M) * K, a_scratch);
+  bind(plan.b, Bop, static_cast<size_t>(K) * N, b_scratch);
   plan.c.set_data_handle(C);
   if (bias) plan.bias.set_data_handle(const_cast<float*>(bias));
   plan.prim.execute(stream, plan.args);
@@ -149,21 +210,28 @@ void matmul_impl(float* C, const float* A, const float* B, const float* bias, in
 
 void matmul(float* C, const float* A, const float* B, int M, int N, int K, bool trans_a,
             bool trans_b, float alpha, float beta) {
-  matmul_impl(C, A, B, nullptr, M, N, K, trans_a, trans_b, alpha, beta);
+  matmul_impl(C, {A}, {B}, nullptr, M, N, K, trans_a, trans_b, alpha, beta);
 }
 
 void linear_forward(float* out, const float* in, const float* weight, const float* bias, int N,
                     int in_dim, int out_dim) {
   // y[N, out] = x[N, in] W[out, in]^T + b
-  matmul_impl(out, in, weight, bias, N, out_dim, in_dim, false, true, 1.0f, 0.0f);
+  matmul_impl(out, {in}, {weight}, bias, N, out_dim, in_dim, false, true, 1.0f, 0.0f);
 }
 
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, int N, int in_dim, int out_dim) {
   // dx[N, in] += dy[N, out] W[out, in];  dW[out, in] += dy[N, out]^T x[N, in].
-  // A null gradient pointer means the caller does not need that gradient.
-  if (din) matmul(din, dout, weight, N, in_dim, out_dim, false, false, 1.0f, 1.0f);
-  if (dweight) matmul(dweight, dout, in, out_dim, in_dim, N, true, false, 1.0f, 1.0f);
+  // A null gradient pointer means the caller does not need that gradient. In bf16 mode dy enters
+  // both products: convert it once.
+  Operand dy{dout};
+  if (din && dweight && matmul_precision() == Precision::bf16) {
+    thread_local Scratch dy_scratch;
+    dy.ready_is_bits = native_bf16_matmul();
+    dy.ready = dy_scratch.convert(dout, static_cast<size_t>(N) * out_dim, dy.ready_is_bits);
+  }
+  if (din) matmul_impl(din, dy, {weight}, nullptr, N, in_dim, out_dim, false, false, 1.0f, 1.0f);
+  if (dweight) matmul_impl(dweight, dy, {in}, nullptr, out_dim, in_dim, N, true, false, 1.0f, 1.0f);
   if (!dbias || N == 0) return;
   // db[j] += sum_i dy[i, j]: each column block is summed over rows in order by one thread, so the
   // result does not depend on the thread count; rows stream contiguously within a block.

@@ -50,7 +50,7 @@ std::string SublayerRecipe::text() const {
 }
 
 std::string BlockRecipe::text() const {
-  return "attn:" + attn.text() + " mlp:" + mlp.text();
+  return "attn:" + attn.text() + (has_cross ? " cross:" + cross.text() : "") + " mlp:" + mlp.text();
 }
 
 SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
@@ -118,12 +118,15 @@ BlockRecipe parse_block(const std::string& text, const std::string& origin) {
     if (part.rfind("attn:", 0) == 0) {
       b.attn = parse_sublayer(part.substr(5), true, origin);
       has_attn = true;
+    } else if (part.rfind("cross:", 0) == 0) {
+      b.cross = parse_sublayer(part.substr(6), true, origin);
+      b.has_cross = true;
     } else if (part.rfind("mlp:", 0) == 0) {
       b.mlp = parse_sublayer(part.substr(4), false, origin);
       has_mlp = true;
     } else {
       throw UserError(origin + ": block description '" + text +
-                      "': expected 'attn:PRE|POST mlp:PRE|POST'");
+                      "': expected 'attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST'");
     }
   }
   if (!has_attn || !has_mlp)
@@ -164,12 +167,17 @@ const Preset kPresets[] = {
 };
 }  // namespace
 
-StackDescription describe_stack(const Config& config) {
-  const int L = static_cast<int>(config.get_int("n_layers"));
+StackDescription describe_stack(const Config& config, StackRole role) {
+  const bool encdec = role != StackRole::LanguageModel;
+  const int M = static_cast<int>(config.get_int("n_layers"));  // decoder (or LM) depth
+  const int N = encdec ? static_cast<int>(config.get_int("encoder_layers")) : 0;
+  const int L = role == StackRole::Encoder ? N : M;
   std::string placement = config.get_string("placement");
   std::string block_text = config.get_string("block");
   if (!block_text.empty()) placement = "custom";
   StackDescription s;
+  s.role = role;
+  s.layers = L;
   std::string lower_text = config.get_string("lower_block");
   bool preset_final = true;
   if (placement == "custom") {
@@ -183,23 +191,41 @@ StackDescription describe_stack(const Config& config) {
       }
     if (placement == "mixln" && lower_text.empty()) lower_text = "attn:|dan mlp:|dan";
   }
-  BlockRecipe upper = parse_block(block_text, "option 'block'");
+  // A decoder block's cross-attention follows its self-attention's recipe unless given
+  // (B2T's decoder, h2 = N2(h1 + C(h1, m)), is Post-LN's cross sublayer).
+  auto resolve = [&](BlockRecipe b) {
+    if (role == StackRole::Decoder && !b.has_cross) b.cross = b.attn;
+    b.has_cross = role == StackRole::Decoder;
+    return b;
+  };
+  BlockRecipe upper = resolve(parse_block(block_text, "option 'block'"));
   int n_lower = 0;
   BlockRecipe lower;
   if (!lower_text.empty()) {
-    lower = parse_block(lower_text, "option 'lower_block'");
+    lower = resolve(parse_block(lower_text, "option 'lower_block'"));
     n_lower = static_cast<int>(std::floor(config.get_float("lower_fraction") * L + 1e-9));
   }
   for (int l = 0; l < L; ++l) s.blocks.push_back(l < n_lower ? lower : upper);
   for (const auto& b : s.blocks)
-    if (b.attn.has(PostOp::Dual) || b.mlp.has(PostOp::Dual)) s.dual_stream = true;
+    if (b.attn.has(PostOp::Dual) || b.mlp.has(PostOp::Dual) ||
+        (b.has_cross && b.cross.has(PostOp::Dual)))
+      s.dual_stream = true;
   const std::string& fn = config.get_string("final_norm");
   s.final_norm = fn == "auto" ? preset_final : fn == "true";
   if (s.dual_stream) s.final_norm = false;  // ResiDual's output is x_L + N(d_L)
   s.dt = parse_dt(config.get_string("dt"), L);
+  // DeepNorm constants (Wang et al. 2022, torchscale): decoder-only alpha = (2L)^(1/4),
+  // beta = (8L)^(-1/4); encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87 (N^4 M)^(-1/16);
+  // decoder alpha = (3M)^(1/4), beta = (12M)^(-1/4).
+  const double nm = std::pow(static_cast<double>(N), 4) * M;
+  double deep_alpha = std::pow(2.0 * L, 0.25), deep_beta = std::pow(8.0 * L, -0.25);
+  if (role == StackRole::Encoder)
+    deep_alpha = 0.81 * std::pow(nm, 1.0 / 16), deep_beta = 0.87 * std::pow(nm, -1.0 / 16);
+  if (role == StackRole::Decoder)
+    deep_alpha = std::pow(3.0 * M, 0.25), deep_beta = std::pow(12.0 * M, -0.25);
   const std::string& a = config.get_string("residual_alpha");
   if (a == "auto") {
-    s.alpha = placement == "deepnorm" ? static_cast<float>(std::pow(2.0 * L, 0.25)) : 1.0f;
+    s.alpha = placement == "deepnorm" ? static_cast<float>(deep_alpha) : 1.0f;
   } else {
     char* end = nullptr;
     double v = std::strtod(a.c_str(), &end);
@@ -210,6 +236,11 @@ StackDescription describe_stack(const Config& config) {
   s.init = config.get_string("init");
   if (s.init == "auto")
     s.init = placement == "deepnorm" ? "deepnorm" : placement == "none" ? "tfixup" : "xavier";
+  // T-Fixup (Huang et al. 2020) decoder rule (9L)^(-1/4); its encoder rule 0.67 N^(-1/4).
+  if (s.init == "deepnorm") s.init_gain = static_cast<float>(deep_beta);
+  if (s.init == "tfixup")
+    s.init_gain = static_cast<float>(role == StackRole::Encoder ? 0.67 * std::pow(L, -0.25)
+                                                                : std::pow(9.0 * L, -0.25));
   return s;
 }
 

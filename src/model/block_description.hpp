@@ -31,9 +31,12 @@ struct SublayerRecipe {
   std::string text() const;  // back to "PRE|POST"
 };
 
+// A block: self-attention, then (encoder–decoder decoder only) cross-attention to the encoder's
+// output, then the MLP. 'b' adds the block's input to whichever sublayer carries it.
 struct BlockRecipe {
-  SublayerRecipe attn, mlp;
-  std::string text() const;  // "attn:..|.. mlp:..|.."
+  SublayerRecipe attn, cross, mlp;
+  bool has_cross = false;    // a "cross:" part was given (else a decoder copies attn's recipe)
+  std::string text() const;  // "attn:..|.. [cross:..|..] mlp:..|.."
 };
 
 // Throws UserError("<origin>: ...") on a malformed description (unknown letter, missing 'a',
@@ -42,17 +45,24 @@ SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
                               const std::string& origin);
 BlockRecipe parse_block(const std::string& text, const std::string& origin);
 
+// Which stack is being described: the decoder-only LM (n_layers blocks), or the encoder
+// (encoder_layers blocks) or decoder (n_layers blocks, with cross-attention) of arch=encdec.
+enum class StackRole { LanguageModel, Encoder, Decoder };
+
 // Everything the model needs to know about the stack's wiring, resolved from the config.
 struct StackDescription {
-  std::vector<BlockRecipe> blocks;  // one per layer
+  StackRole role = StackRole::LanguageModel;
+  int layers = 0;
+  std::vector<BlockRecipe> blocks;  // one per layer; has_cross set on every decoder block
   bool final_norm = false;
   bool dual_stream = false;  // some recipe uses 'r' (ResiDual): output x_L + N(d_L)
   float dt = 1.0f;
   float alpha = 1.0f;
-  std::string init;  // resolved scheme (never "auto")
+  std::string init;        // resolved scheme (never "auto")
+  float init_gain = 1.0f;  // deepnorm's beta or T-Fixup's factor for this stack (init.cpp)
 };
 
-StackDescription describe_stack(const Config& config);
+StackDescription describe_stack(const Config& config, StackRole role = StackRole::LanguageModel);
 // "1", "0.1", "1/L", "1/sqrt(L)" -> value for L layers.
 float parse_dt(const std::string& text, int n_layers);
 

@@ -1,12 +1,13 @@
 #include "model/checkpoint.hpp"
 
 #include <cstring>
+#include <filesystem>
 
 #include "io/safetensors.hpp"
 
 namespace normlab {
 
-void save_model(const std::string& path, DecoderLM& model, const CheckpointInfo& info) {
+void save_model(const std::string& path, Model& model, const CheckpointInfo& info) {
   SafeTensorsFile file;
   file.metadata["format"] = "pt";
   file.metadata["normlab.config"] = model.config().to_json().dump();
@@ -38,12 +39,12 @@ Config read_model_config(const std::string& path) {
   return config_from_metadata(read_safetensors(path), path);
 }
 
-std::unique_ptr<DecoderLM> load_model(const std::string& path, CheckpointInfo* info) {
+std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info) {
   SafeTensorsFile file = read_safetensors(path);
   Config config = config_from_metadata(file, path);
-  std::unique_ptr<DecoderLM> model;
+  std::unique_ptr<Model> model;
   try {
-    model = std::make_unique<DecoderLM>(config);
+    model = Model::create(config);
   } catch (const UserError& e) {
     throw UserError(path + ": " + e.what());
   }
@@ -70,6 +71,21 @@ std::unique_ptr<DecoderLM> load_model(const std::string& path, CheckpointInfo* i
         file.metadata.count("normlab.step") ? std::stol(file.metadata.at("normlab.step")) : 0;
   }
   return model;
+}
+
+Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string& tokenizer_path,
+                               const CheckpointInfo& info, int vocab) {
+  std::string tok = tokenizer_path;
+  if (tok.empty())
+    tok = (std::filesystem::path(model_path).parent_path() / "tokenizer.model").string();
+  Tokenizer tokenizer(tok);
+  if (!info.tokenizer_identity.empty() && info.tokenizer_identity != tokenizer.identity())
+    throw UserError(tok + ": vocabulary mismatch: the checkpoint was trained with tokenizer " +
+                    info.tokenizer_identity + ", this one is " + tokenizer.identity());
+  if (tokenizer.vocab_size() != vocab)
+    throw UserError(tok + ": vocabulary mismatch: " + std::to_string(tokenizer.vocab_size()) +
+                    " pieces, the model has " + std::to_string(vocab));
+  return tokenizer;
 }
 
 void check_same_model(const Config& stored, const Config& config, const std::string& path) {

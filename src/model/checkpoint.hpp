@@ -3,7 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "model/decoder_lm.hpp"
+#include "data/tokenizer.hpp"
+#include "model/model.hpp"
 
 namespace normlab {
 
@@ -13,10 +14,26 @@ struct CheckpointInfo {
 };
 
 // Atomic: written to a temporary file and renamed.
-void save_model(const std::string& path, DecoderLM& model, const CheckpointInfo& info);
+void save_model(const std::string& path, Model& model, const CheckpointInfo& info);
 // Reads the config from the metadata, builds the model and loads every tensor, checking names
 // and shapes. Throws UserError("PATH: ...") for any problem.
-std::unique_ptr<DecoderLM> load_model(const std::string& path, CheckpointInfo* info);
+std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info);
+// load_model for commands that need one kind of model: UserError("PATH: ...") naming the
+// checkpoint's arch otherwise.
+template <class M>
+std::unique_ptr<M> load_model_as(const std::string& path, CheckpointInfo* info, const char* need) {
+  std::unique_ptr<Model> m = load_model(path, info);
+  if (auto* typed = dynamic_cast<M*>(m.get())) {
+    m.release();
+    return std::unique_ptr<M>(typed);
+  }
+  throw UserError(path + ": this command needs " + need +
+                  ", the checkpoint holds arch=" + m->config().get_string("arch"));
+}
+// The tokenizer of a checkpoint: `tokenizer_path`, or tokenizer.model beside the checkpoint.
+// Throws UserError naming the tokenizer on a vocabulary mismatch with the checkpoint.
+Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string& tokenizer_path,
+                               const CheckpointInfo& info, int vocab);
 // The effective config stored in a checkpoint.
 Config read_model_config(const std::string& path);
 // Throws UserError("PATH: config mismatch: ...") if `config` differs from `stored` on a key that

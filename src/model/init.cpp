@@ -4,16 +4,19 @@
 //   gpt2     N(0, 0.02) everywhere; residual output projections (attn.proj, mlp.fc2) / sqrt(2L).
 //   small    Spike No More (Takase et al., arXiv 2312.16903): N(0, sqrt(2/(5d))) everywhere,
 //            output projections further / sqrt(2L).
-//   tfixup   Huang et al. 2020: xavier, then the value projection, attn.proj, fc1 and fc2 scaled
-//            by (9L)^(-1/4) (the decoder rule).
-//   deepnorm Wang et al. 2022 (torchscale): Xavier-normal; v, attn.proj, fc1, fc2 with gain
-//            beta = (8L)^(-1/4), q and k with gain 1.
-// B2T's rescale_init (Takase et al.) multiplies every block weight matrix by L^(-1/2) afterwards.
+//   tfixup   Huang et al. 2020: xavier, then the value projections, the attention output
+//            projections, fc1 and fc2 scaled by (9L)^(-1/4) (decoder rule; encoder 0.67 N^(-1/4)).
+//   deepnorm Wang et al. 2022 (torchscale): Xavier-normal; v, the attention output projections,
+//            fc1, fc2 with gain beta, q and k with gain 1 (beta per stack: block_description.cpp).
+// B2T's rescale_init (Takase et al.) multiplies every block weight matrix by L^(-1/2) afterwards,
+// L the depth of the matrix's own stack.
+// In an encoder–decoder each parameter follows its stack's depth and constants; fused
+// projections count as separate d x d matrices (qkv: q, k, v; cross kv: k, v).
 // Norm gains start at 1, biases at 0, DyT's alpha at dyt_alpha.
 #include <cmath>
 
 #include "core/rng.hpp"
-#include "model/decoder_lm.hpp"
+#include "model/model.hpp"
 
 namespace normlab {
 
@@ -30,13 +33,21 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 }  // namespace
 
-void DecoderLM::initialize(uint64_t seed) {
+void Model::initialize(uint64_t seed) {
   Rng rng(seed);
-  const double d = shape_.d, L = shape_.layers;
-  const std::string& scheme = stack_.init;
+  const double d = shape_.d;
+  const auto stack_list = stacks();
+  const auto prefixes = stack_prefixes();
   for (size_t i = 0; i < params_.entries().size(); ++i) {
     const ParamEntry& e = params_.entries()[i];
     float* w = params_.value(i);
+    // The stack this parameter belongs to (embeddings: the first).
+    const StackDescription* stack = &stack_list.front()->description();
+    for (size_t k = 0; k < prefixes.size(); ++k)
+      if (!prefixes[k].empty() && e.name.rfind(prefixes[k], 0) == 0)
+        stack = &stack_list[k]->description();
+    const std::string& scheme = stack->init;
+    const double L = stack->layers;
     if (e.role == ParamRole::Bias) continue;  // zero
     if (e.role == ParamRole::Norm) {
       float v = ends_with(e.name, ".weight")  ? 1.0f
@@ -54,26 +65,28 @@ void DecoderLM::initialize(uint64_t seed) {
         fill_normal(rng, w, e.numel, 1.0 / std::sqrt(d));
       continue;
     }
-    // A matrix [out, in]; the fused qkv is three [d, d] blocks: q, k, v.
+    // A matrix [out, in]; a fused projection is d x d blocks: qkv = q, k, v; kv = k, v.
     const bool qkv = ends_with(e.name, ".qkv.weight");
+    const bool kv = ends_with(e.name, ".kv.weight");
     const bool output_proj = ends_with(e.name, ".proj.weight") || ends_with(e.name, ".fc2.weight");
     const bool mlp = ends_with(e.name, ".fc1.weight") || ends_with(e.name, ".fc2.weight");
-    const int parts = qkv ? 3 : 1;
+    const int parts = qkv ? 3 : kv ? 2 : 1;
     const size_t fan_out = static_cast<size_t>(e.shape[0]) / parts, fan_in = e.shape[1];
     const size_t part_n = fan_out * fan_in;
     for (int part = 0; part < parts; ++part) {
       float* wp = w + part * part_n;
-      const bool value = qkv && part == 2;
+      const bool value = part == parts - 1 && parts > 1;
+      const bool scaled = value || output_proj || mlp;
       if (scheme == "gpt2" || scheme == "small") {
         double std = scheme == "gpt2" ? 0.02 : std::sqrt(2.0 / (5.0 * d));
         if (output_proj) std /= std::sqrt(2.0 * L);
         fill_normal(rng, wp, part_n, std);
       } else if (scheme == "deepnorm") {
-        double gain = (value || output_proj || mlp) ? std::pow(8.0 * L, -0.25) : 1.0;
+        const double gain = scaled ? stack->init_gain : 1.0;
         fill_normal(rng, wp, part_n, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
       } else {  // xavier, tfixup
         double a = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
-        if (scheme == "tfixup" && (value || output_proj || mlp)) a *= std::pow(9.0 * L, -0.25);
+        if (scheme == "tfixup" && scaled) a *= stack->init_gain;
         fill_uniform(rng, wp, part_n, a);
       }
     }

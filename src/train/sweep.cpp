@@ -114,7 +114,7 @@ void check_corpus(const std::string& data) {
 bool ignored_in_comparison(const OptionSpec& o) {
   static const std::set<std::string> keys = {"out_dir", "progress",  "threads",       "vocab_size",
                                              "input",   "tokenizer", "valid_fraction"};
-  return o.group == "generate" || keys.count(o.key) != 0;
+  return o.group == "generate" || o.group == "translate" || keys.count(o.key) != 0;
 }
 
 void check_same_run(const Config& recorded, const Config& wanted, const std::string& path) {

@@ -9,15 +9,15 @@
 #include "core/files.hpp"
 #include "core/rng.hpp"
 #include "core/threads.hpp"
-#include "data/batches.hpp"
-#include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 #include "diag/diagnostics_writer.hpp"
 #include "diag/monitor.hpp"
+#include "kernels/precision.hpp"
 #include "model/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
 #include "train/schedule.hpp"
+#include "train/task.hpp"
 
 namespace normlab {
 
@@ -44,19 +44,6 @@ void truncate_jsonl_after(const fs::path& path, long step) {
   write_text_atomic(path, kept);
 }
 
-double evaluate(DecoderLM& model, const BatchSampler& valid, int B, int T, long max_batches,
-                std::vector<int32_t>& x, std::vector<int32_t>& y) {
-  model.training = false;
-  const long n = std::min<long>(max_batches, static_cast<long>(valid.num_eval_batches()));
-  double sum = 0;
-  for (long i = 0; i < n; ++i) {
-    valid.eval_batch(static_cast<uint64_t>(i), x.data(), y.data());
-    sum += model.forward(x.data(), y.data(), B, T);
-  }
-  model.training = true;
-  return n > 0 ? sum / n : NAN;
-}
-
 }  // namespace
 
 TrainResult train(Config config, bool resume) {
@@ -67,35 +54,23 @@ TrainResult train(Config config, bool resume) {
   if (out_dir.empty()) throw UserError("option 'out_dir': give a directory for the run");
   const int threads = static_cast<int>(config.get_int("threads"));
   configure_threads(threads);
+  // Matmul precision of this run (kernels/precision.hpp); the previous one is restored on return.
+  const PrecisionChoice precision = resolve_precision(config.get_string("precision"));
+  ScopedMatmulPrecision precision_scope(precision.precision);
 
-  // Data and tokenizer: the vocabulary comes from the tokenizer.
+  // The vocabulary comes from the corpus's tokenizer.
   const fs::path data(data_dir), out(out_dir);
   Tokenizer tokenizer((data / "tokenizer.model").string());
-  TokenFile train_tokens = read_token_file((data / "train.bin").string());
-  TokenFile valid_tokens = read_token_file((data / "valid.bin").string());
-  for (const auto* tf : {&train_tokens, &valid_tokens})
-    if (tf->tokenizer_identity != tokenizer.identity())
-      throw UserError((data / "train.bin").string() +
-                      ": vocabulary mismatch: token file was made "
-                      "by tokenizer " +
-                      tf->tokenizer_identity + ", " + (data / "tokenizer.model").string() + " is " +
-                      tokenizer.identity());
   config.set("vocab_size", std::to_string(tokenizer.vocab_size()), "tokenizer");
 
-  const int B = static_cast<int>(config.get_int("batch_size"));
-  const int T = static_cast<int>(config.get_int("seq_len"));
   const long accum = config.get_int("grad_accum"), total_steps = config.get_int("steps");
   const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
-  if (B <= 0 || accum <= 0 || total_steps <= 0)
+  if (config.get_int("batch_size") <= 0 || accum <= 0 || total_steps <= 0)
     throw UserError("options 'batch_size', 'grad_accum' and 'steps' must be positive");
-  const std::string train_label = (data / "train.bin").string();
-  const std::string valid_label = (data / "valid.bin").string();
-  BatchSampler train_batches(train_tokens.tokens, B, T, seed, train_label.c_str());
-  BatchSampler valid_batches(valid_tokens.tokens, B, T, seed, valid_label.c_str());
 
   const fs::path ckpt = out / "checkpoint.safetensors",
                  optim = out / "checkpoint.optim.safetensors";
-  std::unique_ptr<DecoderLM> model;
+  std::unique_ptr<Model> model;
   long start_step = 0;
   if (resume) {
     if (!fs::exists(ckpt)) throw UserError(ckpt.string() + ": no checkpoint to resume from");
@@ -109,16 +84,18 @@ TrainResult train(Config config, bool resume) {
     // The loaded model carries the checkpoint's config; this run's config (dropout, steps, ...)
     // must govern training and be what later checkpoints record, so rebuild from it. The model
     // keys agree (checked above), hence the parameter layouts do too.
-    model = std::make_unique<DecoderLM>(config);
+    model = Model::create(config);
     if (model->params().values().size() != loaded->params().values().size())
       throw UserError(ckpt.string() + ": parameter count does not match this run's config");
     model->params().values() = loaded->params().values();
   } else {
-    model = std::make_unique<DecoderLM>(config);
+    model = Model::create(config);
     model->initialize(seed);
   }
-  model->plan(B, T);
-  AdamW opt(model->params(), AdamWSettings::from_config(config));
+  std::unique_ptr<TrainingTask> task =
+      make_training_task(config, data, tokenizer, std::move(model));
+  Model* const net = &task->model();
+  AdamW opt(net->params(), AdamWSettings::from_config(config));
   if (resume) {
     opt.load(optim.string());
     if (opt.steps() != start_step)
@@ -135,6 +112,8 @@ TrainResult train(Config config, bool resume) {
                 fs::copy_options::overwrite_existing, ec);
   if (ec) throw UserError((out / "tokenizer.model").string() + ": cannot write: " + ec.message());
   write_text_atomic(out / "config.yaml", config.dump_yaml());
+  // Said once the run is set up, so that a config error stays the only line on stderr.
+  if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
 
   Schedule schedule{config.get_string("schedule"), config.get_float("lr"),
                     config.get_float("min_lr"), config.get_int("warmup"), total_steps};
@@ -147,12 +126,11 @@ TrainResult train(Config config, bool resume) {
   }
   std::ofstream metrics(out / "metrics.jsonl", resume ? std::ios::app : std::ios::trunc);
   if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
-  std::vector<int32_t> x(static_cast<size_t>(B) * T), y(static_cast<size_t>(B) * T);
   ProgressBar bar(total_steps, config.get_bool("progress"));
   const bool quiet_log = bar.active();
 
   auto save = [&](long step) {
-    save_model(ckpt.string(), *model, {tokenizer.identity(), step});
+    save_model(ckpt.string(), *net, {tokenizer.identity(), step});
     opt.save(optim.string(), tokenizer.identity());
   };
   auto log_json = [&](const nlohmann::json& j) {
@@ -162,7 +140,7 @@ TrainResult train(Config config, bool resume) {
 
   const StabilitySettings stability = StabilitySettings::from_config(config);
   StabilityMonitor monitor(stability);
-  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), resume, model->params());
+  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), resume, net->params());
   auto write_summary = [&](const TrainResult& r) {
     nlohmann::json j = {
         {"status", r.status},
@@ -172,6 +150,8 @@ TrainResult train(Config config, bool resume) {
          std::isfinite(r.valid_loss) ? nlohmann::json(r.valid_loss) : nlohmann::json()},
         {"skipped_steps", r.skipped},
         {"spikes", r.spikes},
+        {"matmul_precision", std::string(precision_name(precision.precision)) +
+                                 (precision.emulated ? " (emulated)" : "")},
         {"config", config.to_json()}};
     write_text_atomic(out / "summary.json", j.dump(1) + "\n");
   };
@@ -182,30 +162,29 @@ TrainResult train(Config config, bool resume) {
   long tokens_since = 0;
   double tok_per_s = 0;
   if (start_step == 0) {
-    double vl = evaluate(*model, valid_batches, B, T, eval_batches, x, y);
+    double vl = task->evaluate(eval_batches);
     log_json({{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
     // Step-0 probes: the initialised model on the first batch, no update.
-    train_batches.sample(0, x.data(), y.data());
-    model->set_dropout_seed(splitmix64(seed * 0x9E37ull));
-    model->params().zero_grads();
-    model->record_grad_norms = true;
-    model->forward(x.data(), y.data(), B, T);
-    model->backward();
-    diag.before_update(*model);
+    net->set_dropout_seed(splitmix64(seed * 0x9E37ull));
+    net->params().zero_grads();
+    net->record_grad_norms = true;
+    long ignored = 0;
+    task->train_batch(0, &ignored);
+    diag.before_update(*net);
     diag.after_update(0);
   }
   for (long step = start_step + 1; step <= total_steps; ++step) {
-    ParamStore& p = model->params();
+    ParamStore& p = net->params();
     const bool probe = DiagnosticsWriter::due(step, stability.diag_every, total_steps);
     p.zero_grads();
     double loss = 0;
     for (long micro = 0; micro < accum; ++micro) {
       const uint64_t index = static_cast<uint64_t>((step - 1) * accum + micro);
-      train_batches.sample(index, x.data(), y.data());
-      model->set_dropout_seed(splitmix64(seed * 0x9E37ull + index));
-      model->record_grad_norms = probe && micro == accum - 1;
-      loss += model->forward(x.data(), y.data(), B, T) / accum;
-      model->backward();
+      net->set_dropout_seed(splitmix64(seed * 0x9E37ull + index));
+      net->record_grad_norms = probe && micro == accum - 1;
+      long tokens = 0;
+      loss += task->train_batch(index, &tokens) / accum;
+      tokens_since += tokens;
     }
     if (accum > 1) {
       const float s = 1.0f / static_cast<float>(accum);
@@ -229,11 +208,10 @@ TrainResult train(Config config, bool resume) {
     if (verdict == StepVerdict::Skip) {
       log_json({{"step", step}, {"loss", loss}, {"grad_norm", gnorm}, {"skipped", true}});
     } else {
-      if (probe) diag.before_update(*model);
+      if (probe) diag.before_update(*net);
       opt.step(static_cast<float>(lr), gnorm);
       if (probe) diag.after_update(step);
     }
-    tokens_since += static_cast<long>(B) * T * accum;
     result.steps = step;
     result.last_loss = loss;
     if (step % log_every == 0 || step == total_steps || monitor.last_was_spike()) {
@@ -258,7 +236,7 @@ TrainResult train(Config config, bool resume) {
     std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);
     bar.update(step, status);
     if ((eval_every > 0 && step % eval_every == 0) || step == total_steps) {
-      double vl = evaluate(*model, valid_batches, B, T, eval_batches, x, y);
+      double vl = task->evaluate(eval_batches);
       result.valid_loss = vl;
       log_json({{"step", step}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
       if (!quiet_log)
@@ -267,9 +245,8 @@ TrainResult train(Config config, bool resume) {
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
   }
   if (start_step >= total_steps) {  // resumed at (or past) the end: nothing to train
-    result.valid_loss = evaluate(*model, valid_batches, B, T, eval_batches, x, y);
-    train_batches.sample(static_cast<uint64_t>((start_step - 1) * accum), x.data(), y.data());
-    result.last_loss = model->forward(x.data(), y.data(), B, T);
+    result.valid_loss = task->evaluate(eval_batches);
+    result.last_loss = task->batch_loss(static_cast<uint64_t>((start_step - 1) * accum));
   }
   result.skipped = monitor.skipped();
   result.spikes = monitor.spikes();

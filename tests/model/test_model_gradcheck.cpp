@@ -1,11 +1,7 @@
-// End-to-end gradient check of the whole model for every placement x norm function: the
-// analytic gradient of each parameter tensor, projected on a random direction, against a central
-// finite difference of the loss. Float model, so the tolerance is relative 3e-2 with an absolute
-// floor (documented per assertion); a dropped term in any backward path moves the projection
-// far more than that.
+// End-to-end gradient check of the decoder-only model for every placement x norm function
+// (tiny_model.hpp: expect_gradients_match).
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <random>
 
 #include "core/config.hpp"
@@ -41,33 +37,9 @@ void check_model(const Config& config, uint64_t dropout_seed = 0) {
   p.zero_grads();
   model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T);
   model.backward();
-  std::vector<float> grads = p.grads();
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal;
-  int checked = 0;
-  for (size_t i = 0; i < p.entries().size(); ++i) {
-    const ParamEntry& e = p.entries()[i];
-    std::vector<float> u(e.numel);
-    double un = 0;
-    for (auto& v : u) v = normal(rng), un += v * v;
-    for (auto& v : u) v /= static_cast<float>(std::sqrt(un));
-    double analytic = 0;
-    for (size_t k = 0; k < e.numel; ++k) analytic += grads[e.offset + k] * u[k];
-    float* w = p.value(i);
-    std::vector<float> saved(w, w + e.numel);
-    auto loss_at = [&](float h) {
-      for (size_t k = 0; k < e.numel; ++k) w[k] = saved[k] + h * u[k];
-      return model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T);
-    };
-    const float h = 1e-2f;
-    double fd = (loss_at(h) - loss_at(-h)) / (2 * h);
-    std::copy(saved.begin(), saved.end(), w);
-    // Tolerance: 3e-2 relative, plus 2e-4 absolute for the loss's float rounding over 2h.
-    EXPECT_NEAR(analytic, fd, 3e-2 * std::fabs(fd) + 2e-4)
-        << config.get_string("placement") << "/" << config.get_string("norm") << " " << e.name;
-    ++checked;
-  }
-  EXPECT_GT(checked, 10);
+  expect_gradients_match(
+      p, [&] { return model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T); },
+      config.get_string("placement") + "/" + config.get_string("norm"));
 }
 
 class PlacementGrad : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};

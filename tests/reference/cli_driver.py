@@ -31,3 +31,31 @@ def write_tokens(path, vocab, B, T, seed):
     with open(path, "w") as f:
         for row in ids:
             f.write(" ".join(str(int(t)) for t in row) + "\n")
+
+
+def write_pair_tokens(path, vocab, lengths, seed):
+    """The encoder-decoder text form: one `SRC_IDS | TGT_IDS` line per row, lengths[b] = (S_b,
+    T_b) giving S_b source ids and T_b + 1 target ids. Returns the rows as (src, tgt) lists."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    with open(path, "w") as f:
+        for S, T in lengths:
+            src = [int(t) for t in rng.randint(0, vocab, size=S)]
+            tgt = [int(t) for t in rng.randint(0, vocab, size=T + 1)]
+            rows.append((src, tgt))
+            f.write(" ".join(map(str, src)) + " | " + " ".join(map(str, tgt)) + "\n")
+    return rows
+
+
+def check_effective_config(cfg, model_cfg):
+    """The checkpoint's normlab.config must echo every option the test set (floats and `block`
+    may come back re-spelled, `sandwich` may be resolved to `peri`)."""
+    for k, v in cfg.items():
+        if k == "block" or isinstance(v, float):
+            continue
+        if k == "placement" and v == "sandwich" and model_cfg.get(k) == "peri":
+            continue
+        if k not in model_cfg:
+            raise CaseError(f"normlab.config has no {k} (the config set {v!r})")
+        if str(model_cfg[k]) != str(v):
+            raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")

@@ -1,4 +1,5 @@
-"""Independent PyTorch oracle for normlab's decoder-only LM (docs/model.md is the contract).
+"""Independent PyTorch oracle for normlab's models (docs/model.md is the contract): the
+decoder-only LM (Model) and the Transformer encoder-decoder (EncDecModel, `arch: encdec`).
 
 Written directly from each placement's published update rule (docs/placements.md cites the
 papers), one block class per placement, NOT by interpreting the C++ block-description letters,
@@ -25,7 +26,8 @@ DEFAULTS = {
     "seq_len": 128, "positions": "learned", "placement": "pre", "block": "",
     "lower_block": "", "lower_fraction": 0.25, "final_norm": "auto", "norm": "layernorm",
     "norm_eps": 1e-5, "dyt_alpha": 0.5, "dt": "1", "residual_alpha": "auto",
-    "scale_embedding": False, "dropout": 0.0, "beta1": 0.9, "beta2": 0.98, "adam_eps": 1e-8,
+    "scale_embedding": False, "dropout": 0.0, "arch": "lm", "encoder_layers": 6,
+    "beta1": 0.9, "beta2": 0.98, "adam_eps": 1e-8,
     "weight_decay": 0.0, "decay_all": False, "clip_norm": 1.0, "lr": 1e-3,
 }
 
@@ -119,26 +121,50 @@ def linear(p, prefix, u):
     return u @ p[prefix + ".weight"].t() + p[prefix + ".bias"]
 
 
-def attention(p, prefix, u, cfg, qkv_norm=False):
-    """Causal multi-head self-attention; with qkv_norm (HybridNorm, Zhuo et al. 2025) each
-    head's q, k and v are normalised over the head dimension by a gain shared by the heads."""
-    B, T, d = u.shape
+def heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask):
+    """Scaled dot-product attention of q [B, Tq, d] over k, v [B, Tk, d], head h at columns
+    h*hd..(h+1)*hd. With qkv_norm (HybridNorm, Zhuo et al. 2025) each head's q, k and v are
+    normalised over the head dimension by a gain shared by the heads. causal hides key j > i;
+    key_mask [B, Tk] (True = real token) hides padded keys. Returns o Wproj^T + bproj."""
+    B, Tq, d = q.shape
+    Tk = k.shape[1]
     H = cfg["n_heads"]
     hd = d // H
-    qkv = linear(p, prefix + ".qkv", u)
-    q, k, v = qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:]
-    q, k, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, k, v))  # [B, H, T, hd]
+    q = q.reshape(B, Tq, H, hd).transpose(1, 2)  # [B, H, Tq, hd]
+    k = k.reshape(B, Tk, H, hd).transpose(1, 2)
+    v = v.reshape(B, Tk, H, hd).transpose(1, 2)
     if qkv_norm:
         kind, eps = cfg["norm"], cfg["norm_eps"]
         q = apply_norm(kind, p, prefix + ".q_norm", q, eps)
         k = apply_norm(kind, p, prefix + ".k_norm", k, eps)
         v = apply_norm(kind, p, prefix + ".v_norm", v, eps)
     s = q @ k.transpose(-1, -2) / math.sqrt(hd)
-    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-    s = s.masked_fill(mask, float("-inf"))
-    o = torch.softmax(s, dim=-1) @ v  # [B, H, T, hd]
-    o = o.transpose(1, 2).reshape(B, T, d)
+    if causal:
+        s = s.masked_fill(torch.triu(torch.ones(Tq, Tk, dtype=torch.bool), diagonal=1),
+                          float("-inf"))
+    if key_mask is not None:
+        s = s.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+    o = torch.softmax(s, dim=-1) @ v  # [B, H, Tq, hd]
+    o = o.transpose(1, 2).reshape(B, Tq, d)
     return linear(p, prefix + ".proj", o)
+
+
+def attention(p, prefix, u, cfg, qkv_norm=False, causal=True, key_mask=None):
+    """Multi-head self-attention (causal in a decoder, key-padding-masked in an encoder)."""
+    d = u.shape[-1]
+    qkv = linear(p, prefix + ".qkv", u)
+    q, k, v = qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:]
+    return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask)
+
+
+def cross_attention(p, prefix, u, memory, memory_mask, cfg, qkv_norm=False):
+    """Encoder-decoder attention (Vaswani et al. 2017): queries from the decoder stream u,
+    keys and values from the encoder output `memory`, padded source positions hidden."""
+    d = u.shape[-1]
+    q = linear(p, prefix + ".q", u)
+    kv = linear(p, prefix + ".kv", memory)
+    k, v = kv[..., :d], kv[..., d:]
+    return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, False, memory_mask)
 
 
 def mlp(p, prefix, u):
@@ -147,135 +173,168 @@ def mlp(p, prefix, u):
 
 # --------------------------------------------------------------------------- blocks
 class Block:
-    """One decoder block l (1-based). Subclasses implement one placement's equations."""
+    """One block l (1-based) of a stack of depth L. Subclasses implement one placement's
+    equations. A decoder-only LM block has sublayers (attn, mlp); an encoder block the same with
+    non-causal self-attention; an encoder-decoder's decoder block (attn, cross, mlp).
 
-    def __init__(self, index, cfg):
+    Placements whose rule is stated per sublayer (docs/placements.md) implement update(); B2T,
+    whose rule is stated per block, overrides forward()."""
+
+    def __init__(self, index, cfg, prefix="blocks.", depth=None, alpha=None, causal=True,
+                 cross=False):
         self.i = index  # 0-based, for names
         self.l = index + 1
         self.cfg = cfg
-        self.dt = parse_dt(cfg["dt"], cfg["n_layers"])
-        self.alpha = residual_alpha(cfg)
-        self.pre = f"blocks.{index}."
+        self.L = cfg["n_layers"] if depth is None else depth
+        self.dt = parse_dt(cfg["dt"], self.L)
+        self.alpha = residual_alpha(cfg) if alpha is None else alpha
+        self.pre = f"{prefix}{index}."
+        self.causal = causal
+        self.cross = cross
+        # Set by the encoder-decoder for one forward: "self_mask" (encoder key padding),
+        # "memory" and "memory_mask" (decoder cross-attention).
+        self.ctx = {}
+
+    def sublayers(self):
+        return ("attn", "cross", "mlp") if self.cross else ("attn", "mlp")
 
     def N(self, p, name, a):
         return apply_norm(self.cfg["norm"], p, self.pre + name, a, self.cfg["norm_eps"])
 
     def A(self, p, u, qkv_norm=False):
-        return attention(p, self.pre + "attn", u, self.cfg, qkv_norm)
+        return attention(p, self.pre + "attn", u, self.cfg, qkv_norm, self.causal,
+                         self.ctx.get("self_mask"))
+
+    def C(self, p, u, qkv_norm=False):
+        return cross_attention(p, self.pre + "cross", u, self.ctx["memory"],
+                               self.ctx["memory_mask"], self.cfg, qkv_norm)
 
     def M(self, p, u):
         return mlp(p, self.pre + "mlp", u)
 
-    def norms(self):
-        """Names (after 'blocks.i.') of the norms this block owns, with their width."""
+    def F(self, s, p, u, qkv_norm=False):
+        if s == "attn":
+            return self.A(p, u, qkv_norm)
+        if s == "cross":
+            return self.C(p, u, qkv_norm)
+        return self.M(p, u)
+
+    def forward(self, p, x, state):
+        for s in self.sublayers():
+            x = self.update(s, p, x, state)
+        return x
+
+    def update(self, s, p, x, state):
+        raise NotImplementedError
+
+    def sublayer_norms(self, s):
         return []
+
+    def norms(self):
+        """Names (after the block prefix) of the norms this block owns, with their width."""
+        return [n for s in self.sublayers() for n in self.sublayer_norms(s)]
 
 
 class PostBlock(Block):
     """Post-LN (Vaswani et al. 2017): x <- N(alpha x + dt F(x))."""
 
-    def forward(self, p, x, state):
-        x = self.N(p, "attn.norm_post", self.alpha * x + self.dt * self.A(p, x))
-        return self.N(p, "mlp.norm_post", self.alpha * x + self.dt * self.M(p, x))
+    def update(self, s, p, x, state):
+        return self.N(p, f"{s}.norm_post", self.alpha * x + self.dt * self.F(s, p, x))
 
-    def norms(self):
-        return [("attn.norm_post", "d"), ("mlp.norm_post", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_post", "d")]
 
 
 class DeepNormBlock(PostBlock):
-    """DeepNet (Wang et al. 2022): x <- N(alpha x + F(x)), alpha = (2L)^(1/4) by default; the
-    difference from Post-LN is alpha (and the init, which is normlab's business)."""
-
-    def forward(self, p, x, state):
-        h = self.alpha * x + self.dt * self.A(p, x)
-        x = self.N(p, "attn.norm_post", h)
-        h = self.alpha * x + self.dt * self.M(p, x)
-        return self.N(p, "mlp.norm_post", h)
+    """DeepNet (Wang et al. 2022): x <- N(alpha x + F(x)); the difference from Post-LN is alpha
+    (decoder-only (2L)^(1/4); encoder-decoder see encdec_residual_alpha) and the init, which is
+    normlab's business."""
 
 
 class PreBlock(Block):
     """Pre-LN (Xiong et al. 2020): x <- alpha x + dt F(N(x))."""
 
-    def forward(self, p, x, state):
-        x = self.alpha * x + self.dt * self.A(p, self.N(p, "attn.norm_in", x))
-        return self.alpha * x + self.dt * self.M(p, self.N(p, "mlp.norm_in", x))
+    def update(self, s, p, x, state):
+        return self.alpha * x + self.dt * self.F(s, p, self.N(p, f"{s}.norm_in", x))
 
-    def norms(self):
-        return [("attn.norm_in", "d"), ("mlp.norm_in", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_in", "d")]
 
 
 class PeriBlock(Block):
     """Peri-LN (Kim et al. 2025) / Sandwich-LN: x <- alpha x + dt N_out(F(N_in(x)))."""
 
-    def forward(self, p, x, state):
-        y = self.N(p, "attn.norm_out", self.A(p, self.N(p, "attn.norm_in", x)))
-        x = self.alpha * x + self.dt * y
-        y = self.N(p, "mlp.norm_out", self.M(p, self.N(p, "mlp.norm_in", x)))
+    def update(self, s, p, x, state):
+        y = self.N(p, f"{s}.norm_out", self.F(s, p, self.N(p, f"{s}.norm_in", x)))
         return self.alpha * x + self.dt * y
 
-    def norms(self):
-        return [("attn.norm_in", "d"), ("attn.norm_out", "d"),
-                ("mlp.norm_in", "d"), ("mlp.norm_out", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_in", "d"), (f"{s}.norm_out", "d")]
 
 
 class B2TBlock(Block):
-    """B2T connection (Takase et al. 2023): h = N1(x + A(x)), y = N2(M(h) + h + x)."""
+    """B2T connection (Takase et al. 2023), Post-LN with the block input added to the last
+    residual sum. Decoder-only / encoder: h = N1(x + A(x)), y = N2(M(h) + h + x). Encoder-decoder
+    decoder: h1 = N1(x + A(x)), h2 = N2(h1 + C(h1, m)), y = N3(M(h2) + h2 + x)."""
 
     def forward(self, p, x, state):
-        h = self.N(p, "attn.norm_post", self.alpha * x + self.dt * self.A(p, x))
-        return self.N(p, "mlp.norm_post", self.alpha * h + self.dt * self.M(p, h) + x)
+        xb = x
+        subs = self.sublayers()
+        for s in subs[:-1]:
+            x = self.N(p, f"{s}.norm_post", self.alpha * x + self.dt * self.F(s, p, x))
+        s = subs[-1]
+        return self.N(p, f"{s}.norm_post", self.alpha * x + self.dt * self.F(s, p, x) + xb)
 
-    def norms(self):
-        return [("attn.norm_post", "d"), ("mlp.norm_post", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_post", "d")]
 
 
 class LNSBlock(Block):
-    """LayerNorm Scaling (Sun et al. 2025): x <- x + dt F(N(x) / sqrt(l))."""
+    """LayerNorm Scaling (Sun et al. 2025): x <- x + dt F(N(x) / sqrt(l)), l the block's index
+    in its own stack."""
 
-    def forward(self, p, x, state):
-        c = 1.0 / math.sqrt(self.l)
-        x = self.alpha * x + self.dt * self.A(p, self.N(p, "attn.norm_in", x) * c)
-        return self.alpha * x + self.dt * self.M(p, self.N(p, "mlp.norm_in", x) * c)
+    def update(self, s, p, x, state):
+        u = self.N(p, f"{s}.norm_in", x) / math.sqrt(self.l)
+        return self.alpha * x + self.dt * self.F(s, p, u)
 
-    def norms(self):
-        return [("attn.norm_in", "d"), ("mlp.norm_in", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_in", "d")]
 
 
 class HybridBlock(Block):
-    """HybridNorm (Zhuo et al. 2025): Y = X + A(N(XWq), N(XWk), N(XWv)) with per-head norms;
-    X' = N(Y) + M(N(Y))."""
+    """HybridNorm (Zhuo et al. 2025): Y = X + A(N(XWq), N(XWk), N(XWv)) with per-head norms
+    (the cross-attention likewise, its k and v from the encoder output); X' = N(Y) + M(N(Y))."""
 
-    def forward(self, p, x, state):
-        y = self.alpha * x + self.dt * self.A(p, x, qkv_norm=True)
-        z = self.N(p, "mlp.norm_stream", y)
-        return self.alpha * z + self.dt * self.M(p, z)
+    def update(self, s, p, x, state):
+        if s == "mlp":
+            z = self.N(p, "mlp.norm_stream", x)
+            return self.alpha * z + self.dt * self.M(p, z)
+        return self.alpha * x + self.dt * self.F(s, p, x, qkv_norm=True)
 
-    def norms(self):
-        return [("attn.q_norm", "hd"), ("attn.k_norm", "hd"), ("attn.v_norm", "hd"),
-                ("mlp.norm_stream", "d")]
+    def sublayer_norms(self, s):
+        if s == "mlp":
+            return [("mlp.norm_stream", "d")]
+        return [(f"{s}.{z}_norm", "hd") for z in "qkv"]
 
 
 class ResiDualBlock(Block):
-    """ResiDual (Xie et al. 2023): x_{k+1} = N(x_k + F(x_k)), d_{k+1} = d_k + F(x_k)."""
+    """ResiDual (Xie et al. 2023): x_{k+1} = N(x_k + F(x_k)), d_{k+1} = d_k + F(x_k), for every
+    sublayer k of the stack."""
 
-    def forward(self, p, x, state):
-        f = self.A(p, x)
+    def update(self, s, p, x, state):
+        f = self.F(s, p, x)
         state["dual"] = state["dual"] + f
-        x = self.N(p, "attn.norm_post", self.alpha * x + self.dt * f)
-        f = self.M(p, x)
-        state["dual"] = state["dual"] + f
-        return self.N(p, "mlp.norm_post", self.alpha * x + self.dt * f)
+        return self.N(p, f"{s}.norm_post", self.alpha * x + self.dt * f)
 
-    def norms(self):
-        return [("attn.norm_post", "d"), ("mlp.norm_post", "d")]
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_post", "d")]
 
 
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
-    def forward(self, p, x, state):
-        x = self.alpha * x + self.dt * self.A(p, x)
-        return self.alpha * x + self.dt * self.M(p, x)
+    def update(self, s, p, x, state):
+        return self.alpha * x + self.dt * self.F(s, p, x)
 
 
 BLOCKS = {
@@ -285,41 +344,74 @@ BLOCKS = {
 }
 
 
-def make_blocks(cfg):
-    L = cfg["n_layers"]
+class PerSublayerBlock(Block):
+    """A custom block whose sublayers follow different per-sublayer placements, given as
+    cfg["sublayer_placements"] = {"attn": "pre", "cross": "post", "mlp": "pre"} (reference-only
+    key: lets a parity test check a custom `block` with its own cross recipe). Each sublayer uses
+    that placement's update rule above."""
+
+    def rule(self, s):
+        cls = BLOCKS[self.cfg["sublayer_placements"][s]]
+        if cls is B2TBlock or cls is ResiDualBlock:
+            raise ValueError("sublayer_placements takes per-sublayer rules only")
+        return cls
+
+    def update(self, s, p, x, state):
+        return self.rule(s).update(self, s, p, x, state)
+
+    def sublayer_norms(self, s):
+        return self.rule(s).sublayer_norms(self, s)
+
+
+def make_blocks(cfg, prefix="blocks.", depth=None, alpha=None, causal=True, cross=False):
+    """The blocks of one stack of `depth` blocks (default n_layers, the decoder's depth)."""
+    L = cfg["n_layers"] if depth is None else depth
     placement = cfg["placement"]
+    kw = dict(prefix=prefix, depth=L, alpha=alpha, causal=causal, cross=cross)
+    if cfg.get("sublayer_placements"):
+        return [PerSublayerBlock(i, cfg, **kw) for i in range(L)]
     if placement == "mixln":
         # Mix-LN (Li, Yin, Liu 2024): Post-LN in the lowest floor(a L) blocks, Pre-LN above.
         n_post = int(math.floor(cfg["lower_fraction"] * L))
-        return [PostBlock(i, cfg) if i + 1 <= n_post else PreBlock(i, cfg) for i in range(L)]
+        return [PostBlock(i, cfg, **kw) if i + 1 <= n_post else PreBlock(i, cfg, **kw)
+                for i in range(L)]
     if placement not in BLOCKS:
         raise ValueError(f"the reference has no equations for placement '{placement}'")
-    return [BLOCKS[placement](i, cfg) for i in range(L)]
+    return [BLOCKS[placement](i, cfg, **kw) for i in range(L)]
 
 
-# --------------------------------------------------------------------------- the model
-class Model:
-    def __init__(self, cfg):
-        self.cfg = full_config(cfg)
-        if float(self.cfg["dropout"]) != 0.0:
-            raise ValueError("the reference is deterministic: dropout must be 0")
-        self.blocks = make_blocks(self.cfg)
-        self.dual = self.cfg["placement"] == "resi"
-        self.final = (not self.dual) and has_final_norm(self.cfg)
+# --------------------------------------------------------------------------- a stack of blocks
+class Stack:
+    """Blocks, then the stack's output: x_L + N_resi(d_L) (ResiDual), N_final(x_L) or x_L.
+    `prefix` is "" for the decoder-only LM, "encoder." / "decoder." in an encoder-decoder."""
+
+    def __init__(self, cfg, prefix="", depth=None, alpha=None, causal=True, cross=False):
+        self.cfg = cfg
+        self.prefix = prefix
+        self.blocks = make_blocks(cfg, prefix + "blocks.", depth, alpha, causal, cross)
+        self.dual = cfg["placement"] == "resi"
+        self.final = (not self.dual) and has_final_norm(cfg)
 
     def param_shapes(self):
         c = self.cfg
-        V, d, ff, T = c["vocab_size"], c["d_model"], c["d_ff"], c["seq_len"]
+        d, ff = c["d_model"], c["d_ff"]
         hd = d // c["n_heads"]
-        out = {"tok_emb.weight": [V, d]}
+        out = {}
         if c["positions"] == "learned":
-            out["pos_emb.weight"] = [T, d]
+            out[self.prefix + "pos_emb.weight"] = [c["seq_len"], d]
         for b in self.blocks:
             pre = b.pre
             out[pre + "attn.qkv.weight"] = [3 * d, d]
             out[pre + "attn.qkv.bias"] = [3 * d]
             out[pre + "attn.proj.weight"] = [d, d]
             out[pre + "attn.proj.bias"] = [d]
+            if b.cross:
+                out[pre + "cross.q.weight"] = [d, d]
+                out[pre + "cross.q.bias"] = [d]
+                out[pre + "cross.kv.weight"] = [2 * d, d]
+                out[pre + "cross.kv.bias"] = [2 * d]
+                out[pre + "cross.proj.weight"] = [d, d]
+                out[pre + "cross.proj.bias"] = [d]
             out[pre + "mlp.fc1.weight"] = [ff, d]
             out[pre + "mlp.fc1.bias"] = [ff]
             out[pre + "mlp.fc2.weight"] = [d, ff]
@@ -327,40 +419,141 @@ class Model:
             for name, width in b.norms():
                 for k, s in norm_param_shapes(c["norm"], d if width == "d" else hd).items():
                     out[f"{pre}{name}.{k}"] = s
-        if self.final:
-            for k, s in norm_param_shapes(c["norm"], d).items():
-                out["final_norm." + k] = s
-        if self.dual:
-            for k, s in norm_param_shapes(c["norm"], d).items():
-                out["resi_norm." + k] = s
+        for on, tag in ((self.final, "final_norm"), (self.dual, "resi_norm")):
+            if on:
+                for k, s in norm_param_shapes(c["norm"], d).items():
+                    out[f"{self.prefix}{tag}.{k}"] = s
         return out
 
-    def logits(self, p, tokens):
+    def embed(self, p, tokens):
+        """x_0 = s * tok_emb[tokens] + pos[t] (docs/model.md); tok_emb is shared by the stacks."""
         c = self.cfg
-        B, T = tokens.shape
+        T = tokens.shape[1]
         d = c["d_model"]
         emb = p["tok_emb.weight"]
         s = math.sqrt(d) if c["scale_embedding"] else 1.0
         if c["positions"] == "learned":
-            pos = p["pos_emb.weight"][:T]
+            pos = p[self.prefix + "pos_emb.weight"][:T]
         else:
             pos = sinusoidal_table(T, d, emb.dtype)
-        x = s * emb[tokens] + pos[None]
+        return s * emb[tokens] + pos[None]
+
+    def forward(self, p, x, ctx=None):
         state = {"dual": x}
         for b in self.blocks:
+            if ctx is not None:
+                b.ctx = ctx
             x = b.forward(p, x, state)
-        eps, kind = c["norm_eps"], c["norm"]
+        eps, kind = self.cfg["norm_eps"], self.cfg["norm"]
         if self.dual:
-            h = x + apply_norm(kind, p, "resi_norm", state["dual"], eps)
-        elif self.final:
-            h = apply_norm(kind, p, "final_norm", x, eps)
-        else:
-            h = x
-        return h @ emb.t()
+            return x + apply_norm(kind, p, self.prefix + "resi_norm", state["dual"], eps)
+        if self.final:
+            return apply_norm(kind, p, self.prefix + "final_norm", x, eps)
+        return x
+
+
+def smoothed_cross_entropy(logits, targets, smoothing=0.0):
+    """Mean over targets >= 0 of (1 - eps)(-log p_y) + eps mean_j(-log p_j) (Szegedy et al.
+    2016's label smoothing in fairseq's form); eps = 0 is plain cross-entropy."""
+    logp = torch.log_softmax(logits.reshape(-1, logits.shape[-1]), dim=-1)
+    y = targets.reshape(-1)
+    keep = y >= 0
+    nll = -logp.gather(1, y.clamp(min=0)[:, None])[:, 0]
+    per = (1.0 - smoothing) * nll + smoothing * (-logp.mean(-1))
+    return (per * keep).sum() / keep.sum()
+
+
+# --------------------------------------------------------------------------- the models
+class Model:
+    """The decoder-only LM: logits = Stack(x_0) tok_emb^T."""
+
+    def __init__(self, cfg):
+        self.cfg = full_config(cfg)
+        if float(self.cfg["dropout"]) != 0.0:
+            raise ValueError("the reference is deterministic: dropout must be 0")
+        if self.cfg["arch"] != "lm":
+            raise ValueError(f"Model is the decoder-only LM; arch {self.cfg['arch']} needs "
+                             "make_model")
+        self.stack = Stack(self.cfg)
+        self.blocks = self.stack.blocks
+        self.dual = self.stack.dual
+        self.final = self.stack.final
+
+    def param_shapes(self):
+        c = self.cfg
+        out = {"tok_emb.weight": [c["vocab_size"], c["d_model"]]}
+        out.update(self.stack.param_shapes())
+        return out
+
+    def logits(self, p, tokens):
+        h = self.stack.forward(p, self.stack.embed(p, tokens))
+        return h @ p["tok_emb.weight"].t()
 
     def loss(self, p, tokens, targets):
         lg = self.logits(p, tokens)
         return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets.reshape(-1))
+
+
+def encdec_residual_alpha(cfg):
+    """(encoder alpha, decoder alpha). DeepNet (Wang et al. 2022) for N encoder and M decoder
+    blocks: encoder 0.81 (N^4 M)^(1/16), decoder (3M)^(1/4); a number sets both."""
+    a = str(cfg["residual_alpha"]).strip()
+    if a != "auto":
+        return float(a), float(a)
+    if cfg["placement"] != "deepnorm":
+        return 1.0, 1.0
+    N, M = cfg["encoder_layers"], cfg["n_layers"]
+    return 0.81 * (N ** 4 * M) ** (1.0 / 16.0), (3.0 * M) ** 0.25
+
+
+class EncDecModel:
+    """Transformer encoder-decoder (Vaswani et al. 2017) under every placement: an encoder stack
+    of encoder_layers blocks (self-attention without causal mask, MLP) and a decoder stack of
+    n_layers blocks (causal self-attention, cross-attention to the encoder output, MLP); each
+    stack resolves dt, alpha, Mix-LN's split and its final norm with its own depth. tok_emb is
+    shared by both inputs and the output head.
+
+    Inputs of loss()/logits(): (src [B, S], src_mask [B, S] bool, tgt_in [B, T])."""
+
+    def __init__(self, cfg, smoothing=0.0):
+        self.cfg = full_config(cfg)
+        c = self.cfg
+        if float(c["dropout"]) != 0.0:
+            raise ValueError("the reference is deterministic: dropout must be 0")
+        self.smoothing = float(smoothing)
+        a_enc, a_dec = encdec_residual_alpha(c)
+        self.encoder = Stack(c, "encoder.", c["encoder_layers"], a_enc, causal=False)
+        self.decoder = Stack(c, "decoder.", c["n_layers"], a_dec, causal=True, cross=True)
+
+    def param_shapes(self):
+        c = self.cfg
+        out = {"tok_emb.weight": [c["vocab_size"], c["d_model"]]}
+        out.update(self.encoder.param_shapes())
+        out.update(self.decoder.param_shapes())
+        return out
+
+    def encode(self, p, src, src_mask):
+        return self.encoder.forward(p, self.encoder.embed(p, src), {"self_mask": src_mask})
+
+    def logits(self, p, inputs):
+        src, src_mask, tgt_in = inputs
+        memory = self.encode(p, src, src_mask)
+        ctx = {"memory": memory, "memory_mask": src_mask}
+        h = self.decoder.forward(p, self.decoder.embed(p, tgt_in), ctx)
+        return h @ p["tok_emb.weight"].t()
+
+    def loss(self, p, inputs, targets):
+        return smoothed_cross_entropy(self.logits(p, inputs), targets, self.smoothing)
+
+
+def make_model(cfg, **kw):
+    """Model or EncDecModel following cfg["arch"]."""
+    arch = full_config(cfg)["arch"]
+    if arch == "lm":
+        return Model(cfg)
+    if arch == "encdec":
+        return EncDecModel(cfg, **kw)
+    raise ValueError(f"the reference has no model for arch '{arch}'")
 
 
 # --------------------------------------------------------------------------- I/O helpers
@@ -382,6 +575,39 @@ def read_token_text(path):
                 rows.append([int(t) for t in line.split()])
     ids = torch.tensor(rows, dtype=torch.long)
     return ids[:, :-1], ids[:, 1:]
+
+
+def pad_pairs(pairs):
+    """[(src ids, tgt ids)] -> ((src [B,S], src_mask [B,S], tgt_in [B,T]), targets [B,T]).
+    Sources padded with id 0 (masked as keys); decoder input tgt[:-1] padded with 0, targets
+    tgt[1:] padded with -1 (ignored)."""
+    B = len(pairs)
+    S = max(len(s) for s, _ in pairs)
+    T = max(len(t) - 1 for _, t in pairs)
+    src = torch.zeros(B, S, dtype=torch.long)
+    mask = torch.zeros(B, S, dtype=torch.bool)
+    tin = torch.zeros(B, T, dtype=torch.long)
+    tout = torch.full((B, T), -1, dtype=torch.long)
+    for b, (s, t) in enumerate(pairs):
+        if len(s) < 1 or len(t) < 2:
+            raise ValueError(f"row {b}: needs >= 1 source id and >= 2 target ids")
+        src[b, :len(s)] = torch.tensor(s)
+        mask[b, :len(s)] = True
+        tin[b, :len(t) - 1] = torch.tensor(t[:-1])
+        tout[b, :len(t) - 1] = torch.tensor(t[1:])
+    return (src, mask, tin), tout
+
+
+def read_pair_text(path):
+    """`normlab grad` token file of an encoder-decoder: lines `SRC_IDS | TGT_IDS`."""
+    pairs = []
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            src, tgt = line.split("|")
+            pairs.append(([int(t) for t in src.split()], [int(t) for t in tgt.split()]))
+    return pad_pairs(pairs)
 
 
 def random_params(model, seed=0, dtype=torch.float64, scale=0.3):
@@ -407,10 +633,11 @@ def loss_and_grads(model, params, tokens, targets):
 
 
 def decays(name, decay_all):
+    """Weight decay on the blocks' weight matrices only (unless decay_all)."""
     if decay_all:
         return True
-    return name.startswith("blocks.") and name.endswith(
-        (".qkv.weight", ".proj.weight", ".fc1.weight", ".fc2.weight"))
+    return name.startswith(("blocks.", "encoder.blocks.", "decoder.blocks.")) and name.endswith(
+        (".qkv.weight", ".proj.weight", ".fc1.weight", ".fc2.weight", ".q.weight", ".kv.weight"))
 
 
 def adamw_losses(model, params, tokens, targets, steps, lr, beta1=0.9, beta2=0.98, eps=1e-8,

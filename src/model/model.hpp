@@ -1,0 +1,81 @@
+// What every normlab model shares: the config and its shape, one ParamStore, the token
+// embedding E [vocab, d] that is also the output projection (tied, as GPT-2 and fairseq's
+// share_all_embeddings), positions, and the label-smoothed loss over E's logits. A model is a
+// decoder-only LM (decoder_lm.hpp) or an encoder–decoder (encoder_decoder.hpp); the trainer,
+// checkpoints and probes see them through this class.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "model/memory_plan.hpp"
+#include "model/params.hpp"
+#include "model/transformer_stack.hpp"
+
+namespace normlab {
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  // The model the config's `arch` names.
+  static std::unique_ptr<Model> create(const Config& config);
+
+  // Fresh initialisation by each stack's scheme (init.cpp).
+  void initialize(uint64_t seed);
+  // Backward of the last forward (with targets); accumulates into params().grads().
+  virtual void backward() = 0;
+  // The stacks, bottom first (encoder then decoder), for probes and initialisation.
+  virtual std::vector<const TransformerStack*> stacks() const = 0;
+  // Prefix of the stacks' parameter names ("" for the LM, "encoder." / "decoder.").
+  virtual std::vector<std::string> stack_prefixes() const = 0;
+
+  ParamStore& params() { return params_; }
+  const ModelShape& shape() const { return shape_; }
+  const Config& config() const { return config_; }
+  // Logits [rows, vocab] of the last forward.
+  const float* logits() const { return logits_; }
+  // Seed for dropout masks of the next forward (the trainer sets it per micro-batch).
+  void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed; }
+  bool training = true;  // dropout on
+  // Probes (diag/probes.hpp): when on, the next forward records attention entropies and the
+  // backward the gradient norms at every block input and sublayer output. Off, they cost nothing.
+  bool record_grad_norms = false;
+
+ protected:
+  explicit Model(const Config& config);
+  // Ids must lie in [0, vocab).
+  void check_tokens(const int32_t* tokens, size_t n) const;
+  // x = dropout(scale * E[tokens] + P[0..T)) into x0 (and x0d with dropout); returns x.
+  const float* embed(float* x0, float* x0d, const int32_t* tokens, int B, int T, long positions,
+                     uint64_t stream);
+  // g_x (the gradient w.r.t. embed's result) -> E's and the learned positions' gradients.
+  // `scratch` [B*T*d] is used when there is dropout.
+  void embed_backward(const float* g_x, float* scratch, const int32_t* tokens, int B, int T,
+                      long positions, uint64_t stream);
+  // logits = h E^T over `rows` rows; with targets, the mean label-smoothed cross-entropy over
+  // non-negative targets (kept for head_backward).
+  double head_forward(const float* h, const int32_t* targets, int rows, float smoothing);
+  // g_h (overwritten) from the last head_forward with targets; E's gradient accumulates.
+  void head_backward(float* g_h, const float* h);
+  // The output head's buffers for up to `rows` rows.
+  void plan_head(MemoryPlan& plan, int rows);
+
+  Config config_;
+  ModelShape shape_;
+  ParamStore params_;
+  long tok_emb_ = -1;
+  std::vector<float> sinusoids_;  // [seq_len, d] when positions are sinusoidal
+  std::vector<float> arena_;      // every activation and gradient scratch buffer
+  uint64_t dropout_seed_ = 0;
+  float *logits_ = nullptr, *probs_ = nullptr;
+  std::vector<int32_t> targets_;
+  int head_rows_ = 0;
+  float smoothing_ = 0;
+};
+
+// The config keys that define a model's shape and wiring (a checkpoint must agree on these).
+const std::vector<std::string>& model_config_keys();
+
+}  // namespace normlab

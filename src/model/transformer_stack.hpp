@@ -1,0 +1,160 @@
+// A stack of Transformer blocks wired by a StackDescription (block_description.hpp): the
+// decoder-only LM's stack, an encoder–decoder's encoder (non-causal self-attention with source
+// padding) or its decoder (causal self-attention, cross-attention to the encoder output, MLP).
+// Forward and backward of every sublayer are written side by side in transformer_stack.cpp; the
+// incremental (KV-cached) forward of many rows at once is transformer_stack_step.cpp.
+// The stack registers its parameters in the model's ParamStore and its activations in the
+// model's MemoryPlan, so that each model plans all its memory in one place.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/block_description.hpp"
+#include "model/memory_plan.hpp"
+#include "model/norm_layer.hpp"
+#include "model/params.hpp"
+
+namespace normlab {
+
+class KVCache;  // decode/kv_cache.hpp
+
+struct ModelShape {
+  int vocab = 0, d = 0, heads = 0, layers = 0, d_ff = 0, max_T = 0;
+  int encoder_layers = 0;  // arch=encdec only
+  bool learned_positions = true;
+  float embed_scale = 1.0f;
+  float dropout = 0.0f;
+  NormKind norm = NormKind::LayerNorm;
+  float norm_eps = 1e-5f;
+  float dyt_alpha = 0.5f;
+};
+
+enum class SublayerKind { SelfAttention, CrossAttention, MLP };
+
+// One sublayer with its recipe, its parameters and its saved activations.
+struct Sublayer {
+  SublayerRecipe recipe;
+  SublayerKind kind = SublayerKind::MLP;
+  int layer = 1;  // 1-based block index l
+  bool is_attention() const { return kind != SublayerKind::MLP; }
+  const char* name() const {  // as in parameter names and diagnostics
+    return kind == SublayerKind::SelfAttention    ? "attn"
+           : kind == SublayerKind::CrossAttention ? "cross"
+                                                  : "mlp";
+  }
+  // Norms present in the recipe (width 0 when absent).
+  NormLayer norm_stream, norm_in, norm_out, norm_post, q_norm, k_norm, v_norm;
+  // ParamStore indices. attn: w1/b1 = qkv, w2/b2 = proj; cross: w1/b1 = q, kv/kv_b = kv,
+  // w2/b2 = proj; mlp: fc1, fc2.
+  long w1 = -1, b1 = -1, w2 = -1, b2 = -1, kv = -1, kv_b = -1;
+
+  // Saved activations (planned by TransformerStack::plan). Stats: 1 float per normalised row.
+  const float* x_in = nullptr;  // stream entering the sublayer (not owned)
+  float *xs = nullptr, *xs_mean = nullptr, *xs_rstd = nullptr;  // N: normalised stream
+  float *un = nullptr, *un_mean = nullptr, *un_rstd = nullptr;  // n: F's normalised input
+  float* us = nullptr;                                          // s: scaled input
+  const float* u = nullptr;                                     // what F saw (alias)
+  float* proj = nullptr;     // attn: qkv [BT, 3d]; cross: q [BT, d]
+  float* mem_kv = nullptr;   // cross: [BS, 2d] (k | v of the encoder output)
+  float* raw[3] = {};        // 'q': q, k, v gathered contiguous, before their per-head norms
+  float* normed[3] = {};     // 'q': after them (what attention reads)
+  float* part_mean[3] = {};  // 'q': per (row, head)
+  float* part_rstd[3] = {};
+  float *o = nullptr, *lse = nullptr, *entropy = nullptr;  // attention output and row stats
+  float *h1 = nullptr, *g = nullptr;                       // mlp
+  float* f_out = nullptr;                                  // F(u)
+  std::vector<float*> post_out;                            // value after each POST op
+  std::vector<float*> post_mean, post_rstd;                // for norm ops
+  const float* x_out = nullptr;                            // = last value
+};
+
+class TransformerStack {
+ public:
+  // Registers the stack's parameters as `prefix` + "blocks.{l}.{attn,cross,mlp}.*" (then
+  // "final_norm" / "resi_norm") in `params`, which must not be allocated yet. Dropout streams of
+  // this stack start at `dropout_stream`, so that two stacks never share a mask.
+  TransformerStack(ParamStore& params, const ModelShape& shape, StackDescription description,
+                   const std::string& prefix, uint64_t dropout_stream);
+
+  // Registers activation and gradient scratch for batches of up to `rows` = B x T positions
+  // (and `memory_rows` = B x S encoder positions for cross-attention) in `plan`.
+  void plan(MemoryPlan& plan, size_t rows, size_t memory_rows);
+
+  // x0 [B, T, d] -> the stack's output [B, T, d]: x_L + N(d_L) (ResiDual), N(x_L) or x_L.
+  // key_len [B] masks padded keys of self-attention (nullptr: none); a decoder reads the
+  // encoder output `memory` [B, S, d] with memory_len [B] valid positions per row.
+  const float* forward(const float* x0, int B, int T, const int32_t* key_len,
+                       const float* memory = nullptr, const int32_t* memory_len = nullptr,
+                       int S = 0);
+  // Backward of the last forward: g_output -> g_x0 (overwritten). A decoder accumulates the
+  // gradient w.r.t. the memory into g_memory [B, S, d].
+  void backward(float* g_x0, const float* g_output, float* g_memory = nullptr);
+
+  // Incremental decoding (transformer_stack_step.cpp): `rows` new positions, all at position
+  // `pos`, x0 [rows, d] -> output [rows, d] (in the cache's scratch). Appends each row's K and V
+  // to `cache`; cross-attention reads the memory the cache holds (set_memory). Inference only.
+  const float* step(const float* x0, int rows, int pos, KVCache& cache) const;
+  // Projects the encoder output of `sources` sentences, memory [sources, S, d], into every
+  // cross-attention layer's K and V in `cache` (once per batch of sources).
+  void set_memory(KVCache& cache, const float* memory, const int32_t* memory_len, int sources,
+                  int S) const;
+
+  const StackDescription& description() const { return desc_; }
+  const std::vector<Sublayer>& sublayers() const { return subs_; }
+  int sublayers_per_block() const { return per_block_; }
+  const ModelShape& shape() const { return shape_; }
+  const float* output() const { return h_; }
+  // The last hidden state x_L of the last forward (before any final norm).
+  const float* top() const { return subs_.back().x_out; }
+  const float* input() const { return x_in0_; }
+  int batch() const { return B_; }
+  int seq() const { return T_; }
+  int memory_seq() const { return S_; }
+
+  bool training = true;       // dropout on
+  uint64_t dropout_seed = 0;  // set by the model per micro-batch
+  // Probes (diag/probes.hpp): when on, forward records the attention entropy of every row and
+  // backward the Frobenius norm of the gradient w.r.t. each block's input and each sublayer's
+  // output F(u). Off, they cost nothing.
+  bool record_probes = false;
+  const std::vector<double>& grad_block_input() const { return grad_block_input_; }
+  const std::vector<double>& grad_sublayer_output() const { return grad_sublayer_output_; }
+
+ private:
+  void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS);
+  void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int index);
+  void sublayer_backward(Sublayer& s, float* g_in, const float* g_out, int index);
+  void attention_forward(Sublayer& s);
+  void attention_backward(Sublayer& s, float* g_u, const float* g_f);
+  void mlp_forward(Sublayer& s);
+  void mlp_backward(Sublayer& s, float* g_u, const float* g_f);
+
+  ParamStore& params_;
+  ModelShape shape_;
+  StackDescription desc_;
+  std::vector<Sublayer> subs_;  // per_block_ per block: attn, [cross,] mlp
+  int per_block_ = 2;
+  NormLayer final_norm_, resi_norm_;
+  uint64_t dropout_stream_ = 0;
+
+  // Shape of the last forward.
+  int B_ = 0, T_ = 0, S_ = 0;
+  const int32_t* key_len_ = nullptr;
+  const float* memory_ = nullptr;
+  const int32_t* memory_len_ = nullptr;
+  const float* x_in0_ = nullptr;
+
+  // Planned memory.
+  float *dual_ = nullptr, *h_ = nullptr, *final_mean_ = nullptr, *final_rstd_ = nullptr,
+        *resi_n_ = nullptr;
+  // Gradient scratch shared by all sublayers.
+  float *g_stream_[2] = {nullptr, nullptr}, *g_post_[2] = {nullptr, nullptr}, *g_xeff_ = nullptr,
+        *g_u_ = nullptr, *g_proj_ = nullptr, *g_kv_ = nullptr, *g_normed_ = nullptr,
+        *g_raw_ = nullptr, *g_o_ = nullptr, *g_h1_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
+        *g_dual_ = nullptr;
+  float* g_memory_ = nullptr;  // the caller's, during backward
+  std::vector<double> grad_block_input_, grad_sublayer_output_;
+};
+
+}  // namespace normlab

@@ -1,0 +1,184 @@
+#include "train/task.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "data/batches.hpp"
+#include "data/parallel_batches.hpp"
+#include "data/token_file.hpp"
+#include "model/decoder_lm.hpp"
+#include "model/encoder_decoder.hpp"
+
+namespace normlab {
+
+namespace fs = std::filesystem;
+
+float label_smoothing(const Config& config) {
+  const std::string& v = config.get_string("label_smoothing");
+  if (v == "auto") return config.get_string("arch") == "encdec" ? 0.1f : 0.0f;
+  char* end = nullptr;
+  const double eps = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(eps >= 0 && eps < 1))
+    throw UserError("option 'label_smoothing': expected 'auto' or a number in [0, 1), got '" + v +
+                    "'");
+  return static_cast<float>(eps);
+}
+
+namespace {
+
+TokenFile read_checked(const fs::path& path, const std::string& tokenizer_identity) {
+  TokenFile file = read_token_file(path.string());
+  if (file.tokenizer_identity != tokenizer_identity)
+    throw UserError(path.string() + ": vocabulary mismatch: token file was made by tokenizer " +
+                    file.tokenizer_identity + ", the corpus tokenizer is " + tokenizer_identity);
+  return file;
+}
+
+// Language modelling: rows of T + 1 consecutive tokens of a token stream (data/batches.hpp).
+class LanguageModelTask : public TrainingTask {
+ public:
+  LanguageModelTask(const Config& config, const fs::path& data, const std::string& identity,
+                    std::unique_ptr<Model> model)
+      : model_(static_cast<DecoderLM*>(model.release())),
+        train_(read_checked(data / "train.bin", identity)),
+        valid_(read_checked(data / "valid.bin", identity)),
+        B_(static_cast<int>(config.get_int("batch_size"))),
+        T_(static_cast<int>(config.get_int("seq_len"))),
+        seed_(static_cast<uint64_t>(config.get_int("seed"))),
+        smoothing_(label_smoothing(config)),
+        train_label_((data / "train.bin").string()),
+        valid_label_((data / "valid.bin").string()),
+        train_batches_(train_.tokens, B_, T_, seed_, train_label_.c_str()),
+        valid_batches_(valid_.tokens, B_, T_, seed_, valid_label_.c_str()),
+        x_(static_cast<size_t>(B_) * T_),
+        y_(static_cast<size_t>(B_) * T_) {
+    model_->plan(B_, T_);
+  }
+  Model& model() override { return *model_; }
+  double train_batch(uint64_t index, long* tokens) override {
+    train_batches_.sample(index, x_.data(), y_.data());
+    const double loss = model_->forward(x_.data(), y_.data(), B_, T_, smoothing_);
+    model_->backward();
+    *tokens = static_cast<long>(B_) * T_;
+    return loss;
+  }
+  double batch_loss(uint64_t index) override {
+    train_batches_.sample(index, x_.data(), y_.data());
+    return model_->forward(x_.data(), y_.data(), B_, T_, smoothing_);
+  }
+  double evaluate(long max_batches) override {
+    model_->training = false;
+    const long n =
+        std::min<long>(max_batches, static_cast<long>(valid_batches_.num_eval_batches()));
+    double sum = 0;
+    for (long i = 0; i < n; ++i) {
+      valid_batches_.eval_batch(static_cast<uint64_t>(i), x_.data(), y_.data());
+      sum += model_->forward(x_.data(), y_.data(), B_, T_);
+    }
+    model_->training = true;
+    return n > 0 ? sum / n : NAN;
+  }
+
+ private:
+  std::unique_ptr<DecoderLM> model_;
+  TokenFile train_, valid_;
+  int B_, T_;
+  uint64_t seed_;
+  float smoothing_;
+  std::string train_label_, valid_label_;
+  BatchSampler train_batches_, valid_batches_;
+  std::vector<int32_t> x_, y_;
+};
+
+// Translation / summarization: sentence pairs in token-count batches (data/parallel_batches.hpp).
+// Validation reports the token-weighted mean cross-entropy without smoothing.
+class TranslationTask : public TrainingTask {
+ public:
+  TranslationTask(const Config& config, const fs::path& data, const std::string& identity,
+                  std::unique_ptr<Model> model, int32_t eos)
+      : model_(static_cast<EncoderDecoder*>(model.release())),
+        smoothing_(label_smoothing(config)),
+        train_data_(load_parallel_data((data / "train.src.bin").string(),
+                                       (data / "train.tgt.bin").string(), model_->shape().vocab,
+                                       eos, identity)),
+        valid_data_(load_parallel_data((data / "valid.src.bin").string(),
+                                       (data / "valid.tgt.bin").string(), model_->shape().vocab,
+                                       eos, identity)),
+        train_(train_data_, options(config, eos)),
+        valid_(valid_data_, options(config, eos)) {
+    const ParallelBatchStats& a = train_.stats();
+    const ParallelBatchStats& b = valid_.stats();
+    model_->plan(std::max(a.max_B, b.max_B), std::max(a.max_S, b.max_S), std::max(a.max_T, b.max_T),
+                 std::max(a.max_src_cells, b.max_src_cells),
+                 std::max(a.max_tgt_cells, b.max_tgt_cells));
+  }
+  Model& model() override { return *model_; }
+  double train_batch(uint64_t index, long* tokens) override {
+    train_.train_batch(index, batch_);
+    const double loss = forward(smoothing_);
+    model_->backward();
+    *tokens = batch_.n_tokens;
+    return loss;
+  }
+  double batch_loss(uint64_t index) override {
+    train_.train_batch(index, batch_);
+    return forward(smoothing_);
+  }
+  double evaluate(long max_batches) override {
+    model_->training = false;
+    const long n = std::min<long>(max_batches, static_cast<long>(valid_.num_eval_batches()));
+    double sum = 0;
+    long count = 0;
+    for (long i = 0; i < n; ++i) {
+      valid_.eval_batch(static_cast<uint64_t>(i), batch_);
+      sum += forward(0.0f) * static_cast<double>(batch_.n_tokens);
+      count += batch_.n_tokens;
+    }
+    model_->training = true;
+    return count > 0 ? sum / static_cast<double>(count) : NAN;
+  }
+
+ private:
+  static ParallelBatchOptions options(const Config& config, int32_t eos) {
+    ParallelBatchOptions o;
+    o.max_tokens = config.get_int("batch_tokens");
+    o.max_src_len = o.max_tgt_len = static_cast<int>(config.get_int("seq_len"));
+    o.seed = static_cast<uint64_t>(config.get_int("seed"));
+    o.eos_id = eos;
+    return o;
+  }
+  double forward(float smoothing) {
+    const ParallelBatch& b = batch_;
+    return model_->forward(b.src.data(), b.src_len.data(), b.B, b.S, b.tgt_in.data(),
+                           b.tgt_out.data(), b.T, smoothing);
+  }
+
+  std::unique_ptr<EncoderDecoder> model_;
+  float smoothing_;
+  ParallelData train_data_, valid_data_;
+  ParallelBatcher train_, valid_;
+  ParallelBatch batch_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingTask> make_training_task(const Config& config, const fs::path& data,
+                                                 const Tokenizer& tokenizer,
+                                                 std::unique_ptr<Model> model) {
+  const std::string& identity = tokenizer.identity();
+  if (config.get_string("arch") == "encdec") {
+    for (const char* name : {"train.src.bin", "train.tgt.bin", "valid.src.bin", "valid.tgt.bin"})
+      if (!fs::exists(data / name))
+        throw UserError((data / name).string() +
+                        ": missing; arch=encdec trains on a corpus made by 'normlab "
+                        "prepare-parallel'");
+    return std::make_unique<TranslationTask>(config, data, identity, std::move(model),
+                                             tokenizer.eos_id());
+  }
+  if (!fs::exists(data / "train.bin") && fs::exists(data / "train.src.bin"))
+    throw UserError(data.string() +
+                    ": holds a parallel corpus ('prepare-parallel'); train it with --arch encdec");
+  return std::make_unique<LanguageModelTask>(config, data, identity, std::move(model));
+}
+
+}  // namespace normlab

@@ -1,0 +1,43 @@
+// What the trainer trains: a model together with its data. A task knows its batches (language
+// modelling rows, or token-count batches of sentence pairs) and how to feed them to its model;
+// the trainer (trainer.cpp) only sees losses, token counts and the Model interface, so it does
+// not know whether the model is decoder-only or encoder–decoder.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "data/tokenizer.hpp"
+#include "model/model.hpp"
+
+namespace normlab {
+
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  virtual Model& model() = 0;
+  // Forward and backward of training micro-batch `index` (a pure function of the run's seed and
+  // index, so that a resumed run sees the same batches). Returns the loss; *tokens receives the
+  // number of target tokens it counted.
+  virtual double train_batch(uint64_t index, long* tokens) = 0;
+  // Loss of training batch `index`, forward only.
+  virtual double batch_loss(uint64_t index) = 0;
+  // Mean loss over up to `max_batches` validation batches (eval mode).
+  virtual double evaluate(long max_batches) = 0;
+};
+
+// The task of `config`'s arch over the prepared corpus in `data` (`prepare` for arch=lm,
+// `prepare-parallel` for arch=encdec), training `model`. Checks the token files against
+// `tokenizer`; plans the model's memory for the largest batch.
+std::unique_ptr<TrainingTask> make_training_task(const Config& config,
+                                                 const std::filesystem::path& data,
+                                                 const Tokenizer& tokenizer,
+                                                 std::unique_ptr<Model> model);
+
+// The label smoothing of `config` (option label_smoothing: 'auto' is 0.1 for arch=encdec, as
+// fairseq's translation recipes, and 0 for the language model).
+float label_smoothing(const Config& config);
+
+}  // namespace normlab
