@@ -1,4 +1,4 @@
-// Register-tiled small products for the tiled attention kernels (attention_flash.cpp): every
+// Register-tiled small products for the tiled attention kernels (attention.cpp): every
 // product there is C (=|+=) alpha * A B with M, N, K <= a block size or the head width, too
 // small for oneDNN's per-call overhead and with strided operands (q/k/v head columns, transposed
 // score blocks). Written with GCC vector extensions (also understood by Clang): plain loops over

@@ -1,7 +1,8 @@
-// Causal attention against a double-precision reference, causality, finite differences on a
-// fused qkv buffer (stride 3d), accumulation semantics and thread-count independence; the same
-// for the tiled kernel (causal, key padding, cross-attention, decoding, strided operands), plus
-// entropy, rows without visible keys and agreement with the stored-probability kernel.
+// Attention (kernels/attention.hpp) on causal self-attention (fused qkv), key padding,
+// cross-attention, chunked and one-query decoding, strided operands: out, lse and entropy against
+// a double-precision reference, causality, rows without visible keys, finite differences,
+// accumulation, zero gradient of padding, thread-count independence, scratch reuse after
+// non-finite inputs and rejected dims.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -19,174 +21,12 @@
 namespace normlab {
 namespace {
 
-struct Dims {
-  int B, T, d, H;
-};
+// The kernel works in blocks of 32 queries and 32 keys, so the shapes below cross block
+// boundaries (T = 67..130: full blocks, causal diagonal blocks and a partial last block) and cover
+// the head widths of each product path (hd = 2, 4, 5: scalar columns; 8: one 8-lane tile; 24:
+// 16 + 8 lanes). Fewer than 8 queries (Tq = 1, 5, 6) take the dot-product path.
 
-// Fused qkv [B, T, 3d] (q = +0, k = +d, v = +2d, stride 3d) as the model uses it.
-struct Fused {
-  Dims s;
-  std::vector<float> qkv, out, att;
-  explicit Fused(Dims dims, Rng& rng)
-      : s(dims),
-        qkv(random_vec(static_cast<size_t>(dims.B) * dims.T * 3 * dims.d, rng)),
-        out(static_cast<size_t>(dims.B) * dims.T * dims.d),
-        att(static_cast<size_t>(dims.B) * dims.H * dims.T * dims.T) {}
-  void forward() {
-    attention_forward(out.data(), att.data(), qkv.data(), qkv.data() + s.d, qkv.data() + 2 * s.d,
-                      3 * s.d, s.B, s.T, s.d, s.H);
-  }
-  void backward(std::vector<float>& dqkv, const std::vector<float>& dout) const {
-    attention_backward(dqkv.data(), dqkv.data() + s.d, dqkv.data() + 2 * s.d, dout.data(),
-                       qkv.data(), qkv.data() + s.d, qkv.data() + 2 * s.d, att.data(), 3 * s.d, s.B,
-                       s.T, s.d, s.H);
-  }
-};
-
-const Dims kDims[] = {{2, 5, 8, 2}, {1, 6, 6, 3}};
-
-TEST(Attention, ForwardMatchesReference) {
-  Rng rng(11);
-  for (const Dims& s : kDims) {
-    // Separate q, k, v buffers at stride d, then the fused layout at stride 3d.
-    for (bool fused : {false, true}) {
-      const int stride = fused ? 3 * s.d : s.d;
-      const auto buf = random_vec(static_cast<size_t>(s.B) * s.T * stride * (fused ? 1 : 3), rng);
-      const size_t plane = static_cast<size_t>(s.B) * s.T * s.d;
-      const float* q = buf.data();
-      const float* k = fused ? buf.data() + s.d : buf.data() + plane;
-      const float* v = fused ? buf.data() + 2 * s.d : buf.data() + 2 * plane;
-      std::vector<float> out(static_cast<size_t>(s.B) * s.T * s.d, NAN);
-      std::vector<float> att(static_cast<size_t>(s.B) * s.H * s.T * s.T, NAN);
-      attention_forward(out.data(), att.data(), q, k, v, stride, s.B, s.T, s.d, s.H);
-
-      const int hd = s.d / s.H;
-      for (int b = 0; b < s.B; ++b) {
-        for (int h = 0; h < s.H; ++h) {
-          for (int i = 0; i < s.T; ++i) {
-            auto at = [&](const float* m, int t, int c) {
-              return static_cast<double>(
-                  m[(static_cast<size_t>(b) * s.T + t) * stride + h * hd + c]);
-            };
-            std::vector<double> p(s.T, 0.0);
-            double mx = -INFINITY, sum = 0.0;
-            for (int j = 0; j <= i; ++j) {
-              for (int c = 0; c < hd; ++c) p[j] += at(q, i, c) * at(k, j, c);
-              p[j] /= std::sqrt(static_cast<double>(hd));
-              mx = std::max(mx, p[j]);
-            }
-            for (int j = 0; j <= i; ++j) sum += (p[j] = std::exp(p[j] - mx));
-            for (int j = 0; j <= i; ++j) p[j] /= sum;
-            const float* att_row =
-                att.data() + ((static_cast<size_t>(b) * s.H + h) * s.T + i) * s.T;
-            for (int j = 0; j < s.T; ++j) {
-              ASSERT_NEAR(att_row[j], p[j], 1e-5) << "b=" << b << " h=" << h << " i=" << i;
-              if (j > i) {
-                ASSERT_EQ(att_row[j], 0.0f);
-              }
-            }
-            for (int c = 0; c < hd; ++c) {
-              double o = 0.0;
-              for (int j = 0; j <= i; ++j) o += p[j] * at(v, j, c);
-              ASSERT_NEAR(out[(static_cast<size_t>(b) * s.T + i) * s.d + h * hd + c], o, 1e-5)
-                  << "fused=" << fused << " b=" << b << " h=" << h << " i=" << i << " c=" << c;
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-TEST(Attention, FutureKeysAndValuesDoNotChangeEarlierOutputs) {
-  Rng rng(12);
-  const Dims s{2, 5, 8, 2};
-  Fused f(s, rng);
-  f.forward();
-  const auto before = f.out;
-  const int t0 = 2;  // perturb k and v (all heads) at position t0 of batch 0
-  for (int c = s.d; c < 3 * s.d; ++c) f.qkv[static_cast<size_t>(t0) * 3 * s.d + c] += 1.5f;
-  f.forward();
-  for (int b = 0; b < s.B; ++b) {
-    for (int t = 0; t < s.T; ++t) {
-      bool changed = false;
-      for (int c = 0; c < s.d; ++c) {
-        const size_t i = (static_cast<size_t>(b) * s.T + t) * s.d + c;
-        changed |= f.out[i] != before[i];
-      }
-      const bool may_change = b == 0 && t >= t0;
-      EXPECT_EQ(changed, may_change) << "b=" << b << " t=" << t;
-    }
-  }
-}
-
-// L(qkv) = sum(w * out) in double, dout = w. Central differences with h = 1e-2: truncation error
-// ~h^2 L''' / 6 ~ 1e-5 and float rounding of L (~1e-6) / 2h ~ 1e-4, against directional
-// derivatives of order 1; tolerance 1e-2 relative (floor 0.1). A wrong sign, a missing 1/sqrt(hd)
-// (factor 2 here, hd = 4) or a transposed P in dV all give errors of order 1.
-TEST(Attention, BackwardMatchesFiniteDifferencesAndAccumulates) {
-  Rng rng(13);
-  const double h = 1e-2;
-  for (const Dims& s : kDims) {
-    Fused f(s, rng);
-    const auto w = random_vec(f.out.size(), rng);
-    auto loss = [&]() {
-      f.forward();
-      return dot(w, f.out);
-    };
-    loss();
-    std::vector<float> grad(f.qkv.size(), 0.0f);
-    f.backward(grad, w);
-
-    const char* names[] = {"q", "k", "v"};
-    for (int part = 0; part < 3; ++part) {
-      for (int trial = 0; trial < 3; ++trial) {
-        // Direction supported on the q, k or v columns only.
-        auto u = random_vec(f.qkv.size(), rng);
-        for (size_t i = 0; i < u.size(); ++i) {
-          if (static_cast<int>(i % (3 * s.d)) / s.d != part) u[i] = 0.0f;
-        }
-        const double analytic = dot(grad, u);
-        const double numeric = directional_fd(f.qkv, u, h, loss);
-        EXPECT_NEAR(analytic, numeric, 1e-2 * std::max(0.1, std::fabs(numeric)))
-            << names[part] << " H=" << s.H << " trial " << trial;
-      }
-    }
-
-    // Accumulation: from a known fill, the result is fill + the gradient from zero.
-    loss();
-    const float fill = -0.5f;
-    std::vector<float> acc(f.qkv.size(), fill);
-    f.backward(acc, w);
-    for (size_t i = 0; i < acc.size(); ++i) ASSERT_NEAR(acc[i] - fill, grad[i], 1e-5) << i;
-  }
-}
-
-TEST(Attention, ResultsDoNotDependOnThreadCount) {
-  Rng rng(14);
-  const Dims s{2, 7, 8, 2};
-  Fused f(s, rng);
-  const auto w = random_vec(f.out.size(), rng);
-  const int saved = omp_get_max_threads();
-  std::vector<float> out[2], grad[2];
-  for (int n : {1, 2}) {
-    omp_set_num_threads(n);
-    f.forward();
-    out[n - 1] = f.out;
-    grad[n - 1].assign(f.qkv.size(), 0.0f);
-    f.backward(grad[n - 1], w);
-  }
-  omp_set_num_threads(saved);
-  EXPECT_EQ(out[0], out[1]);
-  EXPECT_EQ(grad[0], grad[1]);
-}
-
-// ---- Tiled attention (AttentionDims overloads) ----
-// The kernel works in blocks of 64 queries and 64 keys, so the shapes below cross block
-// boundaries (T = 67..130) and cover the head widths of each product path (hd = 4, 5: scalar
-// columns; 8: one 8-lane tile; 24: 16 + 8 lanes).
-
-struct FlashCase {
+struct Case {
   const char* name;
   int B, H, d, Tq, Tk;
   bool causal;
@@ -197,15 +37,15 @@ struct FlashCase {
 // All of q, k, v live in one buffer x (fused: [B, T, 3d]; else q rows at stride d + 2, then k and
 // v rows side by side at stride 2d + 3). Stride gaps and padding keys hold NaN: the kernel must
 // never read them, and their gradient must stay exactly zero.
-struct Flash {
-  FlashCase c;
+struct Harness {
+  Case c;
   AttentionDims dims;
   size_t q_off = 0, k_off = 0, v_off = 0;
   std::vector<float> x, out, lse, ent;
   std::vector<size_t> index[3];  // positions in x of the q, k and v elements
   std::vector<size_t> masked;    // positions in x of padding keys' k and v elements
 
-  Flash(const FlashCase& fc, Rng& rng) : c(fc) {
+  Harness(const Case& fc, Rng& rng) : c(fc) {
     dims.B = c.B;
     dims.H = c.H;
     dims.d = c.d;
@@ -262,7 +102,7 @@ struct Flash {
   }
 };
 
-const FlashCase kFlashCases[] = {
+const Case kCases[] = {
     {"causal_fused", 2, 2, 16, 70, 70, true, {}, true},
     {"causal_hd24", 1, 2, 48, 130, 130, true, {}, false},
     {"encoder_padded", 3, 2, 8, 67, 67, false, {67, 40, 1}, false},
@@ -271,13 +111,15 @@ const FlashCase kFlashCases[] = {
     {"causal_chunk", 1, 2, 16, 5, 68, true, {}, false},
     {"decode", 2, 2, 16, 1, 70, true, {70, 33}, false},
     {"no_visible_keys", 2, 2, 8, 6, 4, true, {4, 0}, false},
+    {"causal_small_hd4", 2, 2, 8, 5, 5, true, {}, true},
+    {"causal_small_hd2", 1, 3, 6, 6, 6, true, {}, true},
 };
 
 // Double-precision softmax attention of every row: out, lse, entropy (rows without a visible key:
 // 0, 0, 0 as documented).
-void reference(const Flash& f, std::vector<double>& out, std::vector<double>& lse,
+void reference(const Harness& f, std::vector<double>& out, std::vector<double>& lse,
                std::vector<double>& ent) {
-  const FlashCase& c = f.c;
+  const Case& c = f.c;
   const int hd = c.d / c.H;
   out.assign(f.out.size(), 0.0);
   lse.assign(f.lse.size(), 0.0);
@@ -317,10 +159,10 @@ void reference(const Flash& f, std::vector<double>& out, std::vector<double>& ls
   }
 }
 
-TEST(FlashAttention, ForwardMatchesReference) {
+TEST(Attention, ForwardMatchesReference) {
   Rng rng(21);
-  for (const FlashCase& fc : kFlashCases) {
-    Flash f(fc, rng);
+  for (const Case& fc : kCases) {
+    Harness f(fc, rng);
     f.forward();
     std::vector<double> out, lse, ent;
     reference(f, out, lse, ent);
@@ -339,10 +181,38 @@ TEST(FlashAttention, ForwardMatchesReference) {
   }
 }
 
-TEST(FlashAttention, RowsWithoutVisibleKeysAreZero) {
+// Perturbing k and v (all heads) at position t0 of batch 0 changes exactly the outputs of the
+// queries t >= t0 of batch 0; the others stay bit-identical (masked keys are never read, not just
+// weighted by ~0). t0 = 40 lies inside the second 32-query block, so a causal diagonal block has
+// rows on both sides of it; the small case runs the dot-product path.
+TEST(Attention, FutureKeysAndValuesDoNotChangeEarlierOutputs) {
+  Rng rng(27);
+  for (const auto& [fc, t0] : {std::pair{kCases[0], 40}, std::pair{kCases[8], 2}}) {
+    Harness f(fc, rng);
+    f.forward();
+    const auto before = f.out;
+    for (size_t off : {f.k_off, f.v_off}) {
+      for (int col = 0; col < fc.d; ++col)
+        f.x[off + static_cast<size_t>(t0) * f.dims.kv_stride + col] += 1.5f;
+    }
+    f.forward();
+    for (int b = 0; b < fc.B; ++b) {
+      for (int t = 0; t < fc.Tq; ++t) {
+        bool changed = false;
+        for (int col = 0; col < fc.d; ++col) {
+          const size_t i = (static_cast<size_t>(b) * fc.Tq + t) * fc.d + col;
+          changed |= f.out[i] != before[i];
+        }
+        EXPECT_EQ(changed, b == 0 && t >= t0) << fc.name << " b=" << b << " t=" << t;
+      }
+    }
+  }
+}
+
+TEST(Attention, RowsWithoutVisibleKeysAreZero) {
   Rng rng(22);
-  Flash f(kFlashCases[7],
-          rng);  // causal Tq 6 > Tk 4: rows 0, 1 see nothing; batch 1 is all padding
+  Harness f(kCases[7],
+            rng);  // causal Tq 6 > Tk 4: rows 0, 1 see nothing; batch 1 is all padding
   f.forward();
   const int hd = f.c.d / f.c.H;
   int empty_rows = 0;
@@ -374,13 +244,15 @@ TEST(FlashAttention, RowsWithoutVisibleKeysAreZero) {
 }
 
 // L(x) = sum(w * out) in double with dout = w; central differences along random directions
-// supported on q, k or v (tolerances as in BackwardMatchesFiniteDifferencesAndAccumulates).
-// Also: padding keys and stride gaps get exactly zero gradient, and backward accumulates.
-TEST(FlashAttention, BackwardMatchesFiniteDifferences) {
+// supported on q, k or v, h = 1e-2: truncation error ~h^2 L''' / 6 ~ 1e-5 and float rounding of
+// L (~1e-6) / 2h ~ 1e-4, against directional derivatives of order 1; tolerance 1e-2 relative
+// (floor 0.1). A wrong sign, a missing 1/sqrt(hd) or a transposed P in dV all give errors of
+// order 1. Also: padding keys and stride gaps get exactly zero gradient, and backward accumulates.
+TEST(Attention, BackwardMatchesFiniteDifferences) {
   Rng rng(23);
   const double h = 1e-2;
-  for (const FlashCase& fc : kFlashCases) {
-    Flash f(fc, rng);
+  for (const Case& fc : kCases) {
+    Harness f(fc, rng);
     const auto w = random_vec(f.out.size(), rng);
     auto loss = [&]() {
       f.forward();
@@ -422,34 +294,12 @@ TEST(FlashAttention, BackwardMatchesFiniteDifferences) {
   }
 }
 
-// Against the [B,H,T,T]-storing causal kernel above, on a fused qkv buffer.
-TEST(FlashAttention, MatchesStoredProbabilityKernel) {
-  Rng rng(24);
-  for (const FlashCase& fc :
-       {kFlashCases[0], FlashCase{"one_block", 2, 4, 32, 17, 17, true, {}, true}}) {
-    Flash f(fc, rng);
-    f.forward();
-    Fused old({fc.B, fc.Tq, fc.d, fc.H}, rng);
-    old.qkv = f.x;
-    old.forward();
-    for (size_t i = 0; i < f.out.size(); ++i) ASSERT_NEAR(f.out[i], old.out[i], 2e-6) << i;
-
-    const auto w = random_vec(f.out.size(), rng);
-    std::vector<float> g_new(f.x.size(), 0.0f), g_old(f.x.size(), 0.0f);
-    f.backward(g_new, w);
-    old.backward(g_old, w);
-    for (size_t i = 0; i < g_new.size(); ++i) {
-      ASSERT_NEAR(g_new[i], g_old[i], 1e-5 * std::max(1.0f, std::fabs(g_old[i]))) << i;
-    }
-  }
-}
-
-TEST(FlashAttention, ResultsDoNotDependOnThreadCount) {
+TEST(Attention, ResultsDoNotDependOnThreadCount) {
   Rng rng(25);
   const int saved = omp_get_max_threads();
-  for (const FlashCase& fc :
-       {FlashCase{"causal", 2, 3, 24, 150, 150, true, {}, true}, kFlashCases[2], kFlashCases[3]}) {
-    Flash f(fc, rng);
+  for (const Case& fc :
+       {Case{"causal", 2, 3, 24, 150, 150, true, {}, true}, kCases[2], kCases[3]}) {
+    Harness f(fc, rng);
     const auto w = random_vec(f.out.size(), rng);
     std::vector<float> out[2], lse[2], ent[2], grad[2];
     for (int n : {1, 2}) {
@@ -471,18 +321,18 @@ TEST(FlashAttention, ResultsDoNotDependOnThreadCount) {
 
 // Scratch is reused across calls: values left by a call on non-finite inputs (a diverged step)
 // must not reach a later call, even in the masked lanes a causal diagonal block skips.
-TEST(FlashAttention, NonFiniteCallDoesNotLeakIntoTheNext) {
+TEST(Attention, NonFiniteCallDoesNotLeakIntoTheNext) {
   Rng rng(26);
   const int saved = omp_get_max_threads();
   omp_set_num_threads(1);  // one thread: the poisoned scratch is certainly the one reused
-  Flash f(kFlashCases[1], rng);
+  Harness f(kCases[1], rng);
   const auto w = random_vec(f.out.size(), rng);
   std::vector<float> out[2], ent[2], grad[2];
   for (int pass = 0; pass < 2; ++pass) {
     if (pass == 1) {
-      FlashCase poison = kFlashCases[1];
+      Case poison = kCases[1];
       poison.causal = false;  // every lane of every block computed
-      Flash p(poison, rng);
+      Harness p(poison, rng);
       std::fill(p.x.begin(), p.x.end(), NAN);
       p.forward();
       std::vector<float> g(p.x.size(), 0.0f);
@@ -500,7 +350,7 @@ TEST(FlashAttention, NonFiniteCallDoesNotLeakIntoTheNext) {
   EXPECT_EQ(grad[0], grad[1]);
 }
 
-TEST(FlashAttention, RejectsInconsistentDims) {
+TEST(Attention, RejectsInconsistentDims) {
   std::vector<float> buf(64, 0.0f);
   AttentionDims a;
   a.B = 1;
