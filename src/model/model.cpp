@@ -1,5 +1,6 @@
 #include "model/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -98,29 +99,61 @@ void Model::embed_backward(const float* g_x, float* scratch, const int32_t* toke
 }
 
 void Model::plan_head(MemoryPlan& plan, int rows) {
-  const size_t V = shape_.vocab;
-  plan.want(&logits_, rows * V), plan.want(&probs_, rows * V);
+  const size_t V = shape_.vocab, chunk = std::min(rows, kHeadChunk);
+  plan.want(&chunk_logits_, chunk * V), plan.want(&chunk_probs_, chunk * V);
   targets_.resize(static_cast<size_t>(rows));
 }
 
+// Fused linear + cross-entropy by row chunks (the loss of a chunk needs only its own logits):
+//   z_c = h_c E^T,  loss += sum_c count_c * CE_c(z_c) / count.
 double Model::head_forward(const float* h, const int32_t* targets, int rows, float smoothing) {
   const int d = shape_.d, V = shape_.vocab;
   head_rows_ = rows;
   smoothing_ = smoothing;
-  linear_forward(logits_, h, params_.value(tok_emb_), nullptr, rows, d, V);
-  if (!targets) return 0.0;
+  if (!targets) {
+    logits_.resize(static_cast<size_t>(rows) * V);
+    linear_forward(logits_.data(), h, params_.value(tok_emb_), nullptr, rows, d, V);
+    return 0.0;
+  }
   std::copy(targets, targets + rows, targets_.begin());
-  int count = 0;
-  return cross_entropy_forward(probs_, logits_, targets, rows, V, smoothing, &count);
+  long total = 0;
+  for (int r = 0; r < rows; ++r) total += targets[r] >= 0;
+  double loss = 0;
+  for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
+    const int n = std::min(kHeadChunk, rows - r0);
+    linear_forward(chunk_logits_, h + static_cast<size_t>(r0) * d, params_.value(tok_emb_), nullptr,
+                   n, d, V);
+    int count = 0;
+    const double mean =
+        cross_entropy_forward(chunk_probs_, chunk_logits_, targets + r0, n, V, smoothing, &count);
+    loss += mean * count;
+  }
+  return total > 0 ? loss / static_cast<double>(total) : 0.0;
 }
 
+// Per chunk: z_c recomputed, dz_c = (p_c - (1-eps) onehot - eps/V) / count, then
+// g_h_c = dz_c E and dE += dz_c^T h_c.
 void Model::head_backward(float* g_h, const float* h) {
   const int d = shape_.d, V = shape_.vocab, rows = head_rows_;
-  float* g_logits = logits_;  // logits are not needed once probs hold the softmax
-  cross_entropy_backward(g_logits, probs_, targets_.data(), rows, V, smoothing_, 1.0f);
+  long total = 0;
+  for (int r = 0; r < rows; ++r) total += targets_[r] >= 0;
   std::memset(g_h, 0, static_cast<size_t>(rows) * d * sizeof(float));
-  linear_backward(g_h, params_.grad(tok_emb_), nullptr, g_logits, h, params_.value(tok_emb_), rows,
-                  d, V);
+  if (total == 0) return;
+  for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
+    const int n = std::min(kHeadChunk, rows - r0);
+    const float* h_c = h + static_cast<size_t>(r0) * d;
+    const int32_t* y_c = targets_.data() + r0;
+    linear_forward(chunk_logits_, h_c, params_.value(tok_emb_), nullptr, n, d, V);
+    int count = 0;
+    cross_entropy_forward(chunk_probs_, chunk_logits_, y_c, n, V, smoothing_, &count);
+    if (count == 0) continue;
+    // backward divides by this chunk's count; rescale to the whole batch's.
+    float* dz = chunk_logits_;
+    cross_entropy_backward(dz, chunk_probs_, y_c, n, V, smoothing_,
+                           static_cast<float>(count) / static_cast<float>(total));
+    linear_backward(g_h + static_cast<size_t>(r0) * d, params_.grad(tok_emb_), nullptr, dz, h_c,
+                    params_.value(tok_emb_), n, d, V);
+  }
 }
 
 }  // namespace normlab

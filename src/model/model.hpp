@@ -34,14 +34,17 @@ class Model {
   ParamStore& params() { return params_; }
   const ModelShape& shape() const { return shape_; }
   const Config& config() const { return config_; }
-  // Logits [rows, vocab] of the last forward.
-  const float* logits() const { return logits_; }
+  // Logits [rows, vocab] of the last forward without targets (a training forward never holds
+  // them all: see head_forward).
+  const float* logits() const { return logits_.data(); }
   // Seed for dropout masks of the next forward (the trainer sets it per micro-batch).
   void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed; }
   bool training = true;  // dropout on
   // Probes (diag/probes.hpp): when on, the next forward records attention entropies and the
   // backward the gradient norms at every block input and sublayer output. Off, they cost nothing.
   bool record_grad_norms = false;
+  // Rows of the output head computed at once by a training forward (head_forward).
+  static constexpr int kHeadChunk = 256;
 
  protected:
   explicit Model(const Config& config);
@@ -54,8 +57,10 @@ class Model {
   // `scratch` [B*T*d] is used when there is dropout.
   void embed_backward(const float* g_x, float* scratch, const int32_t* tokens, int B, int T,
                       long positions, uint64_t stream);
-  // logits = h E^T over `rows` rows; with targets, the mean label-smoothed cross-entropy over
-  // non-negative targets (kept for head_backward).
+  // logits = h E^T over `rows` rows. With targets, returns the mean label-smoothed
+  // cross-entropy over non-negative targets, computed kHeadChunk rows at a time so that the
+  // [rows, vocab] logits never exist at once (memory O(chunk x vocab)); head_backward recomputes
+  // each chunk's logits. Without targets, every row's logits are kept for logits().
   double head_forward(const float* h, const int32_t* targets, int rows, float smoothing);
   // g_h (overwritten) from the last head_forward with targets; E's gradient accumulates.
   void head_backward(float* g_h, const float* h);
@@ -69,7 +74,8 @@ class Model {
   std::vector<float> sinusoids_;  // [seq_len, d] when positions are sinusoidal
   std::vector<float> arena_;      // every activation and gradient scratch buffer
   uint64_t dropout_seed_ = 0;
-  float *logits_ = nullptr, *probs_ = nullptr;
+  float *chunk_logits_ = nullptr, *chunk_probs_ = nullptr;  // [kHeadChunk, vocab] each
+  std::vector<float> logits_;  // all rows, only for forwards without targets
   std::vector<int32_t> targets_;
   int head_rows_ = 0;
   float smoothing_ = 0;

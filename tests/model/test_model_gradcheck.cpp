@@ -17,20 +17,24 @@ struct Batch {
   std::vector<int32_t> x, y;
 };
 
-Batch make_batch(int V) {
+// Targets at positions i with i % ignore_every == ignore_every - 1 are -1 (ignored) if set.
+Batch make_batch(int V, int B = 2, int T = 6, int ignore_every = 0) {
   Batch b;
+  b.B = B, b.T = T;
   std::mt19937 rng(7);
   for (int i = 0; i < b.B * b.T; ++i) {
     b.x.push_back(static_cast<int32_t>(rng() % V));
     b.y.push_back(static_cast<int32_t>(rng() % V));
+    if (ignore_every > 0 && i % ignore_every == ignore_every - 1) b.y.back() = -1;
   }
   return b;
 }
 
-void check_model(const Config& config, uint64_t dropout_seed = 0) {
+void check_model(const Config& config, uint64_t dropout_seed = 0, int B = 2, int T = 6,
+                 int ignore_every = 0) {
   DecoderLM model(config);
   model.initialize(11);
-  Batch batch = make_batch(model.shape().vocab);
+  Batch batch = make_batch(model.shape().vocab, B, T, ignore_every);
   model.plan(batch.B, batch.T);
   model.set_dropout_seed(dropout_seed);
   ParamStore& p = model.params();
@@ -68,6 +72,15 @@ TEST(ModelGrad, CustomBlockDescription) {
   Config c = tiny_config("pre", "rmsnorm", 6);
   c.set("block", "attn:Nnq|ndrab mlp:ns|dan", "test");  // every letter at once
   check_model(c);
+}
+
+// 2 x 150 rows: the loss and its gradient cross the output head's row chunks (Model::kHeadChunk),
+// including a partial last chunk, with some targets ignored.
+TEST(ModelGrad, BatchLongerThanOneHeadChunk) {
+  static_assert(2 * 150 > Model::kHeadChunk && 2 * 150 < 2 * Model::kHeadChunk);
+  Config c = tiny_config("post", "layernorm", 150);
+  c.set("n_layers", "1", "test");
+  check_model(c, 0, 2, 150, 7);
 }
 
 }  // namespace
