@@ -1,12 +1,11 @@
 // Incremental decoding against the full forward: for every placement x norm function, the
 // logits forward_next computes position by position from the KV cache equal the full causal
 // forward's logits at each position (relative 1e-4 of the largest logit: float reassociation
-// only, since both compute the same sums in a different order). Also prints the per-token cost
-// of cached vs uncached generation at a small-but-real size (not asserted: machine dependent).
+// only, since both compute the same sums in a different order). Its speed is measured by
+// bench/generation.cpp, not here.
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -100,39 +99,4 @@ TEST(KVCache, RejectsNonAppendPosition) {
   model.forward_next(1, 0, cache);
   EXPECT_THROW(model.forward_next(1, model.shape().max_T, cache), std::logic_error);
   EXPECT_THROW(model.forward_next(99, 1, cache), UserError);
-}
-
-// Benchmark (printed): generating T = 128 tokens from a 1-token prompt, d_model 256, 6 layers.
-// Uncached = forward over the whole prefix for each new token (generate_uncached); cached = one
-// forward_next per token (generate).
-TEST(KVCache, SpeedCachedVsUncached) {
-  Config c = Config::defaults();
-  c.set("vocab_size", "512", "bench");
-  c.set("d_model", "256", "bench");
-  c.set("n_heads", "4", "bench");
-  c.set("n_layers", "6", "bench");
-  c.set("d_ff", "1024", "bench");
-  c.set("seq_len", "128", "bench");
-  c.set("placement", "pre", "bench");
-  DecoderLM model(c);
-  model.initialize(2);
-  model.training = false;
-  const int T = 128;
-  std::vector<int32_t> tokens = random_tokens(T, 512, 9);
-  model.plan(1, T);
-  auto now = [] { return std::chrono::steady_clock::now(); };
-  auto t0 = now();
-  for (int t = 1; t <= T; ++t) model.forward(tokens.data(), nullptr, 1, t);
-  double uncached = std::chrono::duration<double>(now() - t0).count();
-  KVCache cache(model);
-  model.forward_next(tokens[0], 0, cache);  // warm the oneDNN primitive cache
-  cache.clear();
-  t0 = now();
-  for (int t = 0; t < T; ++t) model.forward_next(tokens[t], t, cache);
-  double cached = std::chrono::duration<double>(now() - t0).count();
-  std::printf(
-      "[kv-cache bench] d=256 L=6 T=%d: uncached %.3f ms/token (%.1f tok/s), cached %.3f "
-      "ms/token (%.1f tok/s), speedup %.1fx\n",
-      T, 1e3 * uncached / T, T / uncached, 1e3 * cached / T, T / cached, uncached / cached);
-  SUCCEED();
 }
