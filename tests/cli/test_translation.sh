@@ -40,6 +40,16 @@ assert len(line["encoder"]["blocks"]) == 2 and len(line["blocks"]) == 2
 assert json.load(open("run/summary.json"))["status"] == "ok"'
 check "resume to 150 steps" \
   "$NL" train --data data --out_dir run "${MT[@]}" --steps 150 --resume
+check "150 steps in one go" "$NL" train --data data --out_dir straight "${MT[@]}" --steps 150
+check "resumed run: same losses and weights as the uninterrupted one" "$PY" -c '
+import json, struct
+def tensors(path):
+    b = open(path, "rb").read()
+    return b[8 + struct.unpack("<Q", b[:8])[0]:]
+def losses(path):
+    return [(j["step"], j["loss"]) for j in map(json.loads, open(path)) if "loss" in j]
+assert tensors("run/checkpoint.safetensors") == tensors("straight/checkpoint.safetensors")
+assert losses("run/metrics.jsonl") == losses("straight/metrics.jsonl")'
 
 head -n 10 data/test.en >src.en
 head -n 10 data/test.de >ref.de
