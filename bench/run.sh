@@ -6,7 +6,7 @@
 #   bash bench/run.sh                 # reference config
 #   bash bench/run.sh --all           # reference deep24 deep48 long gpt2small
 #   bash bench/run.sh --config long   # one config (repeatable)
-#   options: --steps N, --warmup N (default: per config, 10/2 for reference, 3/1 for the big ones)
+#   options: --steps N, --warmup N (default: per config, 10/2 for reference, 2/1 for the big ones)
 #            --out FILE (JSON lines of every run; default $BUILD_DIR/bench-results.jsonl)
 # Environment: BUILD_DIR (default: build/ in the repository), NORMLAB_BENCH (a built normlab_bench
 # to use instead of building one), OMP_WAIT_POLICY (default passive), TORCH_BLAS_DIR (an OpenBLAS
@@ -92,15 +92,18 @@ precisions=(fp32)
 [[ "$(field "$peak" bf16_native)" == True ]] && precisions=(bf16 fp32)
 
 for c in "${configs[@]}"; do
+  # The big configs take tens of seconds per step on 2 cores: few steps, and no probed steps
+  # (the diagnostics overhead is measured on reference).
   case "$c" in
-    reference) s=10 w=2 ;;
-    *) s=3 w=1 ;;
+    reference) s=10 w=2 probe=3 ;;
+    *) s=2 w=1 probe=0 ;;
   esac
   s="${steps:-$s}"
   w="${warmup:-$w}"
   for p in "${precisions[@]}"; do
     echo "== $c: normlab $p, 2 threads, $s steps (load average: $(load))" >&2
-    "$bench" --config-name "$c" --steps "$s" --warmup "$w" --threads 2 --precision "$p" |
+    "$bench" --config-name "$c" --steps "$s" --warmup "$w" --threads 2 --precision "$p" \
+      --probe-steps "$probe" |
       tee -a "$out" >&2
   done
   ts="$s" tw="$w"

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Table of a bench/run.sh results file (one JSON object per line: matmul_peak, normlab, pytorch).
 
+"fp32 by CPU time" = the least CPU time per step (all threads) of PyTorch's fp32 runs / normlab's
+fp32 CPU time per step: a speed ratio that does not count time spent descheduled on a shared
+machine.
 MFU = tokens/s x FLOPs per token / the matmul peak measured in the same run, for the precision of
 the run (bf16 peak for bf16 runs, f32 peak for f32 runs). FLOPs per token = 6 N + 12 L T d
 (PaLM's count, Chowdhery et al. 2022, appendix B; N = weights entering a product, including the
@@ -34,9 +37,9 @@ def main():
     print()
     print("| config | normlab bf16 tok/s | normlab fp32 tok/s | PyTorch best tok/s (threads, "
           "precision) | PyTorch best fp32 tok/s | bf16 / PT best | fp32 / PT best fp32 | "
-          "MFU normlab bf16 | MFU normlab fp32 | MFU PT best | RSS normlab bf16 / fp32 | "
-          "RSS PT (best run; min) |")
-    print("|---|" + "---:|" * 11)
+          "fp32 by CPU time | MFU normlab bf16 | MFU normlab fp32 | MFU PT best | "
+          "RSS normlab bf16 / fp32 | RSS PT (best run; min) |")
+    print("|---|" + "---:|" * 12)
     tl = {}
     targets = []
     for c in configs:
@@ -60,8 +63,12 @@ def main():
         rss_pt = (f"{best['peak_rss_mb']:.0f}; {min(r['peak_rss_mb'] for r in pt):.0f}"
                   if best else "—")
         best_s = f"{tok(best)} ({best['threads']}, {best['precision']})" if best else "—"
+        # CPU time per step of all threads: on a shared machine wall time includes time spent
+        # descheduled, CPU time does not. PyTorch's least CPU per step against normlab's.
+        cpu = (f"{min(r['cpu_ms_per_step'] for r in pt32) / f['cpu_ms_per_step']:.2f}"
+               if f and pt32 else "—")
         print(f"| {c} | {tok(b)} | {tok(f)} | {best_s} | {tok(best32)} | {ratio(b, best)} | "
-              f"{ratio(f, best32)} | {mfu(b) if b else '—'} | {mfu(f) if f else '—'} | "
+              f"{ratio(f, best32)} | {cpu} | {mfu(b) if b else '—'} | {mfu(f) if f else '—'} | "
               f"{mfu(best) if best else '—'} | {rss_nl} MB | {rss_pt} MB |")
         fastest = b or f
         if c in LAYERS and fastest:

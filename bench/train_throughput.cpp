@@ -49,7 +49,8 @@ const std::map<std::string, BenchShape>& bench_shapes() {
   std::fprintf(stderr,
                "normlab_bench: %s\nusage: normlab_bench [--config-name "
                "reference|deep24|deep48|long|gpt2small] [--steps N] [--warmup N] [--threads N] "
-               "[--precision fp32|bf16]\n       normlab_bench --matmul-peak [--threads N]\n",
+               "[--precision fp32|bf16] [--probe-steps N]\n       normlab_bench --matmul-peak "
+               "[--threads N]\n",
                why);
   std::exit(2);
 }
@@ -148,7 +149,7 @@ int matmul_peak() {
 
 int main(int argc, char** argv) {
   std::string name = "reference", precision = "fp32";
-  int steps = 20, warmup = 3, threads = 0;
+  int steps = 20, warmup = 3, threads = 0, probed_steps = 3;
   bool peak = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -166,6 +167,8 @@ int main(int argc, char** argv) {
       steps = parse_count(a, argv[++i], 1);
     } else if (a == "--warmup") {
       warmup = parse_count(a, argv[++i], 0);
+    } else if (a == "--probe-steps") {
+      probed_steps = parse_count(a, argv[++i], 0);
     } else if (a == "--threads") {
       threads = parse_count(a, argv[++i], 0);
     } else {
@@ -235,7 +238,6 @@ int main(int argc, char** argv) {
     // in the backward and writes a diagnostics line; with diag_every N the throughput loss is
     // (probed - plain) / (N * plain).
     normlab::DiagnosticsWriter diag("/dev/null", false, model.params());
-    const int probed_steps = 3;
     auto tp0 = std::chrono::steady_clock::now();
     for (int i = 0; i < probed_steps; ++i) {
       model.params().zero_grads();
@@ -248,8 +250,10 @@ int main(int argc, char** argv) {
     }
     model.record_grad_norms = false;
     const double probed_ms =
-        1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count() /
-        probed_steps;
+        probed_steps == 0
+            ? ms_per_step
+            : 1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count() /
+                  probed_steps;
     const double overhead_pct_every_100 = 100.0 * (probed_ms - ms_per_step) / (100.0 * ms_per_step);
     std::printf(
         "{\"impl\":\"normlab\",\"config\":\"%s\",\"precision\":\"%s%s\",\"threads\":%d,"
