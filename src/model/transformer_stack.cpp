@@ -262,6 +262,40 @@ void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_h1_, s.u, p.value(s.w1), BT, d, ff);
 }
 
+const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float* v, float* out,
+                                       const float* x_eff, const float* x_block, float* dual,
+                                       float* mean, float* rstd, int rows, bool dropout_on,
+                                       uint64_t stream) const {
+  ParamStore& p = params_;
+  const size_t n = static_cast<size_t>(rows) * shape_.d;
+  switch (s.recipe.post[j]) {
+    case PostOp::NormOut:  // y = N(y), Peri-LN's output norm
+      s.norm_out.forward(p, out, mean, rstd, v, rows);
+      return out;
+    case PostOp::NormPost:  // y = N(y) after the residual: a post-norm
+      s.norm_post.forward(p, out, mean, rstd, v, rows);
+      return out;
+    case PostOp::Dropout:
+      if (!out) return v;  // p = 0: planned as an alias
+      if (dropout_on)
+        dropout_forward(out, v, shape_.dropout, dropout_seed, stream, n);
+      else
+        std::memcpy(out, v, n * sizeof(float));
+      return out;
+    case PostOp::Dual:  // d += y (ResiDual)
+      add_inplace(dual, v, n);
+      return v;
+    case PostOp::Residual:  // y = alpha x + dt y
+      residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
+      return out;
+    case PostOp::BlockInput:  // y = y + x_block (B2T)
+      std::memcpy(out, v, n * sizeof(float));
+      add_inplace(out, x_block, n);
+      return out;
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One sublayer, following its recipe (block_description.hpp):
 //   x_eff = N_stream(x) or x;  u = [s]([n](x_eff));  y = F(u);  then the POST ops in order.
@@ -296,35 +330,9 @@ void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float
 
   const float* v = s.f_out;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
-  for (size_t j = 0; j < s.recipe.post.size(); ++j) {
-    float* out = s.post_out[j];
-    switch (s.recipe.post[j]) {
-      case PostOp::NormOut:
-        s.norm_out.forward(p, out, s.post_mean[j], s.post_rstd[j], v, BT);
-        break;
-      case PostOp::NormPost:
-        s.norm_post.forward(p, out, s.post_mean[j], s.post_rstd[j], v, BT);
-        break;
-      case PostOp::Dropout:
-        if (!out) continue;
-        if (training)
-          dropout_forward(out, v, shape_.dropout, dropout_seed, stream + j + 1, n);
-        else
-          std::memcpy(out, v, n * sizeof(float));
-        break;
-      case PostOp::Dual:
-        add_inplace(dual_, v, n);
-        continue;
-      case PostOp::Residual:
-        residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
-        break;
-      case PostOp::BlockInput:
-        std::memcpy(out, v, n * sizeof(float));
-        add_inplace(out, x_block, n);
-        break;
-    }
-    v = out;
-  }
+  for (size_t j = 0; j < s.recipe.post.size(); ++j)
+    v = post_op(s, j, v, s.post_out[j], x_eff, x_block, dual_, s.post_mean[j], s.post_rstd[j], BT,
+                training, stream + j + 1);
   s.x_out = v;
 }
 

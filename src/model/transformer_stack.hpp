@@ -124,6 +124,13 @@ class TransformerStack {
  private:
   void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS);
   void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int index);
+  // POST op j of `s` (block_description.hpp) on `rows` rows: reads the current value v, writes
+  // `out` and returns the new value (v itself for ops that only feed the dual stream or are the
+  // identity). `mean`/`rstd` receive a norm's row statistics; dropout applies when
+  // dropout_on (mask stream `stream`). Shared by forward() and step().
+  const float* post_op(const Sublayer& s, size_t j, const float* v, float* out, const float* x_eff,
+                       const float* x_block, float* dual, float* mean, float* rstd, int rows,
+                       bool dropout_on, uint64_t stream) const;
   void sublayer_backward(Sublayer& s, float* g_in, const float* g_out, int index);
   void attention_forward(Sublayer& s);
   void attention_backward(Sublayer& s, float* g_u, const float* g_f);

@@ -13,7 +13,6 @@
 #include "decode/kv_cache.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/residual.hpp"
 #include "model/transformer_stack.hpp"
 
 namespace normlab {
@@ -171,32 +170,10 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
       gelu_forward(sc.g.data(), sc.h1.data(), static_cast<size_t>(rows) * ff);
       linear_forward(sc.f_out.data(), sc.g.data(), p.value(s.w2), p.value(s.b2), rows, ff, d);
     }
-    // POST ops in order.
+    // POST ops in order (dropout is the identity at inference).
     const float* v = sc.f_out.data();
-    for (size_t j = 0; j < s.recipe.post.size(); ++j) {
-      float* out = sc.post[i][j].data();
-      switch (s.recipe.post[j]) {
-        case PostOp::NormOut:
-          s.norm_out.forward(p, out, mean, rstd, v, rows);
-          break;
-        case PostOp::NormPost:
-          s.norm_post.forward(p, out, mean, rstd, v, rows);
-          break;
-        case PostOp::Dropout:
-          continue;  // identity at inference
-        case PostOp::Dual:
-          add_inplace(dual, v, n);
-          continue;
-        case PostOp::Residual:
-          residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
-          break;
-        case PostOp::BlockInput:
-          std::memcpy(out, v, n * sizeof(float));
-          add_inplace(out, x_block, n);
-          break;
-      }
-      v = out;
-    }
+    for (size_t j = 0; j < s.recipe.post.size(); ++j)
+      v = post_op(s, j, v, sc.post[i][j].data(), x_eff, x_block, dual, mean, rstd, rows, false, 0);
     x = v;
   }
   cache.set_length(pos + 1);
