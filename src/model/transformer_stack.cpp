@@ -130,7 +130,7 @@ void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, s
       }
     want(&s.o, BT * d), want(&s.lse, BT * H), want(&s.entropy, BT * H);
   } else {
-    want(&s.h1, BT * shape_.d_ff), want(&s.g, BT * shape_.d_ff);
+    want(&s.h1, BT * shape_.d_ff);
   }
   want(&s.f_out, BT * d);
   const size_t n_post = s.recipe.post.size();
@@ -158,7 +158,7 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
   want(&g_xeff_, BT * d), want(&g_u_, BT * d), want(&g_proj_, BT * 3 * d);
   if (desc_.role == StackRole::Decoder) want(&g_kv_, BS * 2 * d);
   want(&g_normed_, 3 * rows * d), want(&g_raw_, rows * d), want(&g_o_, BT * d);
-  want(&g_h1_, BT * ff), want(&g_g_, BT * ff), want(&g_block_, BT * d);
+  want(&g_h1_, BT * ff), want(&g_g_, BT * ff), want(&gelu_, BT * ff), want(&g_block_, BT * d);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,21 +241,24 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
                     2 * d);
 }
 
-// MLP sublayer: F = fc2(gelu(fc1(u))).
+// MLP sublayer: F = fc2(gelu(fc1(u))). Only h1 = fc1(u) is saved; gelu(h1), which fc2's weight
+// gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
+// [rows, d_ff] buffer per block for one elementwise pass).
 
 void TransformerStack::mlp_forward(Sublayer& s) {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
   linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), BT, d, ff);
-  gelu_forward(s.g, s.h1, static_cast<size_t>(BT) * ff);
-  linear_forward(s.f_out, s.g, p.value(s.w2), p.value(s.b2), BT, ff, d);
+  gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
+  linear_forward(s.f_out, gelu_, p.value(s.w2), p.value(s.b2), BT, ff, d);
 }
 
 void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
   zero(g_g_, static_cast<size_t>(BT) * ff);
-  linear_backward(g_g_, p.grad(s.w2), p.grad(s.b2), g_f, s.g, p.value(s.w2), BT, ff, d);
+  gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
+  linear_backward(g_g_, p.grad(s.w2), p.grad(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
   zero(g_h1_, static_cast<size_t>(BT) * ff);
   gelu_backward(g_h1_, g_g_, s.h1, static_cast<size_t>(BT) * ff);
   zero(g_u, static_cast<size_t>(BT) * d);

@@ -62,7 +62,7 @@ struct Sublayer {
   float* part_mean[3] = {};  // 'q': per (row, head)
   float* part_rstd[3] = {};
   float *o = nullptr, *lse = nullptr, *entropy = nullptr;  // attention output and row stats
-  float *h1 = nullptr, *g = nullptr;                       // mlp
+  float* h1 = nullptr;                                     // mlp: fc1(u)
   float* f_out = nullptr;                                  // F(u)
   std::vector<float*> post_out;                            // value after each POST op
   std::vector<float*> post_mean, post_rstd;                // for norm ops
@@ -160,6 +160,7 @@ class TransformerStack {
         *g_u_ = nullptr, *g_proj_ = nullptr, *g_kv_ = nullptr, *g_normed_ = nullptr,
         *g_raw_ = nullptr, *g_o_ = nullptr, *g_h1_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
         *g_dual_ = nullptr;
+  float* gelu_ = nullptr;      // gelu(h1) of the MLP being computed (recomputed in the backward)
   float* g_memory_ = nullptr;  // the caller's, during backward
   std::vector<double> grad_block_input_, grad_sublayer_output_;
 };
