@@ -59,6 +59,49 @@ def compare_grads(g_nl, g_ref):
     return worst, worst_name
 
 
+def compare_with_reference(m, rcfg, params, batch, grad_path, steps, opt):
+    """Checks `normlab grad`'s output (grad_path) for the checkpoint `params` against the reference
+    model `m` (config `rcfg`) on `batch` (the arguments after params of ref.loss_and_grads): the
+    parameter names and shapes, then the loss and every gradient, or with `steps` the losses of
+    that many AdamW steps (settings `opt`). Returns (worst error, where, detail)."""
+    want_shapes = m.param_shapes()
+    got_shapes = {k: list(v.shape) for k, v in params.items()}
+    if want_shapes != got_shapes:
+        diff = sorted(set(want_shapes) ^ set(got_shapes))
+        bad = diff or [k for k in want_shapes if want_shapes[k] != got_shapes[k]]
+        raise CaseError(f"checkpoint parameters differ from the contract: {bad[:4]}")
+    g_nl, meta = safetensors_io.read(grad_path)
+    if set(g_nl) != set(params):
+        raise CaseError(f"grad file names differ from the model's: "
+                        f"{sorted(set(g_nl) ^ set(params))[:4]}")
+
+    if not steps:
+        loss, g_ref = ref.loss_and_grads(m, params, *batch)
+        if "loss" not in meta:
+            raise CaseError("grad output has no 'loss' metadata")
+        e_loss = abs(float(meta["loss"]) - loss) / abs(loss)
+        worst, name = compare_grads(g_nl, g_ref)
+        if not e_loss <= worst:
+            worst, name = e_loss, "loss"
+        return worst, name, f"loss {float(meta['loss']):.7f} ref {loss:.7f}"
+
+    if "losses" not in meta:
+        raise CaseError("grad --adamw-steps output has no 'losses' metadata")
+    got = [float(v) for v in json.loads(meta["losses"])]
+    full = ref.full_config(rcfg)
+    want, g_ref = ref.adamw_losses(m, params, *batch, steps, opt["lr"], full["beta1"],
+                                   full["beta2"], full["adam_eps"], opt["weight_decay"],
+                                   opt["clip_norm"], bool(full["decay_all"]))
+    if len(got) != steps + 1:
+        raise CaseError(f"losses has {len(got)} entries, want {steps + 1}")
+    errs = [abs(a - b) / abs(b) for a, b in zip(got, want)]
+    k = int(np.argmax(errs))
+    g_worst, g_name = compare_grads(g_nl, g_ref)
+    detail = (f"losses {got[0]:.6f}..{got[-1]:.6f} ref {want[0]:.6f}..{want[-1]:.6f}; "
+              f"final grads (info) worst {g_worst:.2e} at {g_name}")
+    return errs[k], f"losses[{k}]", detail
+
+
 def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
     cfg_path = os.path.join(tmp, f"{label}.json")
     model_path = os.path.join(tmp, f"{label}.safetensors")
@@ -86,44 +129,8 @@ def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
             raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")
     rcfg = dict(model_cfg, **(ref_override or {}))
     m = ref.Model(rcfg)
-    want_shapes = m.param_shapes()
-    got_shapes = {k: list(v.shape) for k, v in params.items()}
-    if want_shapes != got_shapes:
-        diff = sorted(set(want_shapes) ^ set(got_shapes))
-        bad = diff or [k for k in want_shapes if want_shapes[k] != got_shapes[k]]
-        raise CaseError(f"checkpoint parameters differ from the contract: {bad[:4]}")
-    x, y = ref.read_token_text(ids_path)
-    g_nl, meta = safetensors_io.read(grad_path)
-    if set(g_nl) != set(params):
-        raise CaseError(f"grad file names differ from the model's: "
-                        f"{sorted(set(g_nl) ^ set(params))[:4]}")
-
-    if not steps:
-        loss, g_ref = ref.loss_and_grads(m, params, x, y)
-        if "loss" not in meta:
-            raise CaseError("grad output has no 'loss' metadata")
-        e_loss = abs(float(meta["loss"]) - loss) / abs(loss)
-        worst, name = compare_grads(g_nl, g_ref)
-        if e_loss > worst:
-            worst, name = e_loss, "loss"
-        detail = f"loss {float(meta['loss']):.7f} ref {loss:.7f}"
-        return worst, name, detail
-
-    if "losses" not in meta:
-        raise CaseError("grad --steps output has no 'losses' metadata")
-    got = [float(v) for v in json.loads(meta["losses"])]
-    full = ref.full_config(rcfg)
-    want, g_ref = ref.adamw_losses(m, params, x, y, steps, opt["lr"], full["beta1"],
-                                   full["beta2"], full["adam_eps"], opt["weight_decay"],
-                                   opt["clip_norm"], bool(full["decay_all"]))
-    if len(got) != steps + 1:
-        raise CaseError(f"losses has {len(got)} entries, want {steps + 1}")
-    errs = [abs(a - b) / abs(b) for a, b in zip(got, want)]
-    k = int(np.argmax(errs))
-    g_worst, g_name = compare_grads(g_nl, g_ref)
-    detail = (f"losses {got[0]:.6f}..{got[-1]:.6f} ref {want[0]:.6f}..{want[-1]:.6f}; "
-              f"final grads (info) worst {g_worst:.2e} at {g_name}")
-    return errs[k], f"losses[{k}]", detail
+    return compare_with_reference(m, rcfg, params, ref.read_token_text(ids_path), grad_path,
+                                  steps, opt)
 
 
 def cases():

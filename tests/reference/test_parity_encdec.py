@@ -19,16 +19,14 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
-import safetensors_io  # noqa: E402
 from cli_driver import (TINY, CaseError, check_effective_config, run,  # noqa: E402
                         write_pair_tokens)
-from test_parity import DT, NORMS, PLACEMENTS, TOL, compare_grads  # noqa: E402
+from test_parity import DT, NORMS, PLACEMENTS, TOL, compare_with_reference  # noqa: E402
 
 # Different depths per stack; lower_fraction 0.67 gives Mix-LN 2 of 3 encoder blocks and 1 of 2
 # decoder blocks in Post-LN.
@@ -304,43 +302,8 @@ def run_case(exe, tmp, label, cfg, seed, lengths, ref_override=None, steps=0, sm
     check_effective_config(cfg, model_cfg)
     rcfg = dict(model_cfg, **(ref_override or {}))
     m = ref.make_model(rcfg, smoothing=AUTO_SMOOTHING if smoothing is None else smoothing)
-    want_shapes = m.param_shapes()
-    got_shapes = {k: list(v.shape) for k, v in params.items()}
-    if want_shapes != got_shapes:
-        diff = sorted(set(want_shapes) ^ set(got_shapes))
-        bad = diff or [k for k in want_shapes if want_shapes[k] != got_shapes[k]]
-        raise CaseError(f"checkpoint parameters differ from the contract: {bad[:4]}")
-    inputs, targets = ref.read_pair_text(ids_path)
-    g_nl, meta = safetensors_io.read(grad_path)
-    if set(g_nl) != set(params):
-        raise CaseError(f"grad file names differ from the model's: "
-                        f"{sorted(set(g_nl) ^ set(params))[:4]}")
-
-    if not steps:
-        loss, g_ref = ref.loss_and_grads(m, params, inputs, targets)
-        if "loss" not in meta:
-            raise CaseError("grad output has no 'loss' metadata")
-        e_loss = abs(float(meta["loss"]) - loss) / abs(loss)
-        worst, name = compare_grads(g_nl, g_ref)
-        if not e_loss <= worst:
-            worst, name = e_loss, "loss"
-        return worst, name, f"loss {float(meta['loss']):.7f} ref {loss:.7f}"
-
-    if "losses" not in meta:
-        raise CaseError("grad --adamw-steps output has no 'losses' metadata")
-    got = [float(v) for v in json.loads(meta["losses"])]
-    full = ref.full_config(rcfg)
-    want, g_ref = ref.adamw_losses(m, params, inputs, targets, steps, opt["lr"], full["beta1"],
-                                   full["beta2"], full["adam_eps"], opt["weight_decay"],
-                                   opt["clip_norm"], bool(full["decay_all"]))
-    if len(got) != steps + 1:
-        raise CaseError(f"losses has {len(got)} entries, want {steps + 1}")
-    errs = [abs(a - b) / abs(b) for a, b in zip(got, want)]
-    k = int(np.argmax(errs))
-    g_worst, g_name = compare_grads(g_nl, g_ref)
-    detail = (f"losses {got[0]:.6f}..{got[-1]:.6f} ref {want[0]:.6f}..{want[-1]:.6f}; "
-              f"final grads (info) worst {g_worst:.2e} at {g_name}")
-    return errs[k], f"losses[{k}]", detail
+    return compare_with_reference(m, rcfg, params, ref.read_pair_text(ids_path), grad_path,
+                                  steps, opt)
 
 
 def cases():
