@@ -1,11 +1,11 @@
 // Fused softmax + label-smoothed cross entropy, rows in parallel. With lse = log sum_j exp(z_j):
 //   -log p_j = lse - z_j,  so  loss_i = (1 - eps)(lse - z_y) + eps (lse - mean_j z_j),
-// which needs no log per vocabulary entry. Per-row losses are kept in double and summed in row
-// order afterwards, so the mean does not depend on the thread count.
+// which needs no log per vocabulary entry, and p_j = exp(z_j - lse) needs no division. Per-row
+// losses are kept in double and summed in row order afterwards, so the mean does not depend on
+// the thread count.
 #include "kernels/cross_entropy.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -32,65 +32,96 @@ int count_targets(const int32_t* targets, int N, int V) {
   return count;
 }
 
-}  // namespace
-
-double cross_entropy_forward(float* probs, const float* logits, const int32_t* targets, int N,
-                             int V, float eps, int* count) {
-  const int counted = count_targets(targets, N, V);
-  if (count) *count = counted;
-  thread_local std::vector<double> row_loss;  // grown once, reused across calls
-  if (row_loss.size() < static_cast<size_t>(N)) row_loss.resize(N);
-  double* losses = row_loss.data();
-
+// Per row: loss_i (0 for ignored rows), the max m_i and log_sum_i = log sum_j exp(z_ij - m_i), so
+// that p_ij = exp((z_ij - m_i) - log_sum_i) keeps full float precision even where the logits are
+// large (a float lse near 1000 would carry an error of 3e-5). One pass for the max, one for sums.
+void row_statistics(double* losses, float* max, float* log_sum, const float* logits,
+                    const int32_t* targets, int N, int V, float eps) {
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < N; ++i) {
     const float* z = logits + static_cast<size_t>(i) * V;
-    float* p = probs + static_cast<size_t>(i) * V;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
     for (int j = 0; j < V; ++j) mx = std::max(mx, z[j]);
-    for (int j = 0; j < V; ++j) p[j] = exp_nonpositive(z[j] - mx);
     double sum = 0.0, zsum = 0.0;
 #pragma omp simd reduction(+ : sum, zsum)
     for (int j = 0; j < V; ++j) {
-      sum += p[j];
+      sum += exp_nonpositive(z[j] - mx);
       zsum += z[j];
     }
-    const float inv = static_cast<float>(1.0 / sum);
-    for (int j = 0; j < V; ++j) p[j] *= inv;
+    const double row_lse = mx + std::log(sum);
+    max[i] = mx;
+    log_sum[i] = static_cast<float>(std::log(sum));
     const int y = targets[i];
-    if (y < 0) {
-      losses[i] = 0.0;
-      continue;
-    }
-    const double lse = mx + std::log(sum);
-    losses[i] = (1.0 - eps) * (lse - z[y]) + eps * (lse - zsum / V);
+    losses[i] = y < 0 ? 0.0 : (1.0 - eps) * (row_lse - z[y]) + eps * (row_lse - zsum / V);
   }
+}
 
+double mean_loss(const double* losses, int N, int counted) {
   if (counted == 0) return 0.0;
   double total = 0.0;
   for (int i = 0; i < N; ++i) total += losses[i];
   return total / counted;
 }
 
-// d loss / d z_j = (p_j - (1 - eps) [j = y] - eps / V) * dloss / count, zero for ignored rows.
-void cross_entropy_backward(float* dlogits, const float* probs, const int32_t* targets, int N,
-                            int V, float eps, float dloss) {
-  const int counted = count_targets(targets, N, V);
-  const float g = counted > 0 ? dloss / static_cast<float>(counted) : 0.0f;
-  const float smooth = eps / static_cast<float>(V);
-#pragma omp parallel for schedule(static)
-  for (int i = 0; i < N; ++i) {
-    const float* p = probs + static_cast<size_t>(i) * V;
-    float* dz = dlogits + static_cast<size_t>(i) * V;
-    const int y = targets[i];
-    if (y < 0) {
-      std::fill(dz, dz + V, 0.0f);
-      continue;
-    }
-    for (int j = 0; j < V; ++j) dz[j] = (p[j] - smooth) * g;
-    dz[y] -= (1.0f - eps) * g;
+// Scratch grown once per thread and reused: no allocation in a steady-state step.
+struct RowScratch {
+  std::vector<double> losses;
+  std::vector<float> max, log_sum;
+  void reserve(int N) {
+    if (losses.size() < static_cast<size_t>(N)) losses.resize(N), max.resize(N), log_sum.resize(N);
   }
+};
+
+}  // namespace
+
+double cross_entropy_forward(const float* logits, const int32_t* targets, int N, int V, float eps,
+                             int* count) {
+  const int counted = count_targets(targets, N, V);
+  if (count) *count = counted;
+  thread_local RowScratch scratch;
+  scratch.reserve(N);
+  row_statistics(scratch.losses.data(), scratch.max.data(), scratch.log_sum.data(), logits, targets,
+                 N, V, eps);
+  return mean_loss(scratch.losses.data(), N, counted);
+}
+
+// d (w sum_i loss_i) / d z_ij = w (p_ij - (1 - eps) [j = y_i] - eps / V). Written by blocks of
+// kCols vocabulary entries: a thread reads each row's kCols logits and scatters them down kCols
+// rows of dlogits_t, whose cache lines fill up over consecutive i while they stay in L1.
+double cross_entropy_forward_backward(float* dlogits_t, const float* logits, const int32_t* targets,
+                                      int N, int V, float eps, float row_weight, int* count) {
+  const int counted = count_targets(targets, N, V);
+  if (count) *count = counted;
+  thread_local RowScratch scratch;
+  scratch.reserve(N);
+  const float *max = scratch.max.data(), *log_sum = scratch.log_sum.data();
+  row_statistics(scratch.losses.data(), scratch.max.data(), scratch.log_sum.data(), logits, targets,
+                 N, V, eps);
+  const float smooth = eps / static_cast<float>(V);
+  constexpr int kCols = 64;
+  const int blocks = (V + kCols - 1) / kCols;
+#pragma omp parallel for schedule(static)
+  for (int blk = 0; blk < blocks; ++blk) {
+    const int j0 = blk * kCols, width = std::min(kCols, V - j0);
+    float* out = dlogits_t + static_cast<size_t>(j0) * N;
+    for (int i = 0; i < N; ++i) {
+      const int y = targets[i];
+      float dz[kCols];
+      if (y < 0) {
+        std::fill(dz, dz + width, 0.0f);
+      } else {
+        const float* z = logits + static_cast<size_t>(i) * V + j0;
+        const float m = max[i], ls = log_sum[i];
+#pragma omp simd
+        for (int j = 0; j < width; ++j)
+          dz[j] = (exp_nonpositive((z[j] - m) - ls) - smooth) * row_weight;
+        if (y >= j0 && y < j0 + width) dz[y - j0] -= (1.0f - eps) * row_weight;
+      }
+      for (int j = 0; j < width; ++j) out[static_cast<size_t>(j) * N + i] = dz[j];
+    }
+  }
+  return mean_loss(scratch.losses.data(), N, counted);
 }
 
 }  // namespace normlab

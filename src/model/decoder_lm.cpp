@@ -35,7 +35,7 @@ void DecoderLM::plan(int B, int T) {
   if (shape_.dropout > 0) plan.want(&x0d_, BT * d), plan.want(&g_drop_, BT * d);
   stack_.plan(plan, BT, 0);
   plan_head(plan, static_cast<int>(BT));
-  plan.want(&g_h_, BT * d), plan.want(&g_x0_, BT * d);
+  plan.want(&g_x0_, BT * d);
   plan.allocate(arena_);
   tokens_.resize(BT);
 }
@@ -58,8 +58,7 @@ double DecoderLM::forward(const int32_t* tokens, const int32_t* targets, int B, 
 
 void DecoderLM::backward() {
   stack_.record_probes = record_grad_norms;
-  head_backward(g_h_, stack_.output());
-  stack_.backward(g_x0_, g_h_);
+  stack_.backward(g_x0_, head_backward());
   embed_backward(g_x0_, g_drop_, tokens_.data(), B_, T_, pos_emb_, 0);
 }
 

@@ -47,7 +47,7 @@ class DecoderLM : public Model {
   int plan_B_ = 0, plan_T_ = 0;
   int B_ = 0, T_ = 0;
   std::vector<int32_t> tokens_;
-  float *x0_ = nullptr, *x0d_ = nullptr, *g_h_ = nullptr, *g_x0_ = nullptr, *g_drop_ = nullptr;
+  float *x0_ = nullptr, *x0d_ = nullptr, *g_x0_ = nullptr, *g_drop_ = nullptr;
 };
 
 }  // namespace normlab

@@ -47,7 +47,7 @@ void EncoderDecoder::plan(int B, int S, int T, long src_cells, long tgt_cells) {
   encoder_.plan(plan, BS, 0);
   decoder_.plan(plan, BT, BS);
   plan_head(plan, static_cast<int>(BT));
-  plan.want(&g_h_, BT * d), plan.want(&g_y0_, BT * d);
+  plan.want(&g_y0_, BT * d);
   plan.want(&g_memory_, BS * d), plan.want(&g_x0_, BS * d);
   plan.allocate(arena_);
   src_.resize(BS), tgt_.resize(BT), src_len_.resize(static_cast<size_t>(B));
@@ -93,9 +93,9 @@ double EncoderDecoder::forward(const int32_t* src, const int32_t* src_len, int B
 void EncoderDecoder::backward() {
   encoder_.record_probes = decoder_.record_probes = record_grad_norms;
   const size_t BS = static_cast<size_t>(B_) * S_;
-  head_backward(g_h_, decoder_.output());
+  const float* g_h = head_backward();
   std::memset(g_memory_, 0, BS * shape_.d * sizeof(float));
-  decoder_.backward(g_y0_, g_h_, g_memory_);
+  decoder_.backward(g_y0_, g_h, g_memory_);
   embed_backward(g_y0_, g_drop_tgt_, tgt_.data(), B_, T_, dec_pos_, kDecoderDropoutStream);
   encoder_.backward(g_x0_, g_memory_);
   embed_backward(g_x0_, g_drop_src_, src_.data(), B_, S_, enc_pos_, 0);

@@ -54,9 +54,8 @@ class EncoderDecoder : public Model {
   long plan_src_cells_ = 0, plan_tgt_cells_ = 0;
   int B_ = 0, S_ = 0, T_ = 0;
   std::vector<int32_t> src_, src_len_, tgt_;
-  float *x0_ = nullptr, *x0d_ = nullptr, *y0_ = nullptr, *y0d_ = nullptr, *g_h_ = nullptr,
-        *g_y0_ = nullptr, *g_memory_ = nullptr, *g_x0_ = nullptr, *g_drop_src_ = nullptr,
-        *g_drop_tgt_ = nullptr;
+  float *x0_ = nullptr, *x0d_ = nullptr, *y0_ = nullptr, *y0d_ = nullptr, *g_y0_ = nullptr,
+        *g_memory_ = nullptr, *g_x0_ = nullptr, *g_drop_src_ = nullptr, *g_drop_tgt_ = nullptr;
 };
 
 // Dropout stream of the decoder side (its embedding and stack): far above any encoder stream.

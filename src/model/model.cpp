@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "kernels/cross_entropy.hpp"
 #include "kernels/dropout.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/residual.hpp"
 #include "model/decoder_lm.hpp"
 #include "model/encoder_decoder.hpp"
 
@@ -99,61 +101,55 @@ void Model::embed_backward(const float* g_x, float* scratch, const int32_t* toke
 }
 
 void Model::plan_head(MemoryPlan& plan, int rows) {
-  const size_t V = shape_.vocab, chunk = std::min(rows, kHeadChunk);
-  plan.want(&chunk_logits_, chunk * V), plan.want(&chunk_probs_, chunk * V);
-  targets_.resize(static_cast<size_t>(rows));
+  const size_t V = shape_.vocab, d = shape_.d, chunk = std::min(rows, kHeadChunk);
+  plan.want(&chunk_logits_, chunk * V), plan.want(&chunk_dlogits_t_, V * chunk);
+  plan.want(&g_head_input_, static_cast<size_t>(rows) * d), plan.want(&g_head_weight_, V * d);
 }
 
-// Fused linear + cross-entropy by row chunks (the loss of a chunk needs only its own logits):
-//   z_c = h_c E^T,  loss += sum_c count_c * CE_c(z_c) / count.
+// Fused linear + cross-entropy by row chunks c (the loss of a chunk needs only its own logits):
+//   z_c = h_c E^T,  loss = sum_c count_c * CE_c(z_c) / count,
+// and with the gradient, while z_c is at hand (dz_c = dloss/dz_c, weight 1/count per row):
+//   dh_c = dz_c E,  dE += dz_c^T h_c.
 double Model::head_forward(const float* h, const int32_t* targets, int rows, float smoothing) {
   const int d = shape_.d, V = shape_.vocab;
-  head_rows_ = rows;
-  smoothing_ = smoothing;
+  head_has_gradient_ = false;
   if (!targets) {
     logits_.resize(static_cast<size_t>(rows) * V);
     linear_forward(logits_.data(), h, params_.value(tok_emb_), nullptr, rows, d, V);
     return 0.0;
   }
-  std::copy(targets, targets + rows, targets_.begin());
   long total = 0;
   for (int r = 0; r < rows; ++r) total += targets[r] >= 0;
+  const float* E = params_.value(tok_emb_);
+  const float row_weight = total > 0 ? 1.0f / static_cast<float>(total) : 0.0f;
   double loss = 0;
   for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
     const int n = std::min(kHeadChunk, rows - r0);
-    linear_forward(chunk_logits_, h + static_cast<size_t>(r0) * d, params_.value(tok_emb_), nullptr,
-                   n, d, V);
+    const float* h_c = h + static_cast<size_t>(r0) * d;
+    linear_forward(chunk_logits_, h_c, E, nullptr, n, d, V);
     int count = 0;
-    const double mean =
-        cross_entropy_forward(chunk_probs_, chunk_logits_, targets + r0, n, V, smoothing, &count);
-    loss += mean * count;
+    if (!grad_enabled) {
+      loss += cross_entropy_forward(chunk_logits_, targets + r0, n, V, smoothing, &count) * count;
+      continue;
+    }
+    loss += cross_entropy_forward_backward(chunk_dlogits_t_, chunk_logits_, targets + r0, n, V,
+                                           smoothing, row_weight, &count) *
+            count;
+    // dz_c^T is [V, n]: dh_c [n, d] = (dz_c^T)^T E,  dE [V, d] (+)= dz_c^T h_c.
+    matmul(g_head_input_ + static_cast<size_t>(r0) * d, chunk_dlogits_t_, E, n, d, V, true, false,
+           1.0f, 0.0f);
+    matmul(g_head_weight_, chunk_dlogits_t_, h_c, V, d, n, false, false, 1.0f,
+           r0 > 0 ? 1.0f : 0.0f);
   }
+  head_has_gradient_ = grad_enabled;
   return total > 0 ? loss / static_cast<double>(total) : 0.0;
 }
 
-// Per chunk: z_c recomputed, dz_c = (p_c - (1-eps) onehot - eps/V) / count, then
-// g_h_c = dz_c E and dE += dz_c^T h_c.
-void Model::head_backward(float* g_h, const float* h) {
-  const int d = shape_.d, V = shape_.vocab, rows = head_rows_;
-  long total = 0;
-  for (int r = 0; r < rows; ++r) total += targets_[r] >= 0;
-  std::memset(g_h, 0, static_cast<size_t>(rows) * d * sizeof(float));
-  if (total == 0) return;
-  for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
-    const int n = std::min(kHeadChunk, rows - r0);
-    const float* h_c = h + static_cast<size_t>(r0) * d;
-    const int32_t* y_c = targets_.data() + r0;
-    linear_forward(chunk_logits_, h_c, params_.value(tok_emb_), nullptr, n, d, V);
-    int count = 0;
-    cross_entropy_forward(chunk_probs_, chunk_logits_, y_c, n, V, smoothing_, &count);
-    if (count == 0) continue;
-    // backward divides by this chunk's count; rescale to the whole batch's.
-    float* dz = chunk_logits_;
-    cross_entropy_backward(dz, chunk_probs_, y_c, n, V, smoothing_,
-                           static_cast<float>(count) / static_cast<float>(total));
-    linear_backward(g_h + static_cast<size_t>(r0) * d, params_.grad(tok_emb_), nullptr, dz, h_c,
-                    params_.value(tok_emb_), n, d, V);
-  }
+const float* Model::head_backward() {
+  if (!head_has_gradient_)
+    throw std::logic_error("backward: the last forward had no targets or grad_enabled was off");
+  add_inplace(params_.grad(tok_emb_), g_head_weight_, params_.entries()[tok_emb_].numel);
+  return g_head_input_;
 }
 
 }  // namespace normlab

@@ -40,6 +40,10 @@ class Model {
   // Seed for dropout masks of the next forward (the trainer sets it per micro-batch).
   void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed; }
   bool training = true;  // dropout on
+  // A forward with targets also computes the output head's gradient, in the same pass over each
+  // chunk of logits (head_forward), and backward() needs it. Evaluation turns this off to skip
+  // that work (as torch.no_grad).
+  bool grad_enabled = true;
   // Probes (diag/probes.hpp): when on, the next forward records attention entropies and the
   // backward the gradient norms at every block input and sublayer output. Off, they cost nothing.
   bool record_grad_norms = false;
@@ -59,11 +63,14 @@ class Model {
                       long positions, uint64_t stream);
   // logits = h E^T over `rows` rows. With targets, returns the mean label-smoothed
   // cross-entropy over non-negative targets, computed kHeadChunk rows at a time so that the
-  // [rows, vocab] logits never exist at once (memory O(chunk x vocab)); head_backward recomputes
-  // each chunk's logits. Without targets, every row's logits are kept for logits().
+  // [rows, vocab] logits never exist at once (memory O(chunk x vocab)); with grad_enabled the
+  // gradient of each chunk is computed while its logits are at hand (fused linear + cross-entropy,
+  // as Liger-Kernel's FusedLinearCrossEntropy): nothing is kept or recomputed for the backward.
+  // Without targets, every row's logits are kept for logits().
   double head_forward(const float* h, const int32_t* targets, int rows, float smoothing);
-  // g_h (overwritten) from the last head_forward with targets; E's gradient accumulates.
-  void head_backward(float* g_h, const float* h);
+  // Adds E's gradient from the last head_forward into the ParamStore and returns the gradient
+  // w.r.t. h [rows, d]. The forward must have had targets and grad_enabled.
+  const float* head_backward();
   // The output head's buffers for up to `rows` rows.
   void plan_head(MemoryPlan& plan, int rows);
 
@@ -74,11 +81,12 @@ class Model {
   std::vector<float> sinusoids_;  // [seq_len, d] when positions are sinusoidal
   std::vector<float> arena_;      // every activation and gradient scratch buffer
   uint64_t dropout_seed_ = 0;
-  float *chunk_logits_ = nullptr, *chunk_probs_ = nullptr;  // [kHeadChunk, vocab] each
+  float* chunk_logits_ = nullptr;     // [kHeadChunk, vocab]
+  float* chunk_dlogits_t_ = nullptr;  // [vocab, kHeadChunk]: transposed
+  float* g_head_input_ = nullptr;     // [rows, d]: d loss / d h
+  float* g_head_weight_ = nullptr;    // [vocab, d]: d loss / d E through the head
+  bool head_has_gradient_ = false;
   std::vector<float> logits_;  // all rows, only for forwards without targets
-  std::vector<int32_t> targets_;
-  int head_rows_ = 0;
-  float smoothing_ = 0;
 };
 
 // The config keys that define a model's shape and wiring (a checkpoint must agree on these).

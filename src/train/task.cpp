@@ -68,6 +68,7 @@ class LanguageModelTask : public TrainingTask {
   }
   double evaluate(long max_batches) override {
     model_->training = false;
+    model_->grad_enabled = false;
     const long n =
         std::min<long>(max_batches, static_cast<long>(valid_batches_.num_eval_batches()));
     double sum = 0;
@@ -76,6 +77,7 @@ class LanguageModelTask : public TrainingTask {
       sum += model_->forward(x_.data(), y_.data(), B_, T_);
     }
     model_->training = true;
+    model_->grad_enabled = true;
     return n > 0 ? sum / n : NAN;
   }
 
@@ -126,6 +128,7 @@ class TranslationTask : public TrainingTask {
   }
   double evaluate(long max_batches) override {
     model_->training = false;
+    model_->grad_enabled = false;
     const long n = std::min<long>(max_batches, static_cast<long>(valid_.num_eval_batches()));
     double sum = 0;
     long count = 0;
@@ -135,6 +138,7 @@ class TranslationTask : public TrainingTask {
       count += batch_.n_tokens;
     }
     model_->training = true;
+    model_->grad_enabled = true;
     return count > 0 ? sum / static_cast<double>(count) : NAN;
   }
 

@@ -83,4 +83,22 @@ TEST(ModelGrad, BatchLongerThanOneHeadChunk) {
   check_model(c, 0, 2, 150, 7);
 }
 
+// Evaluation (grad_enabled off) gives the same loss without computing the head's gradient, and a
+// backward after it is refused instead of silently using a stale gradient.
+TEST(ModelGrad, ForwardWithoutGradientHasSameLossAndRefusesBackward) {
+  Config c = tiny_config("pre", "layernorm", 150);
+  c.set("n_layers", "1", "test");
+  DecoderLM model(c);
+  model.initialize(11);
+  Batch batch = make_batch(model.shape().vocab, 2, 150, 7);
+  model.plan(batch.B, batch.T);
+  const double with_gradient = model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T);
+  model.grad_enabled = false;
+  EXPECT_EQ(model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T), with_gradient);
+  EXPECT_THROW(model.backward(), std::logic_error);
+  model.grad_enabled = true;
+  model.forward(batch.x.data(), batch.y.data(), batch.B, batch.T);
+  EXPECT_NO_THROW(model.backward());
+}
+
 }  // namespace
