@@ -4,29 +4,6 @@
 
 namespace normlab {
 
-HiddenStats hidden_stats(const float* h, int B, int T, int d) {
-  const size_t n = static_cast<size_t>(B) * T * d, per_seq = static_cast<size_t>(T) * d;
-  double sum = 0, sum_sq = 0, sum_abs = 0, batch_var = 0;
-#pragma omp parallel for reduction(+ : sum, sum_sq, sum_abs, batch_var)
-  for (size_t k = 0; k < per_seq; ++k) {
-    double s = 0, s2 = 0;
-    for (int b = 0; b < B; ++b) {
-      const double v = h[b * per_seq + k];
-      s += v, s2 += v * v, sum_abs += std::fabs(v);
-    }
-    sum += s, sum_sq += s2;
-    const double m = s / B;
-    batch_var += s2 / B - m * m;
-  }
-  HiddenStats st;
-  st.rms = std::sqrt(sum_sq / n);
-  st.mean_abs = sum_abs / n;
-  const double mean = sum / n;
-  st.var = sum_sq / n - mean * mean;
-  st.batch_var = batch_var / per_seq;
-  return st;
-}
-
 double mean_row_scale(const float* x, int rows, int d, bool rms) {
   double total = 0;
 #pragma omp parallel for reduction(+ : total)
@@ -71,7 +48,7 @@ nlohmann::json probe_stack(const TransformerStack& stack) {
       const size_t index = static_cast<size_t>(per_block * l + k);
       const Sublayer& s = subs[index];
       const std::string name = s.name();
-      b[name + "_out"] = to_json(hidden_stats(s.f_out, B, T, d));
+      b[name + "_out"] = to_json(s.f_out_stats);
       if (!g_out.empty()) b["grad_" + name + "_out"] = g_out[index];
       if (s.is_attention())
         b[s.kind == SublayerKind::CrossAttention ? "cross_attn_entropy" : name + "_entropy"] =

@@ -4,17 +4,11 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "kernels/hidden_stats.hpp"
 #include "model/model.hpp"
 
 namespace normlab {
 
-struct HiddenStats {
-  double rms = 0, mean_abs = 0, var = 0, batch_var = 0;
-};
-
-// Statistics of h [B, T, d]: rms, mean |h|, entry-wise variance, and the across-batch variance
-// (per position and feature, the variance over the B sequences, averaged; Kan et al. 2025).
-HiddenStats hidden_stats(const float* h, int B, int T, int d);
 // Mean over rows of the row's standard deviation (LayerNorm, DyT) or RMS (RMSNorm).
 double mean_row_scale(const float* x, int rows, int d, bool rms);
 // Mean over the rows of `entropy` (the attention kernel's per-row entropies, in nats).

@@ -116,8 +116,7 @@ void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, s
   const size_t d = shape_.d, H = shape_.heads;
   auto want = [&](float** p, size_t n) { plan.want(p, n); };
   if (s.norm_stream.width) want(&s.xs, BT * d), want(&s.xs_mean, BT), want(&s.xs_rstd, BT);
-  if (s.norm_in.width) want(&s.un, BT * d), want(&s.un_mean, BT), want(&s.un_rstd, BT);
-  if (s.recipe.has(PreOp::ScaleByDepth)) want(&s.us, BT * d);
+  if (s.norm_in.width) want(&s.un_mean, BT), want(&s.un_rstd, BT);
   if (s.is_attention()) {
     const bool cross = s.kind == SublayerKind::CrossAttention;
     want(&s.proj, BT * (cross ? d : 3 * d));
@@ -132,7 +131,15 @@ void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, s
   } else {
     want(&s.h1, BT * shape_.d_ff);
   }
-  want(&s.f_out, BT * d);
+  // F(u) is the input of the first POST op that has a buffer of its own; the ops before it are
+  // aliases. Only a norm reads its input in the backward.
+  s.saves_f_out = false;
+  for (PostOp op : s.recipe.post) {
+    if (op == PostOp::Dual || (op == PostOp::Dropout && shape_.dropout == 0)) continue;
+    s.saves_f_out = op == PostOp::NormOut || op == PostOp::NormPost;
+    break;
+  }
+  if (s.saves_f_out) want(&s.f_out, BT * d);
   const size_t n_post = s.recipe.post.size();
   s.post_out.assign(n_post, nullptr);
   s.post_mean.assign(n_post, nullptr);
@@ -151,14 +158,26 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
   const size_t d = shape_.d, ff = shape_.d_ff, rows = std::max(BT, BS);
   auto want = [&](float** p, size_t n) { plan.want(p, n); };
   if (desc_.dual_stream) want(&dual_, BT * d), want(&resi_n_, BT * d), want(&g_dual_, BT * d);
-  for (auto& s : subs_) plan_sublayer(s, plan, BT, BS);
+  bool input_buffer = false, stream_norm = false, qkv_norm = false, block_input = false;
+  for (auto& s : subs_) {
+    plan_sublayer(s, plan, BT, BS);
+    input_buffer |= s.norm_in.width != 0 || s.recipe.has(PreOp::ScaleByDepth);
+    stream_norm |= s.norm_stream.width != 0;
+    qkv_norm |= s.recipe.has(PreOp::QKVNorm);
+    block_input |= s.recipe.has(PostOp::BlockInput);
+  }
   want(&h_, BT * d), want(&final_mean_, BT), want(&final_rstd_, BT);
+  if (input_buffer) want(&u_, BT * d);
+  want(&f_, BT * d);
+  // Gradient scratch, shared by all sublayers; what only some recipes use is planned only then.
   for (auto& g : g_stream_) want(&g, BT * d);
   for (auto& g : g_post_) want(&g, BT * d);
-  want(&g_xeff_, BT * d), want(&g_u_, BT * d), want(&g_proj_, BT * 3 * d);
+  want(&g_u_, BT * d), want(&g_proj_, BT * 3 * d), want(&g_o_, BT * d);
+  if (stream_norm) want(&g_xeff_, BT * d);
   if (desc_.role == StackRole::Decoder) want(&g_kv_, BS * 2 * d);
-  want(&g_normed_, 3 * rows * d), want(&g_raw_, rows * d), want(&g_o_, BT * d);
-  want(&g_h1_, BT * ff), want(&g_g_, BT * ff), want(&gelu_, BT * ff), want(&g_block_, BT * d);
+  if (qkv_norm) want(&g_normed_, 3 * rows * d), want(&g_raw_, rows * d);
+  if (block_input) want(&g_block_, BT * d);
+  want(&g_g_, BT * ff), want(&gelu_, BT * ff);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +262,7 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
 
 // MLP sublayer: F = fc2(gelu(fc1(u))). Only h1 = fc1(u) is saved; gelu(h1), which fc2's weight
 // gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
-// [rows, d_ff] buffer per block for one elementwise pass).
+// [rows, d_ff] buffer per block for one elementwise pass), which then takes dh1.
 
 void TransformerStack::mlp_forward(Sublayer& s) {
   ParamStore& p = params_;
@@ -259,10 +278,11 @@ void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   zero(g_g_, static_cast<size_t>(BT) * ff);
   gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
   linear_backward(g_g_, p.grad(s.w2), p.grad(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
-  zero(g_h1_, static_cast<size_t>(BT) * ff);
-  gelu_backward(g_h1_, g_g_, s.h1, static_cast<size_t>(BT) * ff);
+  float* g_h1 = gelu_;
+  zero(g_h1, static_cast<size_t>(BT) * ff);
+  gelu_backward(g_h1, g_g_, s.h1, static_cast<size_t>(BT) * ff);
   zero(g_u, static_cast<size_t>(BT) * d);
-  linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_h1_, s.u, p.value(s.w1), BT, d, ff);
+  linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_h1, s.u, p.value(s.w1), BT, d, ff);
 }
 
 const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float* v, float* out,
@@ -299,6 +319,26 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
   return v;
 }
 
+// u = [s]([n](x_eff)) into the shared u_ (LayerNorm Scaling: N(x) / sqrt(l), Sun et al. 2025), or
+// x_eff itself. The backward calls it again instead of saving u per sublayer: one norm pass
+// replaces a [rows, d] buffer per sublayer, and the recomputed u is bit-identical.
+const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_eff) {
+  const int BT = B_ * T_;
+  const size_t n = static_cast<size_t>(BT) * shape_.d;
+  const float* u = x_eff;
+  if (s.norm_in.width) {
+    s.norm_in.forward(params_, u_, s.un_mean, s.un_rstd, x_eff, BT);
+    u = u_;
+  }
+  if (s.recipe.has(PreOp::ScaleByDepth)) {
+    const float c = 1.0f / std::sqrt(static_cast<float>(s.layer));
+#pragma omp parallel for
+    for (size_t i = 0; i < n; ++i) u_[i] = u[i] * c;
+    u = u_;
+  }
+  return u;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One sublayer, following its recipe (block_description.hpp):
 //   x_eff = N_stream(x) or x;  u = [s]([n](x_eff));  y = F(u);  then the POST ops in order.
@@ -307,29 +347,19 @@ void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float
                                         int index) {
   ParamStore& p = params_;
   const int BT = B_ * T_;
-  const size_t n = static_cast<size_t>(BT) * shape_.d;
   s.x_in = x;
   const float* x_eff = x;
   if (s.norm_stream.width) {
     s.norm_stream.forward(p, s.xs, s.xs_mean, s.xs_rstd, x, BT);
     x_eff = s.xs;
   }
-  const float* u = x_eff;
-  if (s.norm_in.width) {
-    s.norm_in.forward(p, s.un, s.un_mean, s.un_rstd, u, BT);
-    u = s.un;
-  }
-  if (s.us) {  // LayerNorm Scaling: N(x) / sqrt(l) (Sun et al. 2025)
-    const float c = 1.0f / std::sqrt(static_cast<float>(s.layer));
-#pragma omp parallel for
-    for (size_t i = 0; i < n; ++i) s.us[i] = u[i] * c;
-    u = s.us;
-  }
-  s.u = u;
+  s.u = sublayer_input(s, x_eff);
+  if (!s.saves_f_out) s.f_out = f_;
   if (s.is_attention())
     attention_forward(s);
   else
     mlp_forward(s);
+  if (record_probes) s.f_out_stats = hidden_stats(s.f_out, B_, T_, shape_.d);
 
   const float* v = s.f_out;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
@@ -392,12 +422,14 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     ping ^= 1;
   }
   if (record_probes) grad_sublayer_output_[index] = std::sqrt(sum_squares(gv, n));
+  s.u = sublayer_input(s, x_eff);
   float* g_u = g_u_;
   if (s.is_attention())
     attention_backward(s, g_u, gv);
   else
     mlp_backward(s, g_u, gv);
-  if (s.us) scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
+  if (s.recipe.has(PreOp::ScaleByDepth))
+    scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
   if (s.norm_in.width)
     s.norm_in.backward(p, g_xeff, g_u, x_eff, s.un_mean, s.un_rstd, BT);
   else
@@ -464,13 +496,13 @@ void TransformerStack::backward(float* g_x0, const float* g_output, float* g_mem
   // down, and B2T's block-input path adds its gradient at the block's input.
   int cur = 0;
   for (size_t i = subs_.size(); i > 0; i -= per_block_) {
-    zero(g_block_, n);
+    if (g_block_) zero(g_block_, n);
     for (int k = per_block_ - 1; k >= 0; --k) {
       sublayer_backward(subs_[i - per_block_ + k], g_stream_[cur ^ 1], g_stream_[cur],
                         static_cast<int>(i - per_block_ + k));
       cur ^= 1;
     }
-    add_inplace(g_stream_[cur], g_block_, n);
+    if (g_block_) add_inplace(g_stream_[cur], g_block_, n);
     if (record_probes)
       grad_block_input_[(i - per_block_) / per_block_] = std::sqrt(sum_squares(g_stream_[cur], n));
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/hidden_stats.hpp"
 #include "model/block_description.hpp"
 #include "model/memory_plan.hpp"
 #include "model/norm_layer.hpp"
@@ -52,9 +53,10 @@ struct Sublayer {
   // Saved activations (planned by TransformerStack::plan). Stats: 1 float per normalised row.
   const float* x_in = nullptr;  // stream entering the sublayer (not owned)
   float *xs = nullptr, *xs_mean = nullptr, *xs_rstd = nullptr;  // N: normalised stream
-  float *un = nullptr, *un_mean = nullptr, *un_rstd = nullptr;  // n: F's normalised input
-  float* us = nullptr;                                          // s: scaled input
-  const float* u = nullptr;                                     // what F saw (alias)
+  float *un_mean = nullptr, *un_rstd = nullptr;  // n: row statistics of F's normalised input
+  // What F sees, u = [s]([n](x_eff)): x_eff itself, or the stack's shared buffer, recomputed by
+  // the backward from x_eff and the saved statistics (TransformerStack::sublayer_input).
+  const float* u = nullptr;
   float* proj = nullptr;     // attn: qkv [BT, 3d]; cross: q [BT, d]
   float* mem_kv = nullptr;   // cross: [BS, 2d] (k | v of the encoder output)
   float* raw[3] = {};        // 'q': q, k, v gathered contiguous, before their per-head norms
@@ -63,10 +65,14 @@ struct Sublayer {
   float* part_rstd[3] = {};
   float *o = nullptr, *lse = nullptr, *entropy = nullptr;  // attention output and row stats
   float* h1 = nullptr;                                     // mlp: fc1(u)
-  float* f_out = nullptr;                                  // F(u)
-  std::vector<float*> post_out;                            // value after each POST op
-  std::vector<float*> post_mean, post_rstd;                // for norm ops
-  const float* x_out = nullptr;                            // = last value
+  // F(u). Saved only if a POST norm reads it in the backward (saves_f_out); otherwise the stack's
+  // shared buffer, valid until the next sublayer's forward.
+  float* f_out = nullptr;
+  bool saves_f_out = false;
+  HiddenStats f_out_stats;                   // of F(u), from a forward with record_probes
+  std::vector<float*> post_out;              // value after each POST op
+  std::vector<float*> post_mean, post_rstd;  // for norm ops
+  const float* x_out = nullptr;              // = last value
 };
 
 class TransformerStack {
@@ -123,6 +129,7 @@ class TransformerStack {
 
  private:
   void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS);
+  const float* sublayer_input(const Sublayer& s, const float* x_eff);
   void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int index);
   // POST op j of `s` (block_description.hpp) on `rows` rows: reads the current value v, writes
   // `out` and returns the new value (v itself for ops that only feed the dual stream or are the
@@ -155,12 +162,15 @@ class TransformerStack {
   // Planned memory.
   float *dual_ = nullptr, *h_ = nullptr, *final_mean_ = nullptr, *final_rstd_ = nullptr,
         *resi_n_ = nullptr;
+  float* u_ = nullptr;  // F's input u of the sublayer being computed (forward or backward)
+  float* f_ = nullptr;  // F(u) of a sublayer that does not save it
   // Gradient scratch shared by all sublayers.
   float *g_stream_[2] = {nullptr, nullptr}, *g_post_[2] = {nullptr, nullptr}, *g_xeff_ = nullptr,
         *g_u_ = nullptr, *g_proj_ = nullptr, *g_kv_ = nullptr, *g_normed_ = nullptr,
-        *g_raw_ = nullptr, *g_o_ = nullptr, *g_h1_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
+        *g_raw_ = nullptr, *g_o_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
         *g_dual_ = nullptr;
-  float* gelu_ = nullptr;      // gelu(h1) of the MLP being computed (recomputed in the backward)
+  // gelu(h1) of the MLP being computed (recomputed in the backward), then its gradient.
+  float* gelu_ = nullptr;
   float* g_memory_ = nullptr;  // the caller's, during backward
   std::vector<double> grad_block_input_, grad_sublayer_output_;
 };
