@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "kernels/precision.hpp"
+#include "kernels/vec8.hpp"
 
 namespace normlab {
 namespace {
@@ -164,8 +165,9 @@ bool transpose_a_first(bool trans_a, int M) {
   return gemm_jit && trans_a && M % 512 == 0;
 }
 
-// dst[c, r] = src[r, c] for src [rows, cols], in 32 x 32 tiles; rounded to bf16 values on the way
-// when `round` (the emulated bf16 path).
+// dst[c, r] = src[r, c] for src [rows, cols], by 32 x 32 tiles of 8 x 8 register transposes (with
+// power-of-two leading dimensions, scalar strided stores alias in the cache and took 3.3 ns per
+// element); rounded to bf16 values on the way when `round` (the emulated bf16 path).
 void transpose(float* dst, const float* src, int rows, int cols, bool round) {
   constexpr int kTile = 32;
   const int row_tiles = (rows + kTile - 1) / kTile;
@@ -175,13 +177,15 @@ void transpose(float* dst, const float* src, int rows, int cols, bool round) {
     const int r0 = rt * kTile, r1 = std::min(rows, r0 + kTile);
     for (int c0 = 0; c0 < cols; c0 += kTile) {
       const int c1 = std::min(cols, c0 + kTile);
-      for (int r = r0; r < r1; ++r) {
-        const float* row = src + static_cast<size_t>(r) * cols;
-        for (int c = c0; c < c1; ++c) {
-          const float v = row[c];
-          dst[static_cast<size_t>(c) * rows + r] = round ? bf16_to_float(bf16_bits(v)) : v;
+      float* tile = dst + static_cast<size_t>(c0) * rows + r0;
+      vec8::transpose(tile, rows, src + static_cast<size_t>(r0) * cols + c0, cols, r1 - r0, c1 - c0,
+                      1.0f);
+      if (!round) continue;
+      for (int c = 0; c < c1 - c0; ++c)
+        for (int r = 0; r < r1 - r0; ++r) {
+          float& v = tile[static_cast<size_t>(c) * rows + r];
+          v = bf16_to_float(bf16_bits(v));
         }
-      }
     }
   }
 }
