@@ -9,8 +9,9 @@
 #   options: --steps N, --warmup N (default: per config, 10/2 for reference, 2/1 for the big ones)
 #            --out FILE (JSON lines of every run; default $BUILD_DIR/bench-results.jsonl)
 # Environment: BUILD_DIR (default: build/ in the repository), NORMLAB_BENCH (a built normlab_bench
-# to use instead of building one), OMP_WAIT_POLICY (default passive), TORCH_BLAS_DIR (an OpenBLAS
-# directory for PyTorch's f32 matmuls).
+# to use instead of building one), NORMLAB_OMP_WAIT_POLICY (default active) and
+# TORCH_OMP_WAIT_POLICY (default passive): each side's faster OpenMP wait policy, TORCH_BLAS_DIR (an
+# OpenBLAS directory for PyTorch's f32 matmuls).
 # bf16 runs (normlab's and PyTorch's) are made only where oneDNN has bf16 kernels on this CPU
 # (AVX512_BF16 or AMX): elsewhere both would emulate bf16 and measure nothing useful (PyTorch 1.13's
 # bf16 autocast on an AVX2 CPU takes ~47 s per reference step).
@@ -18,15 +19,18 @@
 # netlib's reference BLAS unless an optimised one is installed; reference BLAS makes PyTorch ~10x
 # slower and the comparison meaningless. If an OpenBLAS is found (TORCH_BLAS_DIR, or Debian's
 # libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the output names the
-# BLAS that was loaded. OMP_WAIT_POLICY defaults to passive for both: PyTorch's idle OpenMP
-# threads otherwise spin against OpenBLAS's own pthreads, and on a loaded machine spinning
-# threads wait on descheduled ones (either way 2-thread runs lose up to 2x).
+# BLAS that was loaded. OpenMP wait policy: PyTorch runs with passive, because its idle OpenMP
+# threads otherwise spin against OpenBLAS's own pthreads (2 threads: 1018 ms per reference step
+# instead of 607); normlab with active, libgomp's spinning between parallel regions, which is
+# what `normlab train` gets by default (543 ms per reference step instead of 570 with passive).
+# On a loaded machine spinning threads wait on descheduled ones: benchmark on a quiet machine.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$repo/build}"
 python=/usr/bin/python3  # Debian's interpreter, the one with torch
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+normlab_wait="${NORMLAB_OMP_WAIT_POLICY:-active}"
+torch_wait="${TORCH_OMP_WAIT_POLICY:-passive}"
 configs=()
 steps=""
 warmup=""
@@ -62,10 +66,11 @@ if [[ -z "$blas_dir" ]]; then
     if [[ -e "$d/libblas.so.3" ]]; then blas_dir="$d"; break; fi
   done
 fi
-torch_env=()
+torch_env=(env "OMP_WAIT_POLICY=$torch_wait")
 if [[ -n "$blas_dir" ]]; then
-  torch_env=(env "LD_LIBRARY_PATH=$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+  torch_env+=("LD_LIBRARY_PATH=$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 fi
+bench_env=(env "OMP_WAIT_POLICY=$normlab_wait")
 torch_blas="$("${torch_env[@]}" "$python" -c 'import torch, os
 for line in open("/proc/self/maps"):
     p = line.split()[-1]
@@ -86,7 +91,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 : >"$out"
 load_before="$(load)"
 echo "== matmul peak, 2 threads (load average: $(load))" >&2
-peak="$("$bench" --matmul-peak --threads 2)"
+peak="$("${bench_env[@]}" "$bench" --matmul-peak --threads 2)"
 echo "$peak" | tee -a "$out" >&2
 precisions=(fp32)
 [[ "$(field "$peak" bf16_native)" == True ]] && precisions=(bf16 fp32)
@@ -102,7 +107,8 @@ for c in "${configs[@]}"; do
   w="${warmup:-$w}"
   for p in "${precisions[@]}"; do
     echo "== $c: normlab $p, 2 threads, $s steps (load average: $(load))" >&2
-    "$bench" --config-name "$c" --steps "$s" --warmup "$w" --threads 2 --precision "$p" \
+    "${bench_env[@]}" "$bench" --config-name "$c" --steps "$s" --warmup "$w" --threads 2 \
+      --precision "$p" \
       --probe-steps "$probe" |
       tee -a "$out" >&2
   done
@@ -118,7 +124,7 @@ for c in "${configs[@]}"; do
 done
 
 echo
-echo "PyTorch BLAS: $torch_blas; OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
+echo "PyTorch BLAS: $torch_blas; OMP_WAIT_POLICY: normlab $normlab_wait, PyTorch $torch_wait"
 echo "load average (1/5/15 min) before: $load_before, after: $(load)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 [[ ${#precisions[@]} -eq 1 ]] && echo "no bf16 kernels on this CPU: bf16 runs skipped"

@@ -84,6 +84,19 @@ def main():
         vals = [v for _, v in tl.values()]
         if len(vals) > 1:
             print(f"  spread (max/min - 1): {100 * (max(vals) / min(vals) - 1):.1f}%")
+            # Time per token is affine in depth, fixed + L x per-layer (the embedding, the tied
+            # head and the loss do not grow with L): cost linear in depth means a constant
+            # marginal cost per layer between consecutive depths.
+            pts = sorted((LAYERS[c], 1e6 * LAYERS[c] / v) for c, (_, v) in tl.items())
+            marginal = [((t2 - t1) / (l2 - l1), l1, l2)
+                        for (l1, t1), (l2, t2) in zip(pts, pts[1:])]
+            print("  marginal cost per layer (us per token): " +
+                  ", ".join(f"{l1}->{l2} layers {m:.2f}" for m, l1, l2 in marginal))
+            ms = [m for m, _, _ in marginal]
+            if len(ms) > 1:
+                print(f"  spread of the marginal cost: {100 * (max(ms) / min(ms) - 1):.1f}%; "
+                      f"fixed cost {pts[0][1] - pts[0][0] * ms[0]:.2f} us per token "
+                      f"(= {(pts[0][1] - pts[0][0] * ms[0]) / ms[0]:.2f} layers)")
     if targets:
         print()
         print("\n".join(targets))
