@@ -66,9 +66,11 @@ struct MatmulKeyHash {
 
 struct MatmulPlan {
   dnnl::matmul prim;
-  bool bf16_inputs = false;              // false for a bf16 key whose bf16 kernel is oneDNN's ref
-  memory a, b, bias, c, scratch;         // a, b, bias, c get the caller's pointers on every call
-  std::unordered_map<int, memory> args;  // shares the memory objects above
+  bool bf16_inputs = false;       // false for a bf16 key whose bf16 kernel is oneDNN's ref
+  memory a, b, bias, c, scratch;  // a, b, bias, c get the caller's pointers on every call
+  // The arguments in the C API's form, built once: the C++ execute() would rebuild this array
+  // from a map on every call, a heap allocation per product.
+  std::vector<dnnl_exec_arg_t> args;
 };
 
 // Row-major [rows, cols] matrix stored either as is or transposed ([cols, rows] in memory).
@@ -117,11 +119,11 @@ MatmulPlan make_plan(const MatmulKey& key, float alpha, float beta, bool bf16_in
   plan.c = memory(c_md, engine, nullptr);
   if (key.has_bias) plan.bias = memory(bias_md, engine, nullptr);
   plan.scratch = memory(pd.scratchpad_desc(), engine);
-  plan.args = {{DNNL_ARG_SRC, plan.a},
-               {DNNL_ARG_WEIGHTS, plan.b},
-               {DNNL_ARG_DST, plan.c},
-               {DNNL_ARG_SCRATCHPAD, plan.scratch}};
-  if (key.has_bias) plan.args.emplace(DNNL_ARG_BIAS, plan.bias);
+  plan.args = {{DNNL_ARG_SRC, plan.a.get()},
+               {DNNL_ARG_WEIGHTS, plan.b.get()},
+               {DNNL_ARG_DST, plan.c.get()},
+               {DNNL_ARG_SCRATCHPAD, plan.scratch.get()}};
+  if (key.has_bias) plan.args.push_back({DNNL_ARG_BIAS, plan.bias.get()});
   return plan;
 }
 
@@ -252,7 +254,11 @@ void matmul_impl(float* C, Operand Aop, Operand Bop, const float* bias, int M, i
   bind(plan.b, Bop, static_cast<size_t>(K) * N, b_scratch);
   plan.c.set_data_handle(C);
   if (bias) plan.bias.set_data_handle(const_cast<float*>(bias));
-  plan.prim.execute(stream, plan.args);
+  const dnnl_status_t status = dnnl_primitive_execute(
+      plan.prim.get(), stream.get(), static_cast<int>(plan.args.size()), plan.args.data());
+  if (status != dnnl_success)
+    throw std::runtime_error("matmul: oneDNN execution failed (status " + std::to_string(status) +
+                             ")");
   stream.wait();
 }
 
