@@ -138,14 +138,14 @@ TEST(CrossEntropy, RejectsTargetOutsideVocabulary) {
 // ~h^2 L''' / 6 ~ 1e-6, float rounding of the logits ~1e-7 / 2h; the tolerance 1e-3 relative
 // (floor 0.01) still catches a wrong sign, a wrong weight, a missing eps term or a transposed
 // element. The gradient overwrites: the result must not depend on what dlogits_t held before.
-// V = 70 spans two column blocks of the kernel, one of them partial.
+// N = 11 and V = 70 span a full and a partial tile of the kernel in each direction.
 TEST(CrossEntropy, GradientMatchesFiniteDifferencesAndOverwrites) {
   Rng rng(24);
-  const int N = 5, V = 70;
+  const int N = 11, V = 70;
   const double h = 1e-2;
   const float w = 0.7f;
   auto z = random_vec(static_cast<size_t>(N) * V, rng, 1.5);
-  const std::vector<int32_t> y = {1, -1, 69, 0, 3};
+  const std::vector<int32_t> y = {1, -1, 69, 0, 3, 64, 63, -1, 7, 8, 65};
   for (float eps : {0.0f, 0.1f}) {
     int count = 0;
     auto loss = [&]() {
