@@ -155,9 +155,9 @@ struct Scratch {
 // [K, M] 2-2.5x slower when its leading dimension M is a multiple of 512 floats (2 KiB: the
 // strided reads alias in the cache). Measured on an AVX2 EPYC, 1 thread, dW[M, 256] += dy^T x over
 // 2048 tokens: M = 512, 1024, 2048 at 12.8, 7.6, 7.8 GFLOP/s against 24.5, 18.3, 14.2 with A
-// stored plain, while M = 544, 992, 1056, 2080 run at full speed either way. These are the weight
-// gradients of fc1 (d_ff = 1024) and of the tied head (vocab 4096): transposing A first costs one
-// pass over it. With AVX-512 the matmul is brgemm, with its own copy routines: left alone.
+// stored plain, while M = 544, 992, 1056, 2080 run at full speed either way. fc1's weight gradient
+// (d_ff = 1024) has this shape: transposing A first costs one pass over it. (Transposing every A
+// on AVX2 was tried: the products gained 3 %, the step lost it to the transposes.) With AVX-512 the matmul is brgemm, with its own copy routines: left alone.
 bool transpose_a_first(bool trans_a, int M) {
   static const bool gemm_jit = [] {
     const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
