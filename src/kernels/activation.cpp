@@ -34,7 +34,7 @@ void gelu_backward(float* din, const float* dout, const float* in, size_t n) {
     const float u = kSqrt2OverPi * (x + kCubic * x * x * x);
     const float th = fast_tanh(u);
     const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * x * x);
-    din[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+    din[i] = dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
   }
 }
 

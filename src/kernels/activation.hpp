@@ -7,6 +7,7 @@
 namespace normlab {
 
 void gelu_forward(float* out, const float* in, size_t n);
+// din = dout * gelu'(in), overwritten; din may be dout (in place).
 void gelu_backward(float* din, const float* dout, const float* in, size_t n);
 
 }  // namespace normlab

@@ -157,7 +157,8 @@ struct Scratch {
 // 2048 tokens: M = 512, 1024, 2048 at 12.8, 7.6, 7.8 GFLOP/s against 24.5, 18.3, 14.2 with A
 // stored plain, while M = 544, 992, 1056, 2080 run at full speed either way. fc1's weight gradient
 // (d_ff = 1024) has this shape: transposing A first costs one pass over it. (Transposing every A
-// on AVX2 was tried: the products gained 3 %, the step lost it to the transposes.) With AVX-512 the matmul is brgemm, with its own copy routines: left alone.
+// on AVX2 was tried: the products gained 3 %, the step lost it to the transposes.) With AVX-512 the
+// matmul is brgemm, with its own copy routines: left alone.
 bool transpose_a_first(bool trans_a, int M) {
   static const bool gemm_jit = [] {
     const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
@@ -277,7 +278,7 @@ void linear_forward(float* out, const float* in, const float* weight, const floa
 
 void linear_backward(float* din, float* dweight, float* dbias, const float* dout, const float* in,
                      const float* weight, int N, int in_dim, int out_dim) {
-  // dx[N, in] += dy[N, out] W[out, in];  dW[out, in] += dy[N, out]^T x[N, in].
+  // dx[N, in] = dy[N, out] W[out, in];  dW[out, in] += dy[N, out]^T x[N, in].
   // A null gradient pointer means the caller does not need that gradient. In bf16 mode dy enters
   // both products: convert it once.
   Operand dy{dout};
@@ -286,7 +287,7 @@ void linear_backward(float* din, float* dweight, float* dbias, const float* dout
     dy.ready_is_bits = native_bf16_matmul();
     dy.ready = dy_scratch.convert(dout, static_cast<size_t>(N) * out_dim, dy.ready_is_bits);
   }
-  if (din) matmul_impl(din, dy, {weight}, nullptr, N, in_dim, out_dim, false, false, 1.0f, 1.0f);
+  if (din) matmul_impl(din, dy, {weight}, nullptr, N, in_dim, out_dim, false, false, 1.0f, 0.0f);
   if (dweight) matmul_impl(dweight, dy, {in}, nullptr, out_dim, in_dim, N, true, false, 1.0f, 1.0f);
   if (!dbias || N == 0) return;
   // db[j] += sum_i dy[i, j]: each column block is summed over rows in order by one thread, so the

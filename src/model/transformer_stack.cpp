@@ -220,7 +220,6 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   const int d = shape_.d, H = shape_.heads, BT = B_ * T_, BS = B_ * S_;
   const bool cross = s.kind == SublayerKind::CrossAttention;
   const size_t n = static_cast<size_t>(BT) * d;
-  zero(g_o_, n);
   linear_backward(g_o_, p.grad(s.w2), p.grad(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
   // Gradients w.r.t. the projections, laid out like them: g_proj_ as s.proj, g_kv_ as mem_kv.
   const QKVSource src = qkv_source(s, BT, BS, d);
@@ -252,17 +251,18 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
     normlab::attention_backward(g_base[0], g_base[1], g_base[2], g_o_, s.o, s.lse, src.base[0],
                                 src.base[1], src.base[2], dims);
   }
-  zero(g_u, n);
   linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_proj_, s.u, p.value(s.w1), BT, d,
                   cross ? d : 3 * d);
-  if (cross)  // dm += g_kv Wkv, accumulated over every decoder block
-    linear_backward(g_memory_, p.grad(s.kv), p.grad(s.kv_b), g_kv_, memory_, p.value(s.kv), BS, d,
+  if (cross) {  // dm += g_kv Wkv, accumulated over every decoder block
+    linear_backward(nullptr, p.grad(s.kv), p.grad(s.kv_b), g_kv_, memory_, p.value(s.kv), BS, d,
                     2 * d);
+    matmul(g_memory_, g_kv_, p.value(s.kv), BS, d, 2 * d, false, false, 1.0f, 1.0f);
+  }
 }
 
 // MLP sublayer: F = fc2(gelu(fc1(u))). Only h1 = fc1(u) is saved; gelu(h1), which fc2's weight
 // gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
-// [rows, d_ff] buffer per block for one elementwise pass), which then takes dh1.
+// [rows, d_ff] buffer per block for one elementwise pass).
 
 void TransformerStack::mlp_forward(Sublayer& s) {
   ParamStore& p = params_;
@@ -275,13 +275,10 @@ void TransformerStack::mlp_forward(Sublayer& s) {
 void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
-  zero(g_g_, static_cast<size_t>(BT) * ff);
   gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
   linear_backward(g_g_, p.grad(s.w2), p.grad(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
-  float* g_h1 = gelu_;
-  zero(g_h1, static_cast<size_t>(BT) * ff);
+  float* g_h1 = g_g_;  // in place
   gelu_backward(g_h1, g_g_, s.h1, static_cast<size_t>(BT) * ff);
-  zero(g_u, static_cast<size_t>(BT) * d);
   linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_h1, s.u, p.value(s.w1), BT, d, ff);
 }
 

@@ -169,8 +169,7 @@ class TransformerStack {
         *g_u_ = nullptr, *g_proj_ = nullptr, *g_kv_ = nullptr, *g_normed_ = nullptr,
         *g_raw_ = nullptr, *g_o_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
         *g_dual_ = nullptr;
-  // gelu(h1) of the MLP being computed (recomputed in the backward), then its gradient.
-  float* gelu_ = nullptr;
+  float* gelu_ = nullptr;      // gelu(h1) of the MLP being computed (recomputed in the backward)
   float* g_memory_ = nullptr;  // the caller's, during backward
   std::vector<double> grad_block_input_, grad_sublayer_output_;
 };

@@ -169,12 +169,12 @@ TEST(Linear, BackwardMatchesFiniteDifferencesAndAccumulates) {
       }
     }
 
-    // Accumulation: starting from a known fill, the result is fill + the gradient from zero.
+    // Starting from a known fill: dx is overwritten, dW and db accumulate (fill + the gradient).
     const float fill = 0.75f;
     std::vector<float> ax(x.size(), fill), aW(W.size(), fill), ab(b.size(), fill);
     linear_backward(ax.data(), aW.data(), ab.data(), w.data(), x.data(), W.data(), s.n, s.in,
                     s.out);
-    for (size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(ax[i] - fill, dx[i], 1e-4) << "dx " << i;
+    for (size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(ax[i], dx[i], 1e-4) << "dx " << i;
     for (size_t i = 0; i < dW.size(); ++i) ASSERT_NEAR(aW[i] - fill, dW[i], 1e-4) << "dW " << i;
     for (size_t i = 0; i < db.size(); ++i) ASSERT_NEAR(ab[i] - fill, db[i], 1e-4) << "db " << i;
   }
@@ -339,9 +339,9 @@ TEST(Bf16, LinearForwardBackwardCloseToFp32) {
   for (size_t i = 0; i < yref.size(); ++i)
     ASSERT_NEAR(bf.y[i], yref[i] + b[i % out], 1e-4 * (1.0 + std::fabs(yref[i]))) << i;
   // So is the backward, where dy (converted once for both products) meets rounded W and x.
-  std::vector<float> dxref(x.size(), fill), dWref(W.size(), fill);
+  std::vector<float> dxref(x.size(), NAN), dWref(W.size(), fill);
   const auto dyr = bf16_rounded(dy);
-  matmul_ref(dxref, dyr, Wr, n, in, out, false, false, 1.0f, 1.0f);
+  matmul_ref(dxref, dyr, Wr, n, in, out, false, false, 1.0f, 0.0f);
   matmul_ref(dWref, dyr, xr, out, in, n, true, false, 1.0f, 1.0f);
   for (size_t i = 0; i < dxref.size(); ++i)
     ASSERT_NEAR(bf.dx[i], dxref[i], 1e-4 * (1.0 + std::fabs(dxref[i]))) << "dx " << i;
