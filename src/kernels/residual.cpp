@@ -33,6 +33,11 @@ void add_inplace(float* y, const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
+void zero(float* y, size_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (size_t i = 0; i < n; ++i) y[i] = 0.0f;
+}
+
 void scale_inplace(float* y, float s, size_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) y[i] *= s;

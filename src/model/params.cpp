@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kernels/residual.hpp"
+
 namespace normlab {
 
 size_t ParamStore::add(const std::string& name, std::vector<int64_t> shape, ParamRole role) {
@@ -34,7 +36,7 @@ size_t ParamStore::index_of(const std::string& name) const {
 }
 
 void ParamStore::zero_grads() {
-  std::fill(grads_.begin(), grads_.end(), 0.0f);
+  zero(grads_.data(), grads_.size());
 }
 
 }  // namespace normlab

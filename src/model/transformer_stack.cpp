@@ -14,15 +14,6 @@
 namespace normlab {
 
 namespace {
-// Zeroes n floats with every thread: a serial memset of gradient scratch left the other thread
-// spinning (perf: memset on the main thread while the worker sat in libgomp).
-void zero(float* p, size_t n) {
-  constexpr size_t kChunk = size_t{1} << 14;
-  const size_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (size_t c = 0; c < chunks; ++c)
-    std::memset(p + c * kChunk, 0, std::min(kChunk, n - c * kChunk) * sizeof(float));
-}
 
 // Rows of width `width` at `stride` floats apart <-> contiguous rows (q, k or v of a fused
 // projection).
