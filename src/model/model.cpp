@@ -123,6 +123,7 @@ double Model::head_forward(const float* h, const int32_t* targets, int rows, flo
   const float* E = params_.value(tok_emb_);
   const float row_weight = total > 0 ? 1.0f / static_cast<float>(total) : 0.0f;
   double loss = 0;
+  if (rows == 0 && grad_enabled) zero(g_head_weight_, static_cast<size_t>(V) * d);
   for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
     const int n = std::min(kHeadChunk, rows - r0);
     const float* h_c = h + static_cast<size_t>(r0) * d;
