@@ -20,9 +20,10 @@
 # slower and the comparison meaningless. If an OpenBLAS is found (TORCH_BLAS_DIR, or Debian's
 # libopenblas0-pthread directory) PyTorch runs with it via LD_LIBRARY_PATH; the output names the
 # BLAS that was loaded. OpenMP wait policy: PyTorch runs with passive, because its idle OpenMP
-# threads otherwise spin against OpenBLAS's own pthreads (2 threads, measured: 3608 ms per reference step
-# instead of 808); normlab with active, libgomp's spinning between parallel regions, which is
-# what `normlab train` gets by default (543 ms per reference step instead of 570 with passive).
+# threads otherwise spin against OpenBLAS's own pthreads (2 threads, measured: 3608 ms per
+# reference step instead of 808); normlab with active, libgomp spinning between parallel regions,
+# close to what `normlab train` gets by default, where libgomp spins a while before sleeping
+# (543 ms per reference step instead of 570 with passive).
 # On a loaded machine spinning threads wait on descheduled ones: benchmark on a quiet machine.
 set -euo pipefail
 
@@ -42,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --steps) steps="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
