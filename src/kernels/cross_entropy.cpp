@@ -36,8 +36,28 @@ int count_targets(const int32_t* targets, int N, int V) {
 // Per row: loss_i (0 for ignored rows), the max m_i and log_sum_i = log sum_j exp(z_ij - m_i), so
 // that p_ij = exp((z_ij - m_i) - log_sum_i) keeps full float precision even where the logits are
 // large (a float lse near 1000 would carry an error of 3e-5). One pass for the max, one for sums.
-void row_statistics(double* losses, float* max, float* log_sum, const float* logits,
-                    const int32_t* targets, int N, int V, float eps) {
+// Kept in a per-thread scratch grown once and reused: no allocation in a steady-state step.
+struct RowStatistics {
+  std::vector<double> losses;
+  std::vector<float> max, log_sum;
+  int counted = 0;
+  double mean_loss(int N) const {
+    if (counted == 0) return 0.0;
+    double total = 0.0;
+    for (int i = 0; i < N; ++i) total += losses[i];
+    return total / counted;
+  }
+};
+
+const RowStatistics& row_statistics(const float* logits, const int32_t* targets, int N, int V,
+                                    float eps, int* count) {
+  thread_local RowStatistics st;
+  st.counted = count_targets(targets, N, V);
+  if (count) *count = st.counted;
+  if (st.losses.size() < static_cast<size_t>(N))
+    st.losses.resize(N), st.max.resize(N), st.log_sum.resize(N);
+  double* losses = st.losses.data();
+  float *max = st.max.data(), *log_sum = st.log_sum.data();
 #pragma omp parallel for schedule(static)
   for (int i = 0; i < N; ++i) {
     const float* z = logits + static_cast<size_t>(i) * V;
@@ -56,35 +76,14 @@ void row_statistics(double* losses, float* max, float* log_sum, const float* log
     const int y = targets[i];
     losses[i] = y < 0 ? 0.0 : (1.0 - eps) * (row_lse - z[y]) + eps * (row_lse - zsum / V);
   }
+  return st;
 }
-
-double mean_loss(const double* losses, int N, int counted) {
-  if (counted == 0) return 0.0;
-  double total = 0.0;
-  for (int i = 0; i < N; ++i) total += losses[i];
-  return total / counted;
-}
-
-// Scratch grown once per thread and reused: no allocation in a steady-state step.
-struct RowScratch {
-  std::vector<double> losses;
-  std::vector<float> max, log_sum;
-  void reserve(int N) {
-    if (losses.size() < static_cast<size_t>(N)) losses.resize(N), max.resize(N), log_sum.resize(N);
-  }
-};
 
 }  // namespace
 
 double cross_entropy_forward(const float* logits, const int32_t* targets, int N, int V, float eps,
                              int* count) {
-  const int counted = count_targets(targets, N, V);
-  if (count) *count = counted;
-  thread_local RowScratch scratch;
-  scratch.reserve(N);
-  row_statistics(scratch.losses.data(), scratch.max.data(), scratch.log_sum.data(), logits, targets,
-                 N, V, eps);
-  return mean_loss(scratch.losses.data(), N, counted);
+  return row_statistics(logits, targets, N, V, eps, count).mean_loss(N);
 }
 
 // d (w sum_i loss_i) / d z_ij = w (p_ij - (1 - eps) [j = y_i] - eps / V). Written by tiles of
@@ -92,13 +91,8 @@ double cross_entropy_forward(const float* logits, const int32_t* targets, int N,
 // transposes (contiguous 8-float stores instead of scalar ones N floats apart).
 double cross_entropy_forward_backward(float* dlogits_t, const float* logits, const int32_t* targets,
                                       int N, int V, float eps, float row_weight, int* count) {
-  const int counted = count_targets(targets, N, V);
-  if (count) *count = counted;
-  thread_local RowScratch scratch;
-  scratch.reserve(N);
-  const float *max = scratch.max.data(), *log_sum = scratch.log_sum.data();
-  row_statistics(scratch.losses.data(), scratch.max.data(), scratch.log_sum.data(), logits, targets,
-                 N, V, eps);
+  const RowStatistics& st = row_statistics(logits, targets, N, V, eps, count);
+  const float *max = st.max.data(), *log_sum = st.log_sum.data();
   const float smooth = eps / static_cast<float>(V);
   constexpr int kCols = 64, kRows = 8;
   const int blocks = (V + kCols - 1) / kCols;
@@ -125,7 +119,7 @@ double cross_entropy_forward_backward(float* dlogits_t, const float* logits, con
       vec8::transpose(out + i0, N, dz[0], kCols, rows, width, 1.0f);
     }
   }
-  return mean_loss(scratch.losses.data(), N, counted);
+  return st.mean_loss(N);
 }
 
 }  // namespace normlab
