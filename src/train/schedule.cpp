@@ -15,4 +15,9 @@ double Schedule::at(long step) const {
   return min_lr + (lr - min_lr) * 0.5 * (1 + std::cos(M_PI * p));
 }
 
+Schedule Schedule::from_config(const Config& config, long steps) {
+  return {config.get_string("schedule"), config.get_float("lr"), config.get_float("min_lr"),
+          config.get_int("warmup"), steps};
+}
+
 }  // namespace normlab

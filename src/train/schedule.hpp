@@ -5,6 +5,8 @@
 #pragma once
 #include <string>
 
+#include "core/config.hpp"
+
 namespace normlab {
 
 struct Schedule {
@@ -12,6 +14,8 @@ struct Schedule {
   double lr = 1e-3, min_lr = 0;
   long warmup = 0, steps = 1;
   double at(long step) const;
+  // The schedule of `config` (schedule, lr, min_lr, warmup) over `steps` steps.
+  static Schedule from_config(const Config& config, long steps);
 };
 
 }  // namespace normlab

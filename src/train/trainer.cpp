@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "core/files.hpp"
-#include "core/rng.hpp"
 #include "core/threads.hpp"
 #include "data/tokenizer.hpp"
 #include "diag/diagnostics_writer.hpp"
@@ -18,6 +17,7 @@
 #include "train/progress.hpp"
 #include "train/schedule.hpp"
 #include "train/task.hpp"
+#include "train/training_step.hpp"
 
 namespace normlab {
 
@@ -115,8 +115,7 @@ TrainResult train(Config config, bool resume) {
   // Said once the run is set up, so that a config error stays the only line on stderr.
   if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
 
-  Schedule schedule{config.get_string("schedule"), config.get_float("lr"),
-                    config.get_float("min_lr"), config.get_int("warmup"), total_steps};
+  const Schedule schedule = Schedule::from_config(config, total_steps);
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
@@ -165,7 +164,7 @@ TrainResult train(Config config, bool resume) {
     double vl = task->evaluate(eval_batches);
     log_json({{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
     // Step-0 probes: the initialised model on the first batch, no update.
-    net->set_dropout_seed(splitmix64(seed * 0x9E37ull));
+    net->set_dropout_seed(dropout_seed(seed, 0));
     net->params().zero_grads();
     net->record_grad_norms = true;
     long ignored = 0;
@@ -173,25 +172,18 @@ TrainResult train(Config config, bool resume) {
     diag.before_update(*net);
     diag.after_update(0);
   }
+  TrainingStep training_step(*task, opt, schedule, accum, seed);
   for (long step = start_step + 1; step <= total_steps; ++step) {
-    ParamStore& p = net->params();
     const bool probe = DiagnosticsWriter::due(step, stability.diag_every, total_steps);
-    p.zero_grads();
-    double loss = 0;
-    for (long micro = 0; micro < accum; ++micro) {
-      const uint64_t index = static_cast<uint64_t>((step - 1) * accum + micro);
-      net->set_dropout_seed(splitmix64(seed * 0x9E37ull + index));
-      net->record_grad_norms = probe && micro == accum - 1;
-      long tokens = 0;
-      loss += task->train_batch(index, &tokens) / accum;
-      tokens_since += tokens;
-    }
-    if (accum > 1) {
-      const float s = 1.0f / static_cast<float>(accum);
-      for (auto& g : p.grads()) g *= s;
-    }
-    const double gnorm = global_grad_norm(p);
-    const StepVerdict verdict = monitor.observe(step, loss, gnorm);
+    StepVerdict verdict = StepVerdict::Apply;
+    const StepResult r = training_step.run(step, probe, [&](const StepResult& s) {
+      verdict = monitor.observe(step, s.loss, s.grad_norm);
+      if (verdict != StepVerdict::Apply) return false;
+      if (probe) diag.before_update(*net);
+      return true;
+    });
+    const double loss = r.loss, gnorm = r.grad_norm, lr = r.lr;
+    tokens_since += r.tokens;
     if (verdict == StepVerdict::Diverged) {
       bar.finish();
       result.status = monitor.reason();
@@ -204,14 +196,10 @@ TrainResult train(Config config, bool resume) {
       write_summary(result);
       return result;  // the last good checkpoint stays as it was
     }
-    const double lr = schedule.at(step);
-    if (verdict == StepVerdict::Skip) {
+    if (verdict == StepVerdict::Skip)
       log_json({{"step", step}, {"loss", loss}, {"grad_norm", gnorm}, {"skipped", true}});
-    } else {
-      if (probe) diag.before_update(*net);
-      opt.step(static_cast<float>(lr), gnorm);
-      if (probe) diag.after_update(step);
-    }
+    else if (probe)
+      diag.after_update(step);
     result.steps = step;
     result.last_loss = loss;
     if (step % log_every == 0 || step == total_steps || monitor.last_was_spike()) {
