@@ -32,22 +32,25 @@ Runner setup_options(CLI::App& app) {
       if (o.group != group) {
         group = o.group;
         if (*markdown)
-          std::printf("\n## %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
-                      group.c_str());
+          std::printf(
+              "\n## %s\n\n| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n",
+              group.c_str());
         else
           std::printf("\n[%s]\n", group.c_str());
       }
-      std::string choices;
-      for (const auto& c : o.choices) choices += (choices.empty() ? "" : ", ") + c;
-      std::string help = o.help + (choices.empty() ? "" : " Choices: " + choices + ".");
+      // Numeric options: the range; string options: the choices.
+      std::string allowed = o.range.text();
+      if (*markdown && !allowed.empty()) allowed = "`" + allowed + "`";
+      for (const auto& c : o.choices) allowed += (allowed.empty() ? "" : ", ") + c;
       if (*markdown) {
         std::string h;
-        for (char c : help) h += c == '|' ? std::string("\\|") : std::string(1, c);
-        std::printf("| `%s` | %s | `%s` | %s |\n", o.key.c_str(), type_name(o.type),
-                    o.default_value.c_str(), h.c_str());
+        for (char c : o.help) h += c == '|' ? std::string("\\|") : std::string(1, c);
+        std::printf("| `%s` | %s | `%s` | %s | %s |\n", o.key.c_str(), type_name(o.type),
+                    o.default_value.c_str(), allowed.c_str(), h.c_str());
       } else {
-        std::printf("  --%-16s %-6s [%s]\n      %s\n", o.key.c_str(), type_name(o.type),
-                    o.default_value.c_str(), help.c_str());
+        std::printf("  --%-16s %-6s [%s]%s%s\n      %s\n", o.key.c_str(), type_name(o.type),
+                    o.default_value.c_str(), allowed.empty() ? "" : "  allowed: ", allowed.c_str(),
+                    o.help.c_str());
       }
     }
     return 0;

@@ -64,7 +64,7 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
           out.flags[key] = (is_bool && v.empty()) ? "true" : v;
           return true;
         },
-        o.help);
+        o.range.bounded() ? o.help + " Allowed: " + o.range.text() + "." : o.help);
     opt->option_text(option_text(o))
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->group(o.group + " options");

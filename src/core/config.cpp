@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -108,6 +109,23 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   if (best && best_d <= std::max<size_t>(2, k.size() / 3))
     msg += " (did you mean '" + best->key + "'?)";
   throw UserError(msg);
+}
+
+// The option's range; an integer option also fits in 32 bits, as the model and the trainer
+// store them in int.
+Range effective_range(const OptionSpec& o) {
+  Range r = o.range;
+  if (o.type == OptionType::Int) {
+    r.lo = std::max(r.lo, static_cast<double>(std::numeric_limits<int32_t>::min()));
+    r.hi = std::min(r.hi, static_cast<double>(std::numeric_limits<int32_t>::max()));
+  }
+  return r;
+}
+
+// "> 0", ">= 1", "in [0, 1)": what follows "must be".
+std::string range_phrase(const Range& r) {
+  const std::string t = r.text();
+  return !t.empty() && (t[0] == '[' || t[0] == '(') ? "in " + t : t;
 }
 
 const OptionSpec& spec_or_throw(const std::string& key) {
@@ -215,6 +233,10 @@ Config Config::defaults() {
     }
     if (!canonicalize(o, o.default_value, &v))
       throw std::logic_error("options.cpp: default of '" + o.key + "' does not match its type");
+    double number = 0;
+    if ((o.type == OptionType::Int || o.type == OptionType::Float) && parse_double(v, &number) &&
+        !o.range.contains(number))
+      throw std::logic_error("options.cpp: default of '" + o.key + "' is outside its range");
     c.values_[o.key] = v;
   }
   return c;
@@ -235,6 +257,18 @@ void Config::set(const std::string& key, const std::string& value, const std::st
   if (!o->choices.empty() && std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
     throw UserError(origin + ": option '" + key + "' must be one of " + join(o->choices, ", ") +
                     "; got '" + value + "'");
+  if (o->type == OptionType::Int || o->type == OptionType::Float) {
+    double number = 0;
+    parse_double(v, &number);
+    // The declared range is named when it is what the value breaks; else the 32-bit limit.
+    const Range& declared = o->range;
+    const Range r = declared.contains(number) ? effective_range(*o) : declared;
+    if (!r.contains(number)) {
+      // WHERE is the flag itself, or "FILE: key" for a value from a file.
+      const std::string where = origin.rfind("--", 0) == 0 ? origin : origin + ": " + key;
+      throw UserError(where + ": must be " + range_phrase(r) + ", got " + trim(value));
+    }
+  }
   values_[key] = v;
 }
 

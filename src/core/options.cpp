@@ -1,270 +1,233 @@
 #include "core/options.hpp"
 
+#include <charconv>
+#include <cmath>
+
 namespace normlab {
 
 namespace {
-using T = OptionType;
-std::vector<OptionSpec> make_options() {
-  return {
-      // ---- model: shape
-      {"vocab_size",
-       T::Int,
-       "4096",
-       "model",
-       "Vocabulary size; set by the tokenizer when training from a prepared corpus.",
-       {}},
-      {"d_model", T::Int, "256", "model", "Width of the residual stream.", {}},
-      {"n_heads", T::Int, "4", "model", "Attention heads; must divide d_model.", {}},
-      {"arch",
-       T::String,
-       "lm",
-       "model",
-       "Model: a decoder-only language model, or a Transformer encoder-decoder for "
-       "translation and summarization (docs/encoder-decoder.md).",
-       {"lm", "encdec"}},
-      {"n_layers",
-       T::Int,
-       "6",
-       "model",
-       "Number of blocks L (with arch=encdec: of the decoder, M).",
-       {}},
-      {"encoder_layers",
-       T::Int,
-       "6",
-       "model",
-       "Encoder blocks N (arch=encdec only). Each stack resolves its placement, dt and "
-       "Mix-LN split with its own depth.",
-       {}},
-      {"d_ff", T::Int, "1024", "model", "Hidden width of the MLP.", {}},
-      {"seq_len", T::Int, "128", "model", "Context length T (training sequence length).", {}},
-      {"positions",
-       T::String,
-       "learned",
-       "model",
-       "Position embedding: a learned table, or fixed sinusoids (Vaswani et al. 2017).",
-       {"learned", "sinusoidal"}},
-      // ---- model: placement
-      {"placement",
-       T::String,
-       "pre",
-       "model",
-       "Where normalization sits; a preset of the block description (docs/model.md). "
-       "'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given.",
-       {"post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid", "resi",
-        "none", "custom"}},
-      {"block",
-       T::String,
-       "",
-       "model",
-       "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees "
-       "(n norm, s scale by 1/sqrt(l), N norm the stream itself, q per-head q/k/v norm); after: "
-       "steps on F's output (n norm, d dropout, r add to the dual stream, a residual "
-       "alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a post-norm). Setting it "
-       "implies placement=custom.",
-       {}},
-      {"lower_block",
-       T::String,
-       "",
-       "model",
-       "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post).",
-       {}},
-      {"lower_fraction",
-       T::Float,
-       "0.25",
-       "model",
-       "Fraction of blocks, from the bottom, that use lower_block (Mix-LN's alpha; Li et al. "
-       "2024).",
-       {}},
-      {"final_norm",
-       T::String,
-       "auto",
-       "model",
-       "Norm after the last block: auto (as the placement's source), true or false.",
-       {"auto", "true", "false"}},
-      {"norm",
-       T::String,
-       "layernorm",
-       "model",
-       "Normalization function N.",
-       {"layernorm", "rmsnorm", "dyt"}},
-      {"norm_eps", T::Float, "1e-5", "model", "Epsilon inside LayerNorm and RMSNorm.", {}},
-      {"dyt_alpha", T::Float, "0.5", "model", "Initial alpha of DyT (Zhu et al. 2025).", {}},
-      {"dt",
-       T::String,
-       "1",
-       "model",
-       "Residual step: x + dt*F(x) (Kan et al. 2025). A number, '1/L' or '1/sqrt(L)'.",
-       {}},
-      {"residual_alpha",
-       T::String,
-       "auto",
-       "model",
-       "Weight of the shortcut, alpha*x + F(x): auto ((2L)^(1/4) for deepnorm, else 1) or a "
-       "number.",
-       {}},
-      // ---- model: initialisation
-      {"init",
-       T::String,
-       "auto",
-       "model",
-       "Initialisation: xavier (fairseq), gpt2 (N(0,0.02), residual outputs / sqrt(2L)), "
-       "small (Spike No More: std sqrt(2/(5d)), outputs / sqrt(2L)), tfixup (Huang et al. 2020), "
-       "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2). auto: deepnorm for "
-       "the deepnorm placement, tfixup for none, else xavier.",
-       {"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm"}},
-      {"rescale_init",
-       T::Bool,
-       "false",
-       "model",
-       "B2T's rescaling: every block weight matrix multiplied by L^(-1/2) (Takase et al.).",
-       {}},
-      {"scale_embedding",
-       T::Bool,
-       "false",
-       "model",
-       "Multiply token embeddings by sqrt(d_model) (fairseq; 'Spike No More').",
-       {}},
-      {"dropout",
-       T::Float,
-       "0",
-       "model",
-       "Dropout on every sublayer output and the embedding.",
-       {}},
-      // ---- data
-      {"data",
-       T::String,
-       "",
-       "data",
-       "Prepared corpus directory (output of 'normlab prepare').",
-       {}},
-      {"input",
-       T::String,
-       "",
-       "data",
-       "Text files for 'prepare', comma-separated (default: the bundled fortunes corpus).",
-       {}},
-      {"out_dir", T::String, "", "run", "Output directory of 'prepare' or 'train'.", {}},
-      {"tokenizer", T::String, "bpe", "data", "SentencePiece model type.", {"bpe", "unigram"}},
-      {"valid_fraction",
-       T::Float,
-       "0.05",
-       "data",
-       "Share of documents held out for validation by 'prepare'.",
-       {}},
-      // ---- train
-      {"seed", T::Int, "1", "train", "Seed for initialisation, batches, dropout and sampling.", {}},
-      {"threads", T::Int, "0", "train", "OpenMP threads (0: all cores).", {}},
-      {"precision",
-       T::String,
-       "auto",
-       "train",
-       "Matmul precision: bf16 rounds the inputs of every dense product to bfloat16 and "
-       "accumulates in f32; weights, gradients, optimizer state, norms, softmax and loss stay "
-       "f32. auto: bf16 where oneDNN has bf16 kernels on this CPU (AVX512_BF16 or AMX, checked "
-       "at run time), else fp32 with a note. bf16 on a CPU without them is emulated (same "
-       "numerics, slower). 'grad' always uses fp32 (docs/performance.md).",
-       {"auto", "bf16", "fp32"}},
-      {"batch_size", T::Int, "16", "train", "Sequences per micro-batch.", {}},
-      {"batch_tokens",
-       T::Int,
-       "4096",
-       "train",
-       "arch=encdec: token budget of a batch (fairseq's --max-tokens): sentence pairs of similar "
-       "length are packed so that rows x longest source and rows x longest target stay within it.",
-       {}},
-      {"label_smoothing",
-       T::String,
-       "auto",
-       "train",
-       "Label smoothing eps of the training loss (Szegedy et al. 2016): 'auto' is 0.1 for "
-       "arch=encdec (fairseq's translation recipe) and 0 for the language model.",
-       {}},
-      {"grad_accum", T::Int, "1", "train", "Micro-batches accumulated per optimizer step.", {}},
-      {"steps", T::Int, "1000", "train", "Optimizer steps.", {}},
-      {"lr", T::Float, "1e-3", "train", "Peak learning rate.", {}},
-      {"schedule",
-       T::String,
-       "inverse_sqrt",
-       "train",
-       "Learning-rate schedule after linear warmup: inverse_sqrt (fairseq), cosine (to "
-       "min_lr), constant.",
-       {"inverse_sqrt", "cosine", "constant"}},
-      {"warmup", T::Int, "100", "train", "Linear warmup steps.", {}},
-      {"min_lr", T::Float, "0", "train", "Floor of the cosine schedule.", {}},
-      {"beta1", T::Float, "0.9", "train", "AdamW beta1.", {}},
-      {"beta2", T::Float, "0.98", "train", "AdamW beta2 (0.98 as the B2T recipe).", {}},
-      {"adam_eps", T::Float, "1e-8", "train", "AdamW epsilon.", {}},
-      {"weight_decay",
-       T::Float,
-       "0",
-       "train",
-       "Decoupled weight decay, applied to weight matrices only.",
-       {}},
-      {"decay_all", T::Bool, "false", "train", "Also decay norms, biases and embeddings.", {}},
-      {"clip_norm", T::Float, "1.0", "train", "Global gradient-norm clipping (0: off).", {}},
-      {"eval_every", T::Int, "100", "train", "Validation loss and perplexity every N steps.", {}},
-      {"eval_batches", T::Int, "8", "train", "Validation micro-batches per evaluation.", {}},
-      {"save_every", T::Int, "500", "train", "Checkpoint every N steps (and at the end).", {}},
-      {"log_every", T::Int, "10", "train", "Metrics line every N steps.", {}},
-      // ---- stability instruments (docs/diagnostics.md)
-      {"diag_every",
-       T::Int,
-       "100",
-       "train",
-       "Per-layer diagnostics every N steps (and always at step 0 and the last step; 0: only "
-       "those two).",
-       {}},
-      {"spike_k",
-       T::Float,
-       "6",
-       "train",
-       "A loss spike: loss above the running mean by spike_k running standard deviations.",
-       {}},
-      {"spike_window", T::Int, "50", "train", "Window (steps) of the running loss statistics.", {}},
-      {"diverge_loss",
-       T::Float,
-       "100",
-       "train",
-       "The run has diverged when the loss exceeds this bound or anything is NaN/Inf.",
-       {}},
-      {"skip_outliers",
-       T::Bool,
-       "false",
-       "train",
-       "Skip (do not apply) a step whose loss or gradient norm has a z-score above outlier_z "
-       "over the window; skipped steps are counted.",
-       {}},
-      {"outlier_z", T::Float, "6", "train", "z-score threshold of skip_outliers.", {}},
-      {"progress", T::Bool, "true", "run", "Progress bar on stderr when it is a terminal.", {}},
-      // ---- generate
-      {"max_tokens", T::Int, "100", "generate", "Tokens to generate.", {}},
-      {"temperature", T::Float, "1.0", "generate", "Sampling temperature (0: greedy).", {}},
-      {"top_k", T::Int, "0", "generate", "Sample from the k most likely tokens (0: all).", {}},
-      {"top_p", T::Float, "1.0", "generate", "Nucleus sampling mass (1: off).", {}},
-      // ---- translate (decode/beam_search.hpp has the exact semantics, fairseq's)
-      {"beam", T::Int, "5", "translate", "Beam size (1: greedy search).", {}},
-      {"length_penalty",
-       T::Float,
-       "1.0",
-       "translate",
-       "Finished hypotheses are ranked by score / length^length_penalty (0: raw score).",
-       {}},
-      {"max_len_a",
-       T::Float,
-       "1.5",
-       "translate",
-       "Output length limit a * source length + max_len_b (tokens before EOS).",
-       {}},
-      {"max_len_b", T::Int, "10", "translate", "See max_len_a.", {}},
-      {"batch_sentences",
-       T::Int,
-       "32",
-       "translate",
-       "Sources decoded together (sorted by length; output keeps the input order).",
-       {}},
-  };
+
+// The "allowed" column of the table: gt(0) is > 0, ge(0) is >= 0, ge_lt(0, 1) is [0, 1), ...
+Allowed gt(double lo) {
+  return {Range{lo, Range{}.hi, false, true}, {}};
 }
+Allowed ge(double lo) {
+  return {Range{lo, Range{}.hi, true, true}, {}};
+}
+Allowed ge_le(double lo, double hi) {
+  return {Range{lo, hi, true, true}, {}};
+}
+Allowed ge_lt(double lo, double hi) {
+  return {Range{lo, hi, true, false}, {}};
+}
+Allowed gt_le(double lo, double hi) {
+  return {Range{lo, hi, false, true}, {}};
+}
+Allowed one_of(std::vector<std::string> choices) {
+  return {Range{}, std::move(choices)};
+}
+const Allowed any_value{};
+
+std::vector<OptionSpec> make_options() {
+  using enum OptionType;
+  // One option per entry: key, type, default, group, allowed values, then its documentation.
+  // clang-format off
+  return {
+    // key               type    default  group        allowed
+    // ---- model: shape
+    {"vocab_size",      Int,    "4096",  "model",     ge_le(2, 1 << 24),
+        "Vocabulary size; set by the tokenizer when training from a prepared corpus."},
+    {"d_model",         Int,    "256",   "model",     ge_le(1, 1 << 16),
+        "Width of the residual stream."},
+    {"n_heads",         Int,    "4",     "model",     ge_le(1, 1 << 12),
+        "Attention heads; must divide d_model."},
+    {"arch",            String, "lm",    "model",     one_of({"lm", "encdec"}),
+        "Model: a decoder-only language model, or a Transformer encoder-decoder for translation "
+        "and summarization (docs/encoder-decoder.md)."},
+    {"n_layers",        Int,    "6",     "model",     ge_le(1, 10000),
+        "Number of blocks L (with arch=encdec: of the decoder, M)."},
+    {"encoder_layers",  Int,    "6",     "model",     ge_le(1, 10000),
+        "Encoder blocks N (arch=encdec only). Each stack resolves its placement, dt and Mix-LN "
+        "split with its own depth."},
+    {"d_ff",            Int,    "1024",  "model",     ge_le(1, 1 << 20),
+        "Hidden width of the MLP."},
+    {"seq_len",         Int,    "128",   "model",     ge_le(1, 1 << 16),
+        "Context length T (training sequence length)."},
+    {"positions",       String, "learned", "model",     one_of({"learned", "sinusoidal"}),
+        "Position embedding: a learned table, or fixed sinusoids (Vaswani et al. 2017)."},
+    // ---- model: placement
+    {"placement",       String, "pre",   "model",     one_of({"post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid", "resi", "none", "custom"}),
+        "Where normalization sits; a preset of the block description (docs/model.md). 'sandwich' "
+        "is an alias of 'peri'. 'custom' takes 'block' as given."},
+    {"block",           String, "",      "model",     any_value,
+        "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
+        "scale by 1/sqrt(l), N norm the stream itself, q per-head q/k/v norm); after: steps on "
+        "F's output (n norm, d dropout, r add to the dual stream, a residual alpha*x + dt*F, b "
+        "add the block's input (B2T), n after 'a' is a post-norm). Setting it implies "
+        "placement=custom."},
+    {"lower_block",     String, "",      "model",     any_value,
+        "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post)."},
+    {"lower_fraction",  Float,  "0.25",  "model",     ge_le(0, 1),
+        "Fraction of blocks, from the bottom, that use lower_block (Mix-LN's alpha; Li et al. "
+        "2024)."},
+    {"final_norm",      String, "auto",  "model",     one_of({"auto", "true", "false"}),
+        "Norm after the last block: auto (as the placement's source), true or false."},
+    {"norm",            String, "layernorm", "model",     one_of({"layernorm", "rmsnorm", "dyt"}),
+        "Normalization function N."},
+    {"norm_eps",        Float,  "1e-5",  "model",     gt(0),
+        "Epsilon inside LayerNorm and RMSNorm."},
+    {"dyt_alpha",       Float,  "0.5",   "model",     gt(0),
+        "Initial alpha of DyT (Zhu et al. 2025)."},
+    {"dt",              String, "1",     "model",     any_value,
+        "Residual step: x + dt*F(x) (Kan et al. 2025). A number, '1/L' or '1/sqrt(L)'."},
+    {"residual_alpha",  String, "auto",  "model",     any_value,
+        "Weight of the shortcut, alpha*x + F(x): auto ((2L)^(1/4) for deepnorm, else 1) or a "
+        "number."},
+    // ---- model: initialisation
+    {"init",            String, "auto",  "model",     one_of({"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm"}),
+        "Initialisation: xavier (fairseq), gpt2 (N(0,0.02), residual outputs / sqrt(2L)), small "
+        "(Spike No More: std sqrt(2/(5d)), outputs / sqrt(2L)), tfixup (Huang et al. 2020), "
+        "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2). auto: deepnorm for "
+        "the deepnorm placement, tfixup for none, else xavier."},
+    {"rescale_init",    Bool,   "false", "model",     any_value,
+        "B2T's rescaling: every block weight matrix multiplied by L^(-1/2) (Takase et al.)."},
+    {"scale_embedding", Bool,   "false", "model",     any_value,
+        "Multiply token embeddings by sqrt(d_model) (fairseq; 'Spike No More')."},
+    {"dropout",         Float,  "0",     "model",     ge_lt(0, 1),
+        "Dropout on every sublayer output and the embedding."},
+    // ---- data
+    {"data",            String, "",      "data",      any_value,
+        "Prepared corpus directory (output of 'normlab prepare')."},
+    {"input",           String, "",      "data",      any_value,
+        "Text files for 'prepare', comma-separated (default: the bundled fortunes corpus)."},
+    {"out_dir",         String, "",      "run",       any_value,
+        "Output directory of 'prepare' or 'train'."},
+    {"tokenizer",       String, "bpe",   "data",      one_of({"bpe", "unigram"}),
+        "SentencePiece model type."},
+    {"valid_fraction",  Float,  "0.05",  "data",      ge_lt(0, 1),
+        "Share of documents held out for validation by 'prepare'."},
+    // ---- train
+    {"seed",            Int,    "1",     "train",     ge(0),
+        "Seed for initialisation, batches, dropout and sampling."},
+    {"threads",         Int,    "0",     "train",     ge_le(0, 4096),
+        "OpenMP threads (0: all cores)."},
+    {"precision",       String, "auto",  "train",     one_of({"auto", "bf16", "fp32"}),
+        "Matmul precision: bf16 rounds the inputs of every dense product to bfloat16 and "
+        "accumulates in f32; weights, gradients, optimizer state, norms, softmax and loss stay "
+        "f32. auto: bf16 where oneDNN has bf16 kernels on this CPU (AVX512_BF16 or AMX, checked "
+        "at run time), else fp32 with a note. bf16 on a CPU without them is emulated (same "
+        "numerics, slower). 'grad' always uses fp32 (docs/performance.md)."},
+    {"batch_size",      Int,    "16",    "train",     ge(1),
+        "Sequences per micro-batch."},
+    {"batch_tokens",    Int,    "4096",  "train",     ge(1),
+        "arch=encdec: token budget of a batch (fairseq's --max-tokens): sentence pairs of similar "
+        "length are packed so that rows x longest source and rows x longest target stay within "
+        "it."},
+    {"label_smoothing", String, "auto",  "train",     any_value,
+        "Label smoothing eps of the training loss (Szegedy et al. 2016): 'auto' is 0.1 for "
+        "arch=encdec (fairseq's translation recipe) and 0 for the language model."},
+    {"grad_accum",      Int,    "1",     "train",     ge(1),
+        "Micro-batches accumulated per optimizer step."},
+    {"steps",           Int,    "1000",  "train",     ge(1),             "Optimizer steps."},
+    {"lr",              Float,  "1e-3",  "train",     gt(0),             "Peak learning rate."},
+    {"schedule",        String, "inverse_sqrt", "train",     one_of({"inverse_sqrt", "cosine", "constant"}),
+        "Learning-rate schedule after linear warmup: inverse_sqrt (fairseq), cosine (to min_lr), "
+        "constant."},
+    {"warmup",          Int,    "100",   "train",     ge(0),             "Linear warmup steps."},
+    {"min_lr",          Float,  "0",     "train",     ge(0),
+        "Floor of the cosine schedule."},
+    {"beta1",           Float,  "0.9",   "train",     ge_lt(0, 1),       "AdamW beta1."},
+    {"beta2",           Float,  "0.98",  "train",     ge_lt(0, 1),
+        "AdamW beta2 (0.98 as the B2T recipe)."},
+    {"adam_eps",        Float,  "1e-8",  "train",     gt(0),             "AdamW epsilon."},
+    {"weight_decay",    Float,  "0",     "train",     ge(0),
+        "Decoupled weight decay, applied to weight matrices only."},
+    {"decay_all",       Bool,   "false", "train",     any_value,
+        "Also decay norms, biases and embeddings."},
+    {"clip_norm",       Float,  "1.0",   "train",     ge(0),
+        "Global gradient-norm clipping (0: off)."},
+    {"eval_every",      Int,    "100",   "train",     ge(0),
+        "Validation loss and perplexity every N steps."},
+    {"eval_batches",    Int,    "8",     "train",     ge(1),
+        "Validation micro-batches per evaluation."},
+    {"save_every",      Int,    "500",   "train",     ge(1),
+        "Checkpoint every N steps (and at the end)."},
+    {"log_every",       Int,    "10",    "train",     ge(1),
+        "Metrics line every N steps."},
+    // ---- stability instruments (docs/diagnostics.md)
+    {"diag_every",      Int,    "100",   "train",     ge(0),
+        "Per-layer diagnostics every N steps (and always at step 0 and the last step; 0: only "
+        "those two)."},
+    {"spike_k",         Float,  "6",     "train",     gt(0),
+        "A loss spike: loss above the running mean by spike_k running standard deviations."},
+    {"spike_window",    Int,    "50",    "train",     ge(2),
+        "Window (steps) of the running loss statistics."},
+    {"diverge_loss",    Float,  "100",   "train",     gt(0),
+        "The run has diverged when the loss exceeds this bound or anything is NaN/Inf."},
+    {"skip_outliers",   Bool,   "false", "train",     any_value,
+        "Skip (do not apply) a step whose loss or gradient norm has a z-score above outlier_z "
+        "over the window; skipped steps are counted."},
+    {"outlier_z",       Float,  "6",     "train",     gt(0),
+        "z-score threshold of skip_outliers."},
+    {"progress",        Bool,   "true",  "run",       any_value,
+        "Progress bar on stderr when it is a terminal."},
+    // ---- generate
+    {"max_tokens",      Int,    "100",   "generate",  ge(0),             "Tokens to generate."},
+    {"temperature",     Float,  "1.0",   "generate",  ge(0),
+        "Sampling temperature (0: greedy)."},
+    {"top_k",           Int,    "0",     "generate",  ge(0),
+        "Sample from the k most likely tokens (0: all)."},
+    {"top_p",           Float,  "1.0",   "generate",  gt_le(0, 1),
+        "Nucleus sampling mass (1: off)."},
+    // ---- translate (decode/beam_search.hpp has the exact semantics, fairseq's)
+    {"beam",            Int,    "5",     "translate", ge(1),
+        "Beam size (1: greedy search)."},
+    {"length_penalty",  Float,  "1.0",   "translate", any_value,
+        "Finished hypotheses are ranked by score / length^length_penalty (0: raw score)."},
+    {"max_len_a",       Float,  "1.5",   "translate", ge(0),
+        "Output length limit a * source length + max_len_b (tokens before EOS)."},
+    {"max_len_b",       Int,    "10",    "translate", ge(0),             "See max_len_a."},
+    {"batch_sentences", Int,    "32",    "translate", ge(1),
+        "Sources decoded together (sorted by length; output keeps the input order)."},
+  };
+  // clang-format on
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, p);
+}
+
 }  // namespace
+
+bool Range::bounded() const {
+  return std::isfinite(lo) || std::isfinite(hi);
+}
+
+bool Range::contains(double v) const {
+  return (lo_inclusive ? v >= lo : v > lo) && (hi_inclusive ? v <= hi : v < hi);
+}
+
+std::string Range::text() const {
+  const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
+  if (has_lo && has_hi)
+    return std::string(lo_inclusive ? "[" : "(") + number_text(lo) + ", " + number_text(hi) +
+           (hi_inclusive ? "]" : ")");
+  if (has_lo) return (lo_inclusive ? ">= " : "> ") + number_text(lo);
+  if (has_hi) return (hi_inclusive ? "<= " : "< ") + number_text(hi);
+  return "";
+}
+
+OptionSpec::OptionSpec(std::string key_, OptionType type_, std::string default_value_,
+                       std::string group_, Allowed allowed, std::string help_)
+    : key(std::move(key_)),
+      type(type_),
+      default_value(std::move(default_value_)),
+      group(std::move(group_)),
+      range(allowed.range),
+      choices(std::move(allowed.choices)),
+      help(std::move(help_)) {}
 
 const std::vector<OptionSpec>& all_options() {
   static const std::vector<OptionSpec> options = make_options();

@@ -1,7 +1,8 @@
 // The one option vocabulary: every key here is both a config-file key (JSON or YAML) and a
-// long CLI flag (--key). It is defined once, in options.cpp, with its documentation;
-// docs/options.md is generated from it (`normlab options --markdown`).
+// long CLI flag (--key). It is defined once, in options.cpp, with its documentation and its
+// allowed values; docs/options.md is generated from it (`normlab options --markdown`).
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -9,13 +10,36 @@ namespace normlab {
 
 enum class OptionType { Int, Float, String, Bool };
 
+// Allowed values of a numeric option: an interval whose ends are each inclusive or exclusive;
+// an infinite end is no bound. Config::set rejects a value outside it.
+struct Range {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_inclusive = true, hi_inclusive = true;
+
+  bool bounded() const;
+  bool contains(double v) const;
+  // "> 0", ">= 1", "<= 5", "[0, 1)", ...; "" when unbounded.
+  std::string text() const;
+};
+
+// What a table row allows: a numeric range, or a list of choices for a string option.
+struct Allowed {
+  Range range;
+  std::vector<std::string> choices;
+};
+
 struct OptionSpec {
+  OptionSpec(std::string key, OptionType type, std::string default_value, std::string group,
+             Allowed allowed, std::string help);
+
   std::string key;
   OptionType type;
   std::string default_value;         // as text; "" for no default (e.g. paths)
   std::string group;                 // model | train | data | generate | translate | run
+  Range range;                       // numeric options: the allowed interval
+  std::vector<std::string> choices;  // empty: any value of the type (within range)
   std::string help;                  // the why, and the equation or source where there is one
-  std::vector<std::string> choices;  // empty: any value of the type
 };
 
 // All options, in documentation order.

@@ -58,6 +58,15 @@ expect_error "n_heads that does not divide d_model" "n_heads" "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir c1 --n_heads 3
 expect_error "unknown placement in init" "placement" "." -- \
   "$NL" init --out c1.safetensors --placement foo
+# Values outside the option's range (docs/options.md), on the command line and in a file.
+printf 'beta2: 1\n' >range.yaml
+for bad in "lr -1" "warmup -1" "lower_fraction 1.5" "clip_norm -1" "beta2 1" "seq_len 1000000000"; do
+  set -- $bad
+  expect_error "out of range: --$1 $2" "--$1: must be" "." -- \
+    "$NL" train "${TRAIN[@]}" --out_dir c1 --$1 $2
+done
+expect_error "out of range in a config file" "range.yaml: beta2: must be in [0, 1), got 1" "." -- \
+  "$NL" train "${TRAIN[@]}" --out_dir c1 --config range.yaml
 check "failed config checks create no run directory" test ! -e c1 -a ! -e c1.safetensors
 
 # ---- corrupt and truncated checkpoints

@@ -245,3 +245,41 @@ TEST_F(ConfigTest, DumpYamlReparses) {
 }
 
 }  // namespace
+
+// Every numeric option has a range in the vocabulary; a value outside it is one error naming the
+// flag, or the file and the key.
+TEST_F(ConfigTest, OutOfRangeValues) {
+  expect_merge_error("lr: -1\n", "lr: must be > 0, got -1");
+  expect_merge_error("warmup: -1\n", "warmup: must be >= 0, got -1");
+  expect_merge_error("lower_fraction: 1.5\n", "lower_fraction: must be in [0, 1], got 1.5");
+  expect_merge_error("clip_norm: -0.5\n", "clip_norm: must be >= 0, got -0.5");
+  expect_merge_error("beta2: 1\n", "beta2: must be in [0, 1), got 1");
+  expect_merge_error("dropout: 1\n", "dropout: must be in [0, 1), got 1");
+  expect_merge_error("seq_len: 1000000000\n", "seq_len: must be in [1, 65536], got 1000000000");
+  expect_merge_error("steps: 5000000000\n", "steps: must be in [1, 2147483647], got 5000000000");
+  Config c = Config::defaults();
+  try {
+    c.set("top_p", "0", "--top_p");
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_EQ(std::string(e.what()), "--top_p: must be in (0, 1], got 0");
+  }
+  // The ends themselves, where inclusive, are accepted.
+  c.set("lower_fraction", "1", "--lower_fraction");
+  c.set("beta2", "0", "--beta2");
+  c.set("clip_norm", "0", "--clip_norm");
+  EXPECT_DOUBLE_EQ(c.get_float("lower_fraction"), 1.0);
+}
+
+TEST(Options, NumericOptionsHaveRangesAndDefaultsInside) {
+  for (const auto& o : all_options()) {
+    const bool numeric = o.type == OptionType::Int || o.type == OptionType::Float;
+    if (numeric && o.key != "length_penalty") {
+      EXPECT_TRUE(o.range.bounded()) << o.key;
+    }
+  }
+  EXPECT_NO_THROW(Config::defaults());
+  EXPECT_EQ(find_option("beta2")->range.text(), "[0, 1)");
+  EXPECT_EQ(find_option("lr")->range.text(), "> 0");
+  EXPECT_EQ(find_option("warmup")->range.text(), ">= 0");
+}
