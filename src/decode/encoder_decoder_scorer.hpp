@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "decode/incremental_scorer.hpp"
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "model/encoder_decoder.hpp"
 
 namespace normlab {

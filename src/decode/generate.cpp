@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 
 namespace normlab {
 

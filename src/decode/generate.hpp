@@ -1,5 +1,5 @@
 // Autoregressive generation: the prompt's ids, then one sampled token at a time, streaming
-// decoded text. generate() decodes incrementally with a KV cache (decode/kv_cache.hpp): the prompt
+// decoded text. generate() decodes incrementally with a KV cache (model/kv_cache.hpp): the prompt
 // is prefilled one position at a time, then each new token costs one forward_next. Positions are
 // absolute (learned or sinusoidal), so once the sequence exceeds seq_len the window slides and
 // every position shifts: generate() then falls back to the full re-run of the last seq_len tokens

@@ -4,7 +4,7 @@
 
 #include "core/config.hpp"
 #include "diag/probes.hpp"
-#include "kernels/adamw.hpp"
+#include "kernels/vector_ops.hpp"
 
 namespace normlab {
 

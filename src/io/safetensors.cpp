@@ -33,12 +33,6 @@ int64_t dtype_size(const std::string& dtype) {
   return 0;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // Product of the shape times the element size; false on a negative dimension or overflow.
 bool byte_size(const std::vector<int64_t>& shape, int64_t elem, int64_t* out) {
   int64_t n = elem;
@@ -75,7 +69,7 @@ std::vector<float> SafeTensor::to_f32() const {
   const int64_t elem = dtype_size(dtype);
   if (elem == 0 || !byte_size(shape, 1, &numel) ||
       numel * elem != static_cast<int64_t>(bytes.size()))
-    throw UserError("tensor of dtype '" + dtype + "' and shape " + shape_text(shape) + " has " +
+    throw UserError("tensor of dtype '" + dtype + "' and shape " + shape_string(shape) + " has " +
                     std::to_string(bytes.size()) + " bytes of data");
   std::vector<float> out(static_cast<size_t>(numel));
   if (dtype == "F32") {
@@ -99,13 +93,19 @@ const SafeTensor* SafeTensorsFile::find(const std::string& name) const {
   return nullptr;
 }
 
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape) {
   SafeTensor t;
   t.dtype = "F32";
   t.shape = shape;
   int64_t n = 0;
   if (!byte_size(shape, 4, &n))
-    throw std::invalid_argument("make_f32_tensor: invalid shape " + shape_text(shape));
+    throw std::invalid_argument("make_f32_tensor: invalid shape " + shape_string(shape));
   t.bytes.resize(static_cast<size_t>(n));
   if (n > 0) std::memcpy(t.bytes.data(), data, static_cast<size_t>(n));
   return t;
@@ -130,8 +130,8 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
     if (elem == 0 || !byte_size(t.shape, elem, &size) ||
         size != static_cast<int64_t>(t.bytes.size()))
       throw std::invalid_argument(path + ": tensor '" + name + "' (" + t.dtype + ", shape " +
-                                  shape_text(t.shape) + ") has " + std::to_string(t.bytes.size()) +
-                                  " bytes of data");
+                                  shape_string(t.shape) + ") has " +
+                                  std::to_string(t.bytes.size()) + " bytes of data");
     header[name] = {
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
     offset += size;
@@ -251,11 +251,11 @@ SafeTensorsFile read_safetensors(const std::string& path) {
                   std::to_string(e.end) + "] out of range (begin after end)");
     int64_t size = 0;
     if (!byte_size(e.t.shape, elem, &size))
-      throw error(where + ": shape " + shape_text(e.t.shape) + " is too large");
+      throw error(where + ": shape " + shape_string(e.t.shape) + " is too large");
     if (e.end - e.begin != size)
       throw error(where + ": data_offsets [" + std::to_string(e.begin) + ", " +
                   std::to_string(e.end) + "] span " + std::to_string(e.end - e.begin) +
-                  " bytes but " + e.t.dtype + " " + shape_text(e.t.shape) + " needs " +
+                  " bytes but " + e.t.dtype + " " + shape_string(e.t.shape) + " needs " +
                   std::to_string(size));
     entries.push_back(std::move(e));
   }

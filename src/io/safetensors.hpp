@@ -32,5 +32,7 @@ SafeTensorsFile read_safetensors(const std::string& path);
 
 // Helper for float tensors.
 SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape);
+// "[2, 3]": a shape in error messages.
+std::string shape_string(const std::vector<int64_t>& shape);
 
 }  // namespace normlab

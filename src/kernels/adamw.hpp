@@ -10,7 +10,4 @@ namespace normlab {
 void adamw_update(float* param, const float* grad, float* m, float* v, size_t n, float lr,
                   float beta1, float beta2, float eps, float weight_decay, long step);
 
-// sum of squares (double accumulation), for global gradient-norm clipping and diagnostics.
-double sum_squares(const float* x, size_t n);
-
 }  // namespace normlab

@@ -1,5 +1,4 @@
-// Scaled residual sum out = alpha x + dt branch and its helpers: elementwise, so outputs may
-// alias inputs.
+// Scaled residual sum out = alpha x + dt branch: elementwise, so outputs may alias inputs.
 #include "kernels/residual.hpp"
 
 namespace normlab {
@@ -26,21 +25,6 @@ void residual_backward(float* dx, float* dbranch, const float* dout, float alpha
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
     for (size_t i = 0; i < n; ++i) dbranch[i] += dt * dout[i];
   }
-}
-
-void add_inplace(float* y, const float* x, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) y[i] += x[i];
-}
-
-void zero(float* y, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) y[i] = 0.0f;
-}
-
-void scale_inplace(float* y, float s, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) y[i] *= s;
 }
 
 }  // namespace normlab

@@ -12,10 +12,4 @@ void residual_forward(float* out, const float* x, float alpha, const float* bran
 void residual_backward(float* dx, float* dbranch, const float* dout, float alpha, float dt,
                        size_t n);
 
-// y += x (plain accumulation, used for extra shortcuts such as B2T and gradient fan-in).
-void add_inplace(float* y, const float* x, size_t n);
-void scale_inplace(float* y, float s, size_t n);
-// y = 0 with every thread (a serial memset of gradient scratch leaves the other threads waiting).
-void zero(float* y, size_t n);
-
 }  // namespace normlab

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
 

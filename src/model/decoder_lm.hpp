@@ -11,7 +11,7 @@
 
 namespace normlab {
 
-class KVCache;  // decode/kv_cache.hpp
+class KVCache;  // model/kv_cache.hpp
 
 class DecoderLM : public Model {
  public:

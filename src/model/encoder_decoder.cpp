@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
 

@@ -13,7 +13,7 @@
 
 namespace normlab {
 
-class KVCache;  // decode/kv_cache.hpp
+class KVCache;  // model/kv_cache.hpp
 
 class EncoderDecoder : public Model {
  public:

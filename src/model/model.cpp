@@ -9,7 +9,7 @@
 #include "kernels/dropout.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/residual.hpp"
+#include "kernels/vector_ops.hpp"
 #include "model/decoder_lm.hpp"
 #include "model/encoder_decoder.hpp"
 

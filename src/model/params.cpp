@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "kernels/residual.hpp"
+#include "kernels/vector_ops.hpp"
 
 namespace normlab {
 

@@ -3,10 +3,9 @@
 // is the checkpoint's tensor order.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
-
-#include "core/tensor.hpp"
 
 namespace normlab {
 

@@ -5,11 +5,11 @@
 #include <cstring>
 
 #include "kernels/activation.hpp"
-#include "kernels/adamw.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/dropout.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/residual.hpp"
+#include "kernels/vector_ops.hpp"
 
 namespace normlab {
 

@@ -18,7 +18,7 @@
 
 namespace normlab {
 
-class KVCache;  // decode/kv_cache.hpp
+class KVCache;  // model/kv_cache.hpp
 
 struct ModelShape {
   int vocab = 0, d = 0, heads = 0, layers = 0, d_ff = 0, max_T = 0;

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/linear.hpp"
 #include "model/transformer_stack.hpp"

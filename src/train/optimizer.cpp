@@ -5,7 +5,7 @@
 
 #include "io/safetensors.hpp"
 #include "kernels/adamw.hpp"
-#include "kernels/residual.hpp"
+#include "kernels/vector_ops.hpp"
 
 namespace normlab {
 

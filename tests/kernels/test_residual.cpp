@@ -1,5 +1,5 @@
-// Scaled residual out = alpha x + dt branch, its backward (accumulating, nullptr-tolerant) and
-// the in-place helpers, against direct formulas and central differences.
+// Scaled residual out = alpha x + dt branch and its backward (accumulating, nullptr-tolerant),
+// against direct formulas and central differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -69,17 +69,6 @@ TEST_P(Residual, BackwardSkipsNullGradients) {
     ASSERT_FLOAT_EQ(dx[i], kPrefill + kAlpha * dy[i]);
     ASSERT_FLOAT_EQ(dbr[i], kPrefill + kDt * dy[i]);
   }
-}
-
-TEST_P(Residual, AddAndScaleInplace) {
-  const size_t n = GetParam();
-  Rng rng(6);
-  auto x = random_vec(n, rng), y = random_vec(n, rng);
-  const auto y0 = y;
-  add_inplace(y.data(), x.data(), n);
-  for (size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], y0[i] + x[i]);
-  scale_inplace(y.data(), -0.5f, n);
-  for (size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], (y0[i] + x[i]) * -0.5f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, Residual, ::testing::Values(size_t{37}, size_t{70001}));

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "model/encoder_decoder.hpp"
 #include "tiny_model.hpp"
 

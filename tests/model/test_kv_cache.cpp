@@ -11,7 +11,7 @@
 #include <random>
 
 #include "core/config.hpp"
-#include "decode/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "model/decoder_lm.hpp"
 #include "tiny_model.hpp"
 
