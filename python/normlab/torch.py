@@ -1,0 +1,418 @@
+"""normlab's models as PyTorch modules: `normlab.torch.load(checkpoint)`.
+
+Written from the equations of docs/model.md (decoder-only LM, every placement and norm, dt,
+residual alpha) and docs/encoder-decoder.md (arch: encdec). Parameter names are the checkpoint's,
+so a normlab checkpoint loads with strict matching and `named_parameters()` lines up with the
+gradients of `normlab grad`. The parity test (tests/python/test_torch_module.py) checks loss and
+every gradient against the C++ engine for every placement.
+
+    import normlab.torch
+    model = normlab.torch.load("runs/x/checkpoint.safetensors").double()
+    loss = model(inputs, targets)                   # LM: [B, T] int64 each
+    loss = model(src, src_len, tgt_in, tgt_out)     # encoder-decoder
+"""
+import json
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import safetensors
+
+# docs/model.md, "Placement presets": block description and whether a final norm follows.
+PRESETS = {
+    "post": ("attn:|dan mlp:|dan", False),
+    "pre": ("attn:n|da mlp:n|da", True),
+    "peri": ("attn:n|nda mlp:n|nda", True),
+    "sandwich": ("attn:n|nda mlp:n|nda", True),
+    "b2t": ("attn:|dan mlp:|dabn", False),
+    "deepnorm": ("attn:|dan mlp:|dan", False),
+    "mixln": ("attn:n|da mlp:n|da", True),
+    "lns": ("attn:ns|da mlp:ns|da", True),
+    "hybrid": ("attn:q|da mlp:N|da", True),
+    "resi": ("attn:|dran mlp:|dran", False),
+    "none": ("attn:|da mlp:|da", False),
+}
+MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
+
+
+class Recipe:
+    """One sublayer's "PRE|POST". `pre` is a set of letters (their order is fixed by meaning:
+    N on the stream, then n, then s; q inside attention). `post` lists the steps in order, with
+    an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post"."""
+
+    def __init__(self, text):
+        if text.count("|") != 1:
+            raise ValueError(f"block description part '{text}': expected PRE|POST")
+        pre, post = text.split("|")
+        self.pre = set(pre)
+        if not self.pre <= set("Nnsq"):
+            raise ValueError(f"block description part '{text}': unknown letter before '|'")
+        self.post, seen_a = [], False
+        for c in post:
+            if c == "n":
+                self.post.append("norm_post" if seen_a else "norm_out")
+            elif c in "drab":
+                self.post.append(c)
+                seen_a = seen_a or c == "a"
+            else:
+                raise ValueError(f"block description part '{text}': unknown letter '{c}'")
+        if not seen_a:
+            raise ValueError(f"block description part '{text}': missing the residual 'a'")
+
+
+def parse_block(text):
+    """'attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST' -> {'attn': Recipe, 'cross': Recipe or
+    None, 'mlp': Recipe}."""
+    parts = dict(p.split(":", 1) for p in text.split())
+    return {k: Recipe(parts[k]) if k in parts else None for k in ("attn", "cross", "mlp")}
+
+
+def parse_dt(text, layers):
+    if text == "1/L":
+        return 1.0 / layers
+    if text == "1/sqrt(L)":
+        return 1.0 / math.sqrt(layers)
+    return float(text)
+
+
+class StackSpec:
+    """The wiring of one stack resolved from the config (docs/model.md; docs/encoder-decoder.md
+    for each stack's own depth and DeepNorm's encoder-decoder constants). role: 'lm', 'encoder'
+    or 'decoder'."""
+
+    def __init__(self, config, role):
+        M = int(config["n_layers"])
+        N = int(config["encoder_layers"]) if role != "lm" else 0
+        self.layers = L = N if role == "encoder" else M
+        placement, block = config["placement"], config.get("block", "")
+        lower = config.get("lower_block", "")
+        if block:
+            placement = "custom"
+        preset_final = True  # a custom block: final_norm auto means true
+        if placement != "custom":
+            block, preset_final = PRESETS[placement]
+            if placement == "mixln" and not lower:
+                lower = MIXLN_LOWER_BLOCK
+        upper = parse_block(block)
+        n_lower = math.floor(float(config["lower_fraction"]) * L + 1e-9) if lower else 0
+        lower = parse_block(lower) if lower else None
+        self.blocks = [lower if i < n_lower else upper for i in range(L)]
+        for b in self.blocks:  # a decoder's cross-attention follows self-attention unless given
+            if b["cross"] is None:
+                b["cross"] = b["attn"]
+        kinds = ("attn", "cross", "mlp") if role == "decoder" else ("attn", "mlp")
+        self.kinds = kinds
+        self.dual = any("r" in b[k].post for b in self.blocks for k in kinds)
+        fn = config["final_norm"]
+        self.final_norm = (preset_final if fn == "auto" else fn == "true") and not self.dual
+        self.dt = parse_dt(str(config["dt"]), L)
+        alpha = str(config["residual_alpha"])
+        if alpha != "auto":
+            self.alpha = float(alpha)
+        elif placement != "deepnorm":
+            self.alpha = 1.0
+        elif role == "lm":  # Wang et al. 2022: (2L)^(1/4); encoder-decoder: 0.81 (N^4 M)^(1/16)
+            self.alpha = (2.0 * L) ** 0.25
+        elif role == "encoder":
+            self.alpha = 0.81 * (N ** 4 * M) ** (1 / 16)
+        else:  # decoder: (3M)^(1/4)
+            self.alpha = (3.0 * M) ** 0.25
+
+
+# ---- norms (docs/model.md, "Norms"; eps = norm_eps) ----
+class LayerNorm(nn.Module):
+    """g (a - mean) / sqrt(var + eps) + b, biased variance."""
+
+    def __init__(self, n, eps):
+        super().__init__()
+        self.weight, self.bias, self.eps = nn.Parameter(torch.ones(n)), nn.Parameter(torch.zeros(n)), eps
+
+    def forward(self, a):
+        mean = a.mean(-1, keepdim=True)
+        var = ((a - mean) ** 2).mean(-1, keepdim=True)
+        return self.weight * (a - mean) / torch.sqrt(var + self.eps) + self.bias
+
+
+class RMSNorm(nn.Module):
+    """g a / sqrt(mean(a^2) + eps)."""
+
+    def __init__(self, n, eps):
+        super().__init__()
+        self.weight, self.eps = nn.Parameter(torch.ones(n)), eps
+
+    def forward(self, a):
+        return self.weight * a / torch.sqrt((a * a).mean(-1, keepdim=True) + self.eps)
+
+
+class DyT(nn.Module):
+    """Dynamic Tanh (Zhu et al. 2025): g tanh(alpha a) + b."""
+
+    def __init__(self, n, alpha0):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.full((1,), float(alpha0)))
+        self.weight, self.bias = nn.Parameter(torch.ones(n)), nn.Parameter(torch.zeros(n))
+
+    def forward(self, a):
+        return self.weight * torch.tanh(self.alpha * a) + self.bias
+
+
+def make_norm(config, n):
+    kind = config["norm"]
+    if kind == "layernorm":
+        return LayerNorm(n, float(config["norm_eps"]))
+    if kind == "rmsnorm":
+        return RMSNorm(n, float(config["norm_eps"]))
+    if kind == "dyt":
+        return DyT(n, float(config["dyt_alpha"]))
+    raise ValueError(f"unknown norm '{kind}'")
+
+
+# ---- sublayers ----
+def attend(q, k, v, n_heads, mask, qkv_norms):
+    """Multi-head attention: q [B, T, d], k and v [B, S, d], heads contiguous in d; mask
+    broadcastable to [B, H, T, S] (True where allowed). With HybridNorm's 'q' each head's q, k, v
+    are normalised over its hd features. Returns o [B, T, d] before the output projection."""
+    B, T, d = q.shape
+    S, hd = k.shape[1], d // n_heads
+    q, k, v = (a.reshape(B, -1, n_heads, hd) for a in (q, k, v))
+    if qkv_norms is not None:
+        q, k, v = (norm(a) for norm, a in zip(qkv_norms, (q, k, v)))
+    q, k, v = (a.transpose(1, 2) for a in (q, k, v))  # [B, H, *, hd]
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+    p = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    return (p @ v).transpose(1, 2).reshape(B, T, d)
+
+
+class Sublayer(nn.Module):
+    """x -> x' around F following a recipe (docs/model.md's loop body). Subclasses define the
+    linear maps and F(u, context)."""
+
+    def __init__(self, recipe, config, is_attention):
+        super().__init__()
+        self.recipe = recipe
+        d = int(config["d_model"])
+        if "N" in recipe.pre:
+            self.norm_stream = make_norm(config, d)
+        if "n" in recipe.pre:
+            self.norm_in = make_norm(config, d)
+        if "q" in recipe.pre and is_attention:
+            hd = d // int(config["n_heads"])
+            self.q_norm, self.k_norm, self.v_norm = (make_norm(config, hd) for _ in range(3))
+        if "norm_out" in recipe.post:
+            self.norm_out = make_norm(config, d)
+        if "norm_post" in recipe.post:
+            self.norm_post = make_norm(config, d)
+        self.dropout = float(config["dropout"])
+
+    def qkv_norms(self):
+        return (self.q_norm, self.k_norm, self.v_norm) if "q" in self.recipe.pre else None
+
+    def forward(self, x, xb, dual, l, spec, context):
+        pre = self.recipe.pre
+        if "N" in pre:
+            x = self.norm_stream(x)
+        u = self.norm_in(x) if "n" in pre else x
+        if "s" in pre:  # LayerNorm Scaling: 1/sqrt(l), l the 1-based depth
+            u = u / math.sqrt(l)
+        y = self.sublayer(u, context)
+        for step in self.recipe.post:
+            if step == "norm_out":
+                y = self.norm_out(y)
+            elif step == "d":
+                y = F.dropout(y, self.dropout, self.training)
+            elif step == "r":
+                dual = dual + y
+            elif step == "a":
+                y = spec.alpha * x + spec.dt * y
+            elif step == "b":
+                y = y + xb
+            elif step == "norm_post":
+                y = self.norm_post(y)
+        return y, dual
+
+
+class SelfAttention(Sublayer):
+    def __init__(self, recipe, config):
+        super().__init__(recipe, config, True)
+        d = int(config["d_model"])
+        self.n_heads = int(config["n_heads"])
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+
+    def sublayer(self, u, context):
+        q, k, v = self.qkv(u).chunk(3, dim=-1)
+        return self.proj(attend(q, k, v, self.n_heads, context["self_mask"], self.qkv_norms()))
+
+
+class CrossAttention(Sublayer):
+    """q from the decoder stream, k and v from the encoder's output m (docs/encoder-decoder.md)."""
+
+    def __init__(self, recipe, config):
+        super().__init__(recipe, config, True)
+        d = int(config["d_model"])
+        self.n_heads = int(config["n_heads"])
+        self.q, self.kv, self.proj = nn.Linear(d, d), nn.Linear(d, 2 * d), nn.Linear(d, d)
+
+    def sublayer(self, u, context):
+        k, v = self.kv(context["memory"]).chunk(2, dim=-1)
+        o = attend(self.q(u), k, v, self.n_heads, context["cross_mask"], self.qkv_norms())
+        return self.proj(o)
+
+
+class MLP(Sublayer):
+    """fc2(gelu(fc1(u))), GELU in its tanh approximation."""
+
+    def __init__(self, recipe, config):
+        super().__init__(recipe, config, False)
+        d, d_ff = int(config["d_model"]), int(config["d_ff"])
+        self.fc1, self.fc2 = nn.Linear(d, d_ff), nn.Linear(d_ff, d)
+
+    def sublayer(self, u, context):
+        return self.fc2(F.gelu(self.fc1(u), approximate="tanh"))
+
+
+_SUBLAYERS = {"attn": SelfAttention, "cross": CrossAttention, "mlp": MLP}
+
+
+class Block(nn.Module):
+    def __init__(self, recipes, kinds, config):
+        super().__init__()
+        self.kinds = kinds
+        for kind in kinds:
+            setattr(self, kind, _SUBLAYERS[kind](recipes[kind], config))
+
+    def forward(self, x, dual, l, spec, context):
+        xb = x
+        for kind in self.kinds:
+            x, dual = getattr(self, kind)(x, xb, dual, l, spec, context)
+        return x, dual
+
+
+def sinusoids(T, d):
+    """Vaswani et al. 2017 in fairseq's layout: row t is [sin(t w_i) for i < d/2, cos(t w_i)
+    for i < d/2] with w_i = exp(-i log(10000) / (d/2 - 1)), a zero last column for odd d."""
+    half = d // 2
+    step = math.log(10000.0) / (half - 1) if half > 1 else 0.0
+    w = torch.exp(-step * torch.arange(half, dtype=torch.float64))
+    angle = torch.arange(T, dtype=torch.float64)[:, None] * w[None, :]
+    table = torch.zeros(T, d, dtype=torch.float64)
+    table[:, :half], table[:, half:2 * half] = torch.sin(angle), torch.cos(angle)
+    return table.float()
+
+
+class Stack(nn.Module):
+    """Positions, L blocks, then the final norm or ResiDual's output x_L + N(d_L)."""
+
+    def __init__(self, config, role):
+        super().__init__()
+        self.spec = StackSpec(config, role)
+        d, T = int(config["d_model"]), int(config["seq_len"])
+        if config["positions"] == "learned":
+            self.pos_emb = nn.Embedding(T, d)
+        else:
+            self.register_buffer("sinusoids", sinusoids(T, d), persistent=False)
+        self.blocks = nn.ModuleList(Block(b, self.spec.kinds, config) for b in self.spec.blocks)
+        if self.spec.final_norm:
+            self.final_norm = make_norm(config, d)
+        if self.spec.dual:
+            self.resi_norm = make_norm(config, d)
+        self.dropout = float(config["dropout"])
+
+    def run(self, emb, context):
+        T = emb.shape[1]
+        pos = self.pos_emb.weight[:T] if hasattr(self, "pos_emb") else self.sinusoids[:T]
+        x = F.dropout(emb + pos.to(emb.dtype), self.dropout, self.training)
+        dual = x
+        for i, block in enumerate(self.blocks):
+            x, dual = block(x, dual, i + 1, self.spec, context)
+        if self.spec.dual:
+            return x + self.resi_norm(dual)
+        return self.final_norm(x) if self.spec.final_norm else x
+
+
+def label_smoothed_cross_entropy(logits, targets, eps):
+    """Mean over targets >= 0 of (1 - eps)(-log p[y]) + eps mean_v(-log p_v)."""
+    logp = torch.log_softmax(logits, dim=-1)
+    valid = targets >= 0
+    nll = -logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    per_token = (1 - eps) * nll - eps * logp.mean(-1) if eps else nll
+    return per_token[valid].mean()
+
+
+def resolve_label_smoothing(config, label_smoothing):
+    value = config.get("label_smoothing", "auto") if label_smoothing is None else label_smoothing
+    if value == "auto":  # docs/options.md: 0.1 for arch=encdec, 0 for the language model
+        return 0.1 if config["arch"] == "encdec" else 0.0
+    return float(value)
+
+
+class DecoderLM(Stack):
+    """logits = h tok_emb^T with x_0 = s tok_emb[tokens] + pos (docs/model.md)."""
+
+    def __init__(self, config):
+        super().__init__(config, "lm")
+        self.config = config
+        d = int(config["d_model"])
+        self.tok_emb = nn.Embedding(int(config["vocab_size"]), d)
+        self.scale = math.sqrt(d) if config["scale_embedding"] else 1.0
+
+    def logits(self, inputs):
+        T = inputs.shape[1]
+        causal = torch.ones(T, T, dtype=torch.bool, device=inputs.device).tril()
+        h = self.run(self.scale * self.tok_emb(inputs), {"self_mask": causal})
+        return h @ self.tok_emb.weight.t()
+
+    def forward(self, inputs, targets=None, label_smoothing=None):
+        """Logits [B, T, V], or with targets the mean cross-entropy (label smoothing as the
+        config's, 'auto' being 0 for the LM)."""
+        logits = self.logits(inputs)
+        if targets is None:
+            return logits
+        eps = resolve_label_smoothing(self.config, label_smoothing)
+        return label_smoothed_cross_entropy(logits, targets, eps)
+
+
+class EncoderDecoder(nn.Module):
+    """docs/encoder-decoder.md: one embedding for source, target and output."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        d = int(config["d_model"])
+        self.tok_emb = nn.Embedding(int(config["vocab_size"]), d)
+        self.scale = math.sqrt(d) if config["scale_embedding"] else 1.0
+        self.encoder, self.decoder = Stack(config, "encoder"), Stack(config, "decoder")
+
+    def logits(self, src, src_len, tgt_in):
+        S, T = src.shape[1], tgt_in.shape[1]
+        real = torch.arange(S, device=src.device)[None, :] < src_len[:, None]  # [B, S]
+        keys = real[:, None, None, :]  # padded source keys are masked
+        memory = self.encoder.run(self.scale * self.tok_emb(src), {"self_mask": keys})
+        causal = torch.ones(T, T, dtype=torch.bool, device=src.device).tril()
+        context = {"self_mask": causal, "memory": memory, "cross_mask": keys}
+        h = self.decoder.run(self.scale * self.tok_emb(tgt_in), context)
+        return h @ self.tok_emb.weight.t()
+
+    def forward(self, src, src_len, tgt_in, tgt_out=None, label_smoothing=None):
+        """Logits, or with tgt_out the label-smoothed loss over targets >= 0 ('auto': 0.1)."""
+        logits = self.logits(src, src_len, tgt_in)
+        if tgt_out is None:
+            return logits
+        eps = resolve_label_smoothing(self.config, label_smoothing)
+        return label_smoothed_cross_entropy(logits, tgt_out, eps)
+
+
+def from_config(config):
+    """An (uninitialised) module for a normlab config dict (the checkpoint's normlab.config)."""
+    return EncoderDecoder(config) if config.get("arch", "lm") == "encdec" else DecoderLM(config)
+
+
+def load(path):
+    """The module of a normlab checkpoint, its parameters loaded with strict name matching, in
+    eval mode (no dropout)."""
+    tensors, metadata = safetensors.read(path)
+    config = json.loads(metadata["normlab.config"])
+    model = from_config(config)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()}, strict=True)
+    return model.eval()

@@ -1,0 +1,61 @@
+"""Running the normlab binary from the Python tests: init a model, perturb it, ask for its loss
+and gradients with `normlab grad` (docs/model.md, "normlab grad token file")."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "python"))
+from normlab import safetensors  # noqa: E402
+
+
+def run(binary, *args):
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    r = subprocess.run([binary, *args], capture_output=True, text=True, env=env, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"normlab {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def option_choices(binary, key):
+    """The choices of an option as `normlab options` lists them."""
+    text = run(binary, "options")
+    m = re.search(r"--" + key + r"\b.*?Choices: ([^.\n]*)\.", text, re.S)
+    if not m:
+        raise RuntimeError(f"`normlab options` lists no choices for {key}")
+    return [c.strip() for c in m.group(1).split(",")]
+
+
+def init_perturbed(binary, path, options, seed):
+    """`normlab init` with the given options, then every parameter moved by noise so that gains,
+    biases and DyT's alpha are not at their initial values (a test of norms with g = 1, b = 0
+    would miss a swapped or ignored parameter)."""
+    flags = [a for k, v in options.items() for a in (f"--{k}", str(v))]
+    run(binary, "init", *flags, "--seed", str(seed), "-o", path)
+    tensors, metadata = safetensors.read(path)
+    rng = np.random.RandomState(seed)
+    for name, value in tensors.items():
+        scale = 0.3 if value.ndim == 1 else 0.5 * max(float(np.abs(value).std()), 0.05)
+        tensors[name] = value + scale * rng.standard_normal(value.shape).astype(np.float32)
+    safetensors.write(path, tensors, metadata)
+    return json.loads(metadata["normlab.config"])
+
+
+def engine_grad(binary, model_path, rows, workdir):
+    """Loss and gradients (dict name -> array) of the engine on text rows (lists of ids, or
+    (src, tgt) pairs for an encoder-decoder)."""
+    tokens = os.path.join(workdir, "tokens.txt")
+    with open(tokens, "w") as f:
+        for row in rows:
+            if isinstance(row, tuple):
+                f.write(" ".join(map(str, row[0])) + " | " + " ".join(map(str, row[1])) + "\n")
+            else:
+                f.write(" ".join(map(str, row)) + "\n")
+    out = os.path.join(workdir, "grad.safetensors")
+    run(binary, "grad", "-m", model_path, "--tokens", tokens, "-o", out)
+    grads, metadata = safetensors.read(out)
+    return float(metadata["loss"]), grads

@@ -1,0 +1,113 @@
+"""normlab.torch against the C++ engine: for every placement (as `normlab options` lists them),
+every norm, dt and residual variants, the LM and the encoder-decoder, the module's loss and the
+gradient of every parameter (float64) must match `normlab grad` (float32).
+
+usage: test_torch_module.py NORMLAB_BINARY"""
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+import engine
+import normlab.torch
+
+TINY = {"vocab_size": 40, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8}
+LOSS_RTOL = 2e-6
+GRAD_TOL = 1e-3  # max |difference| relative to the tensor's largest entry (engine in f32)
+
+
+def cases(binary):
+    placements = [p for p in engine.option_choices(binary, "placement") if p != "custom"]
+    assert {"post", "pre", "b2t", "hybrid", "resi"} <= set(placements), placements
+    norms = engine.option_choices(binary, "norm")
+    assert norms == ["layernorm", "rmsnorm", "dyt"], norms
+    for arch in ("lm", "encdec"):
+        extra = {"arch": "encdec", "encoder_layers": 3} if arch == "encdec" else {}
+        for placement in placements:
+            for norm in norms:
+                yield dict(TINY, placement=placement, norm=norm, **extra)
+        # dt, alpha, embedding scale, positions, Mix-LN's split, and a custom description
+        yield dict(TINY, placement="pre", dt="1/sqrt(L)", **extra)
+        yield dict(TINY, placement="post", dt="0.3", residual_alpha="1.7", **extra)
+        yield dict(TINY, placement="deepnorm", dt="1/L", **extra)
+        yield dict(TINY, placement="lns", scale_embedding="true", positions="sinusoidal", **extra)
+        yield dict(TINY, placement="mixln", lower_fraction="0.5", norm="rmsnorm", **extra)
+        yield dict(TINY, placement="peri", final_norm="false", norm_eps="0.01", **extra)
+        yield dict(TINY, block="attn:Nq|ndan mlp:ns|drab", **extra)
+    yield dict(TINY, arch="encdec", encoder_layers=2, block="attn:n|da cross:|dan mlp:n|dabn",
+               lower_block="attn:q|da cross:s|nda mlp:N|da", lower_fraction="0.5")
+
+
+def rows_for(config, rng):
+    V = config["vocab_size"]
+    if config.get("arch") == "encdec":  # rows of different lengths: padding and masks
+        lengths = [(5, 6), (3, 7), (6, 4)]
+        return [(list(rng.randint(0, V, S)), list(rng.randint(0, V, T + 1))) for S, T in lengths]
+    return [list(rng.randint(0, V, 7)) for _ in range(3)]
+
+
+def module_loss(model, rows):
+    if isinstance(rows[0], tuple):
+        B = len(rows)
+        S = max(len(s) for s, _ in rows)
+        T = max(len(t) - 1 for _, t in rows)
+        src = torch.zeros(B, S, dtype=torch.long)
+        tgt_in = torch.zeros(B, T, dtype=torch.long)
+        tgt_out = torch.full((B, T), -1, dtype=torch.long)
+        for b, (s, t) in enumerate(rows):
+            src[b, :len(s)] = torch.tensor(s)
+            tgt_in[b, :len(t) - 1] = torch.tensor(t[:-1])
+            tgt_out[b, :len(t) - 1] = torch.tensor(t[1:])
+        src_len = torch.tensor([len(s) for s, _ in rows])
+        return model(src, src_len, tgt_in, tgt_out)
+    ids = torch.tensor(rows, dtype=torch.long)
+    return model(ids[:, :-1], ids[:, 1:])
+
+
+def check(binary, config, seed, workdir):
+    path = f"{workdir}/model.safetensors"
+    engine.init_perturbed(binary, path, config, seed)
+    rows = rows_for(config, np.random.RandomState(seed))
+    loss, grads = engine.engine_grad(binary, path, rows, workdir)
+    model = normlab.torch.load(path).double()
+    mine = module_loss(model, rows)
+    mine.backward()
+    problems = []
+    if abs(mine.item() - loss) > LOSS_RTOL * abs(loss) + 1e-7:
+        problems.append(f"loss {mine.item():.9g} vs engine {loss:.9g}")
+    params = dict(model.named_parameters())
+    if set(params) != set(grads):
+        problems.append(f"parameter names differ: {sorted(set(params) ^ set(grads))}")
+    # Gradients that are zero in exact arithmetic (k_norm's bias: softmax ignores a shift shared
+    # by every key) are compared against the model's largest gradient instead of their own.
+    floor = 1e-3 * max(float(np.abs(g).max()) for g in grads.values())
+    for name, g in grads.items():
+        if name not in params:
+            continue
+        t = params[name].grad.numpy()
+        scale = max(float(np.abs(t).max()), floor)
+        err = float(np.abs(t - g).max()) / scale
+        if not err <= GRAD_TOL:
+            problems.append(f"{name}: max |grad difference| / max |grad| = {err:.2e}")
+    return problems
+
+
+def main():
+    binary = sys.argv[1]
+    failures, count = [], 0
+    with tempfile.TemporaryDirectory() as workdir:
+        for seed, config in enumerate(cases(binary), start=1):
+            count += 1
+            problems = check(binary, config, seed, workdir)
+            label = " ".join(f"{k}={v}" for k, v in config.items() if k not in TINY)
+            print(("FAIL " if problems else "ok   ") + label)
+            failures += [f"{label}: {p}" for p in problems]
+    if failures:
+        print("\n".join(failures[:40]))
+        sys.exit(1)
+    print(f"{count} configurations: loss and every gradient match the engine")
+
+
+if __name__ == "__main__":
+    main()
