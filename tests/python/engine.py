@@ -24,7 +24,8 @@ def run(binary, *args):
 def option_choices(binary, key):
     """The choices of an option as `normlab options` lists them."""
     text = run(binary, "options")
-    m = re.search(r"--" + key + r"\b.*?Choices: ([^.\n]*)\.", text, re.S)
+    # "--key  type [default]  allowed: a, b, c" on the option's own line
+    m = re.search(r"^\s*--" + key + r"\s.*allowed: ([^\n]*)$", text, re.M)
     if not m:
         raise RuntimeError(f"`normlab options` lists no choices for {key}")
     return [c.strip() for c in m.group(1).split(",")]
