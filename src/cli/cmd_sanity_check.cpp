@@ -9,8 +9,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "data/markov_chain.hpp"
 #include "data/token_file.hpp"
-#include "diag/sanity_check.hpp"
+#include "train/sanity_check.hpp"
 
 namespace normlab::cli {
 
@@ -88,12 +89,11 @@ Runner setup_sanity_check(CLI::App& app) {
     }
     const int threads = static_cast<int>(config.get_int("threads"));
     if (threads > 0) omp_set_num_threads(threads);
-    SanityOptions opt = *options;
-    opt.progress = [](const std::string& line) {
-      std::fprintf(stderr, "%s\n", line.c_str());
-      std::fflush(stderr);
-    };
-    SanityReport report = run_sanity_check(config, opt, tokens, label);
+    SanityReport report =
+        run_sanity_check(config, *options, tokens, label, [](const std::string& line) {
+          std::fprintf(stderr, "%s\n", line.c_str());
+          std::fflush(stderr);
+        });
     std::fputs(format_report(report).c_str(), stdout);
     if (json_out.is_open()) {
       json_out << report_json(report).dump(1) << '\n';

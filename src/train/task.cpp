@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
+#include <stdexcept>
 
 #include "data/batches.hpp"
 #include "data/parallel_batches.hpp"
@@ -35,23 +37,21 @@ TokenFile read_checked(const fs::path& path, const std::string& tokenizer_identi
 }
 
 // Language modelling: rows of T + 1 consecutive tokens of a token stream (data/batches.hpp).
+// Without a validation stream, evaluate() is NaN.
 class LanguageModelTask : public TrainingTask {
  public:
-  LanguageModelTask(const Config& config, const fs::path& data, const std::string& identity,
-                    std::unique_ptr<Model> model)
-      : model_(static_cast<DecoderLM*>(model.release())),
-        train_(read_checked(data / "train.bin", identity)),
-        valid_(read_checked(data / "valid.bin", identity)),
+  LanguageModelTask(const Config& config, LanguageModelData data, std::unique_ptr<DecoderLM> model)
+      : model_(std::move(model)),
+        data_(std::move(data)),
         B_(static_cast<int>(config.get_int("batch_size"))),
         T_(static_cast<int>(config.get_int("seq_len"))),
         seed_(static_cast<uint64_t>(config.get_int("seed"))),
         smoothing_(label_smoothing(config)),
-        train_label_((data / "train.bin").string()),
-        valid_label_((data / "valid.bin").string()),
-        train_batches_(train_.tokens, B_, T_, seed_, train_label_.c_str()),
-        valid_batches_(valid_.tokens, B_, T_, seed_, valid_label_.c_str()),
+        train_batches_(data_.train, B_, T_, seed_, data_.train_label.c_str()),
         x_(static_cast<size_t>(B_) * T_),
         y_(static_cast<size_t>(B_) * T_) {
+    if (!data_.valid_label.empty())
+      valid_batches_.emplace(data_.valid, B_, T_, seed_, data_.valid_label.c_str());
     model_->plan(B_, T_);
   }
   Model& model() override { return *model_; }
@@ -67,13 +67,14 @@ class LanguageModelTask : public TrainingTask {
     return model_->forward(x_.data(), y_.data(), B_, T_, smoothing_);
   }
   double evaluate(long max_batches) override {
+    if (!valid_batches_) return NAN;
     model_->training = false;
     model_->grad_enabled = false;
     const long n =
-        std::min<long>(max_batches, static_cast<long>(valid_batches_.num_eval_batches()));
+        std::min<long>(max_batches, static_cast<long>(valid_batches_->num_eval_batches()));
     double sum = 0;
     for (long i = 0; i < n; ++i) {
-      valid_batches_.eval_batch(static_cast<uint64_t>(i), x_.data(), y_.data());
+      valid_batches_->eval_batch(static_cast<uint64_t>(i), x_.data(), y_.data());
       sum += model_->forward(x_.data(), y_.data(), B_, T_);
     }
     model_->training = true;
@@ -83,12 +84,12 @@ class LanguageModelTask : public TrainingTask {
 
  private:
   std::unique_ptr<DecoderLM> model_;
-  TokenFile train_, valid_;
+  const LanguageModelData data_;  // the samplers below hold references into it
   int B_, T_;
   uint64_t seed_;
   float smoothing_;
-  std::string train_label_, valid_label_;
-  BatchSampler train_batches_, valid_batches_;
+  BatchSampler train_batches_;
+  std::optional<BatchSampler> valid_batches_;
   std::vector<int32_t> x_, y_;
 };
 
@@ -182,7 +183,21 @@ std::unique_ptr<TrainingTask> make_training_task(const Config& config, const fs:
   if (!fs::exists(data / "train.bin") && fs::exists(data / "train.src.bin"))
     throw UserError(data.string() +
                     ": holds a parallel corpus ('prepare-parallel'); train it with --arch encdec");
-  return std::make_unique<LanguageModelTask>(config, data, identity, std::move(model));
+  LanguageModelData streams;
+  streams.train = read_checked(data / "train.bin", identity).tokens;
+  streams.valid = read_checked(data / "valid.bin", identity).tokens;
+  streams.train_label = (data / "train.bin").string();
+  streams.valid_label = (data / "valid.bin").string();
+  return make_language_model_task(config, std::move(streams), std::move(model));
+}
+
+std::unique_ptr<TrainingTask> make_language_model_task(const Config& config, LanguageModelData data,
+                                                       std::unique_ptr<Model> model) {
+  auto* lm = dynamic_cast<DecoderLM*>(model.get());
+  if (!lm) throw std::logic_error("make_language_model_task: the model is not a DecoderLM");
+  model.release();
+  return std::make_unique<LanguageModelTask>(config, std::move(data),
+                                             std::unique_ptr<DecoderLM>(lm));
 }
 
 }  // namespace normlab

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "data/tokenizer.hpp"
@@ -35,6 +36,17 @@ std::unique_ptr<TrainingTask> make_training_task(const Config& config,
                                                  const std::filesystem::path& data,
                                                  const Tokenizer& tokenizer,
                                                  std::unique_ptr<Model> model);
+
+// Token streams of a language-modelling task. The validation stream may be absent (empty label):
+// the task then has no validation loss (evaluate() is NaN).
+struct LanguageModelData {
+  std::vector<int32_t> train, valid;
+  std::string train_label, valid_label;  // names in errors ("DIR/train.bin", "markov(256)")
+};
+
+// Language modelling on `data` (in memory), training `model` (a DecoderLM).
+std::unique_ptr<TrainingTask> make_language_model_task(const Config& config, LanguageModelData data,
+                                                       std::unique_ptr<Model> model);
 
 // The label smoothing of `config` (option label_smoothing: 'auto' is 0.1 for arch=encdec, as
 // fairseq's translation recipes, and 0 for the language model).

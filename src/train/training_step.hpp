@@ -1,5 +1,5 @@
 // One optimizer step, the same for `normlab train` (trainer.cpp) and for the short runs of the
-// depth sanity check (sanity_check_run.cpp), so that a check trains exactly as a run would:
+// depth sanity check (sanity_check.cpp), so that a check trains exactly as a run would:
 //   g     = (1/A) sum_{m<A} dLoss(batch (step-1)*A + m)/dtheta   (A = grad_accum micro-batches,
 //           micro-batch i drawn and dropout-seeded by its index i alone: bit-exact resume)
 //   |g|   = global gradient norm, before clipping

@@ -1,0 +1,171 @@
+#include "diag/sanity_report.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace normlab {
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt("%.3g", v);
+}
+
+nlohmann::json finite_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json measure_json(const StackMeasure& m) {
+  return {{"forward", finite_or_null(m.forward)},
+          {"backward", finite_or_null(m.backward)},
+          {"top_rms", finite_or_null(m.top_rms)},
+          {"bottom_rms", finite_or_null(m.bottom_rms)},
+          {"grad_bottom", finite_or_null(m.grad_bottom)},
+          {"grad_top", finite_or_null(m.grad_top)},
+          {"loss", finite_or_null(m.loss)}};
+}
+
+nlohmann::json scaling_json(const DepthScaling& s, const char* verdict) {
+  return {{"verdict", verdict},
+          {"points", s.points},
+          {"overflow", s.overflow},
+          {"rate_per_layer", s.exponential.slope},
+          {"factor_per_layer", std::exp(s.exponential.slope)},
+          {"power", s.power.slope},
+          {"rss",
+           {{"exponential", s.exponential.rss},
+            {"power", s.power.rss},
+            {"affine", finite_or_null(s.affine_rss)},
+            {"constant", s.constant_rss}}}};
+}
+
+std::string verdict_line(const char* what, const std::string& state, const char* verdict,
+                         const DepthScaling& s) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-9s %-13s %-12s", what, state.c_str(), verdict);
+  std::string line = buf;
+  if (s.points >= 2)
+    line += "L^" + fmt("%.2f", s.power.slope) + "  x" + fmt("%.3f", std::exp(s.exponential.slope)) +
+            "/layer  (rss exp " + num(s.exponential.rss) + ", power " + num(s.power.rss) +
+            ", affine " + num(s.affine_rss) + ", const " + num(s.constant_rss) + ")";
+  if (s.overflow) line += "  (overflow: inf/NaN at some depth)";
+  return line + "\n";
+}
+
+}  // namespace
+
+void fit_depth_laws(SanityReport& r) {
+  std::vector<int> depths;
+  std::vector<double> fi, bi, ft, bt;
+  for (const DepthResult& d : r.depths) {
+    depths.push_back(d.depth);
+    // A forward that overflowed leaves inf or NaN at the top: both mean unbounded growth.
+    fi.push_back(std::isnan(d.init.forward) ? INFINITY : d.init.forward);
+    bi.push_back(d.init.backward);
+    ft.push_back(std::isnan(d.trained.forward) ? INFINITY : d.trained.forward);
+    bt.push_back(d.trained.backward);
+  }
+  r.forward_init = fit_depth_scaling(depths, fi);
+  r.backward_init = fit_depth_scaling(depths, bi);
+  if (r.options.train_steps > 0) {
+    r.forward_trained = fit_depth_scaling(depths, ft);
+    r.backward_trained = fit_depth_scaling(depths, bt);
+  }
+}
+
+std::string depth_line(const DepthResult& d, int train_steps) {
+  std::string line = "sanity-check: depth " + std::to_string(d.depth) + ": init forward " +
+                     num(d.init.forward) + ", grad bottom/top " + num(d.init.backward);
+  if (train_steps > 0)
+    line += "; after " + std::to_string(train_steps) + " steps (loss " + num(d.first_loss) +
+            " -> " + num(d.last_loss) + ") forward " + num(d.trained.forward) +
+            ", grad bottom/top " + num(d.trained.backward);
+  return line + " [" + fmt("%.1f", d.seconds) + " s]";
+}
+
+std::string format_report(const SanityReport& r) {
+  const nlohmann::json& c = r.config;
+  std::string out = "sanity-check: placement " + c["placement"].get<std::string>() + ", norm " +
+                    c["norm"].get<std::string>() + ", dt " + c["dt"].get<std::string>() +
+                    ", init " + r.init_scheme + ", d_model " +
+                    std::to_string(c["d_model"].get<long>()) + ", data " + r.data + "\n";
+  const bool trained = r.options.train_steps > 0;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%6s %12s %12s", "depth", "fwd@init", "grad@init");
+  out += buf;
+  if (trained) {
+    std::snprintf(buf, sizeof buf, " %12s %12s %9s %9s", "fwd@trained", "grad@trained", "loss@1",
+                  "loss@end");
+    out += buf;
+  }
+  out += "\n";
+  for (const DepthResult& d : r.depths) {
+    std::snprintf(buf, sizeof buf, "%6d %12s %12s", d.depth, num(d.init.forward).c_str(),
+                  num(d.init.backward).c_str());
+    out += buf;
+    if (trained) {
+      std::snprintf(buf, sizeof buf, " %12s %12s %9s %9s", num(d.trained.forward).c_str(),
+                    num(d.trained.backward).c_str(), num(d.first_loss).c_str(),
+                    num(d.last_loss).c_str());
+      out += buf;
+    }
+    out += "\n";
+  }
+  out +=
+      verdict_line("forward", "init", to_string(classify_forward(r.forward_init)), r.forward_init);
+  out += verdict_line("gradient", "init", to_string(classify_backward(r.backward_init)),
+                      r.backward_init);
+  if (trained) {
+    const std::string state = "trained:" + std::to_string(r.options.train_steps);
+    out += verdict_line("forward", state, to_string(classify_forward(r.forward_trained)),
+                        r.forward_trained);
+    out += verdict_line("gradient", state, to_string(classify_backward(r.backward_trained)),
+                        r.backward_trained);
+  }
+  return out;
+}
+
+nlohmann::json report_json(const SanityReport& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  const bool trained = r.options.train_steps > 0;
+  for (const DepthResult& d : r.depths) {
+    nlohmann::json row = {
+        {"depth", d.depth}, {"init", measure_json(d.init)}, {"seconds", d.seconds}};
+    if (trained) {
+      row["trained"] = measure_json(d.trained);
+      row["first_loss"] = finite_or_null(d.first_loss);
+      row["last_loss"] = finite_or_null(d.last_loss);
+    }
+    rows.push_back(row);
+  }
+  nlohmann::json verdicts;
+  verdicts["init"] = {
+      {"forward", scaling_json(r.forward_init, to_string(classify_forward(r.forward_init)))},
+      {"backward", scaling_json(r.backward_init, to_string(classify_backward(r.backward_init)))}};
+  if (trained)
+    verdicts["trained"] = {
+        {"forward",
+         scaling_json(r.forward_trained, to_string(classify_forward(r.forward_trained)))},
+        {"backward",
+         scaling_json(r.backward_trained, to_string(classify_backward(r.backward_trained)))}};
+  return {{"config", r.config},
+          {"data", r.data},
+          {"init_scheme", r.init_scheme},
+          {"settings",
+           {{"depths", r.options.depths},
+            {"train_steps", r.options.train_steps},
+            {"init_seeds", r.options.init_seeds},
+            {"batches", r.options.batches}}},
+          {"depths", rows},
+          {"verdicts", verdicts}};
+}
+
+}  // namespace normlab

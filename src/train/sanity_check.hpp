@@ -1,0 +1,24 @@
+// The driver of the depth sanity check (docs/sanity-check.md): builds one design at several
+// depths, measures each at initialisation (diag/stack_measure.hpp), trains it briefly with the
+// trainer's own step (training_step.hpp) and measures it again; the fits and verdicts are
+// diag/sanity_report.hpp's.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "diag/sanity_report.hpp"
+
+namespace normlab {
+
+// Runs the check for `config` (n_layers is replaced by each depth; everything else, optimizer
+// and schedule included, is the config's) on windows of `tokens` (ids < vocab_size), labelled
+// `data_label` in the report. `progress` receives one line per depth. Throws UserError for an
+// empty depth list or a depth below 1.
+SanityReport run_sanity_check(const Config& config, const SanityOptions& options,
+                              const std::vector<int32_t>& tokens, const std::string& data_label,
+                              const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace normlab
