@@ -3,14 +3,16 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
-#include "core/options.hpp"
 #include "train/sweep.hpp"
+#include "train/sweep_file.hpp"
+#include "train/sweep_run_state.hpp"
 
 namespace normlab::cli {
 
@@ -30,83 +32,34 @@ struct SweepArgs {
   bool list = false;
 };
 
-std::vector<std::string> split_values(const std::string& text, const std::string& origin) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    std::string v =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    const size_t b = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t");
-    v = b == std::string::npos ? "" : v.substr(b, e - b + 1);
-    if (v.empty()) throw UserError(origin + ": empty value in '" + text + "'");
-    out.push_back(v);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 int run(const ConfigFlags& flags, const SweepArgs& args) {
+  const SweepFile file = args.sweep_file.empty() ? SweepFile{} : read_sweep_file(args.sweep_file);
   // Precedence, lowest first: defaults, --config files, the sweep file's base, --key flags, and
   // the grid axes for their own keys.
   Config base = Config::defaults();
   for (const auto& f : flags.files) base.merge_file(f);
-  SweepFile file;
-  if (!args.sweep_file.empty()) {
-    file = read_sweep_file(args.sweep_file);
-    for (const auto& s : file.base) base.set(s.key, s.value, s.origin);
-  }
+  for (const auto& s : file.base) base.set(s.key, s.value, s.origin);
   for (const auto& [key, value] : flags.flags) base.set(key, value, "--" + key);
-
-  std::vector<SweepAxis> cli_axes;
-  auto add_axis = [&](const std::string& key, const std::string& text, const std::string& origin) {
-    for (const auto& a : cli_axes)
-      if (a.key == key) throw UserError(origin + ": '" + key + "' is already given by " + a.origin);
-    cli_axes.push_back({key, split_values(text, origin), origin});
-  };
+  std::vector<SweepAxis> command_axes;
   for (const auto& [flag, key] : args.axis_keys) {
     auto it = args.axis_text.find(flag);
-    if (it != args.axis_text.end()) add_axis(key, it->second, "--" + flag);
+    if (it != args.axis_text.end())
+      command_axes.push_back(parse_axis(key, it->second, "--" + flag));
   }
-  for (const auto& g : args.grid) {
-    const size_t eq = g.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw UserError("--grid: expected KEY=V1,V2,... , got '" + g + "'");
-    const std::string key = g.substr(0, eq);
-    if (!find_option(key)) Config::defaults().set(key, "", "--grid");  // unknown-option error
-    add_axis(key, g.substr(eq + 1), "--grid " + key);
-  }
-  const std::vector<SweepAxis> axes = combine_axes(file.grid, cli_axes);
-  for (const auto& a : axes) {
-    if (a.key == "out_dir")
-      throw UserError(a.origin + ": 'out_dir' cannot be a grid axis (it is the sweep directory)");
-    if (flags.flags.count(a.key))
-      throw UserError("--" + a.key + ": '" + a.key + "' is a grid axis of this sweep (" + a.origin +
-                      "); give its values there");
-  }
-
+  for (const auto& g : args.grid) command_axes.push_back(parse_grid_argument(g));
+  std::set<std::string> flag_keys;
+  for (const auto& kv : flags.flags) flag_keys.insert(kv.first);
+  const std::vector<SweepAxis> axes = sweep_axes(file.grid, command_axes, flag_keys);
   if (flags.dump_config) {
     std::fputs(base.dump_yaml().c_str(), stdout);
     return 0;
   }
   const std::vector<SweepCell> cells = expand_grid(base, axes);
   if (args.list) {
-    for (const auto& c : cells) {
-      const RunState s = inspect_run(c);
-      std::printf("%s\t%s\n", c.name.c_str(),
-                  s == RunState::Done     ? "done"
-                  : s == RunState::Resume ? "interrupted"
-                                          : "new");
-    }
+    for (const auto& c : cells) std::printf("%s\t%s\n", c.name.c_str(), to_string(inspect_run(c)));
     return 0;
   }
-  const std::string dir = base.get_string("out_dir");
-  const SweepOutcome o = run_sweep(cells, dir, base.get_bool("progress"));
-  std::fprintf(stderr,
-               "sweep: %zu runs (%ld trained, %ld resumed, %ld skipped as done), %ld not ok; "
-               "%s/summary.csv\n",
-               cells.size(), o.runs, o.resumed, o.skipped, o.diverged, dir.c_str());
+  run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"));
   return 0;
 }
 

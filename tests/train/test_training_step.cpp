@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "data/markov_chain.hpp"
 #include "model/decoder_lm.hpp"
@@ -17,16 +19,12 @@ namespace {
 
 Config tiny_lm(long grad_accum, const char* dropout) {
   Config c = Config::defaults();
-  c.set("vocab_size", "32", "test");
-  c.set("d_model", "16", "test");
-  c.set("n_heads", "2", "test");
-  c.set("d_ff", "32", "test");
-  c.set("n_layers", "2", "test");
-  c.set("seq_len", "8", "test");
-  c.set("batch_size", "2", "test");
-  c.set("grad_accum", std::to_string(grad_accum), "test");
-  c.set("dropout", dropout, "test");
-  c.set("warmup", "0", "test");
+  const std::pair<const char*, std::string> settings[] = {
+      {"vocab_size", "32"}, {"d_model", "16"}, {"n_heads", "2"},
+      {"d_ff", "32"},       {"n_layers", "2"}, {"seq_len", "8"},
+      {"batch_size", "2"},  {"warmup", "0"},   {"grad_accum", std::to_string(grad_accum)},
+      {"dropout", dropout}};
+  for (const auto& [key, value] : settings) c.set(key, value, "test");
   return c;
 }
 

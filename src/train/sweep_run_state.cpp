@@ -1,0 +1,143 @@
+#include "train/sweep_run_state.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <vector>
+
+#include "core/options.hpp"
+#include "io/safetensors.hpp"
+#include "train/trainer.hpp"
+
+namespace normlab {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Keys that do not change a run's result (or are set by the run itself): a finished or
+// interrupted run may be reused when only these differ.
+bool ignored_in_comparison(const OptionSpec& o) {
+  static const std::set<std::string> keys = {"out_dir", "progress",  "threads",       "vocab_size",
+                                             "input",   "tokenizer", "valid_fraction"};
+  return o.group == "generate" || o.group == "translate" || keys.count(o.key) != 0;
+}
+
+void check_same_run(const Config& recorded, const Config& wanted, const std::string& path) {
+  const nlohmann::json a = recorded.to_json(), b = wanted.to_json();
+  for (const OptionSpec& o : all_options()) {
+    if (ignored_in_comparison(o) || a[o.key] == b[o.key]) continue;
+    throw UserError(path + ": this run was made with " + o.key + " " + a[o.key].dump() +
+                    ", the sweep asks for " + b[o.key].dump() +
+                    "; remove the run directory or use another --out_dir");
+  }
+}
+
+void say(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+nlohmann::json read_run_summary(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path.string() + ": cannot open: " + std::strerror(errno));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    throw UserError(path.string() + ": not valid JSON (remove the run directory to run it again)");
+  }
+}
+
+RunState inspect_run(const SweepCell& cell) {
+  const fs::path dir(cell.config.get_string("out_dir"));
+  const fs::path summary = dir / "summary.json", yaml = dir / "config.yaml";
+  if (fs::exists(summary)) {
+    const nlohmann::json j = read_run_summary(summary);
+    if (j.contains("config"))
+      check_same_run(Config::from_json(j["config"], summary.string()), cell.config,
+                     summary.string());
+    return RunState::Done;
+  }
+  if (!fs::exists(dir / "checkpoint.safetensors")) return RunState::Fresh;
+  if (fs::exists(yaml)) {
+    Config recorded = Config::defaults();
+    recorded.merge_file(yaml.string());
+    check_same_run(recorded, cell.config, yaml.string());
+  }
+  return RunState::Resume;
+}
+
+const char* to_string(RunState state) {
+  switch (state) {
+    case RunState::Done:
+      return "done";
+    case RunState::Resume:
+      return "interrupted";
+    case RunState::Fresh:
+      break;
+  }
+  return "new";
+}
+
+void remove_stale_tmp_files(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t t = name.rfind(".tmp");
+    if (t == std::string::npos || !entry.is_regular_file()) continue;
+    const std::string rest = name.substr(t + 4);
+    const bool pid_suffix =
+        rest.size() > 1 && rest[0] == '.' && std::all_of(rest.begin() + 1, rest.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        });
+    if (rest.empty() || pid_suffix) stale.push_back(entry.path());
+  }
+  for (const auto& p : stale) fs::remove(p, ec);
+}
+
+// Starts over when the checkpoint is unreadable, already at the last step without a summary, or
+// the optimizer state is out of step with the model after a kill between the two writes:
+// training is deterministic, so the result is the same, only slower.
+bool finish_interrupted_run(const Config& config, const std::string& prefix) {
+  const fs::path ckpt = fs::path(config.get_string("out_dir")) / "checkpoint.safetensors";
+  long step = -1;
+  std::string why;
+  try {
+    const SafeTensorsFile f = read_safetensors(ckpt.string());
+    auto it = f.metadata.find("normlab.step");
+    if (it == f.metadata.end()) throw UserError(ckpt.string() + ": no 'normlab.step' in metadata");
+    step = std::stol(it->second);
+  } catch (const UserError& e) {
+    why = e.what();
+  } catch (const std::exception&) {
+    why = ckpt.string() + ": unreadable 'normlab.step' in metadata";
+  }
+  if (step > 0 && step < config.get_int("steps")) {
+    say(prefix + ": resumed at step " + std::to_string(step));
+    try {
+      train(config, true);
+      return true;
+    } catch (const UserError& e) {
+      say(prefix + ": cannot resume (" + e.what() + "); starting over");
+    }
+  } else if (step >= config.get_int("steps")) {
+    // The kill came between the last checkpoint and summary.json; train() cannot rebuild the
+    // final losses from a checkpoint, so run again.
+    say(prefix + ": checkpoint at the last step but no summary; starting over");
+  } else {
+    say(prefix + ": cannot resume (" + (why.empty() ? "checkpoint at step 0" : why) +
+        "); starting over");
+  }
+  train(config, false);
+  return false;
+}
+
+}  // namespace normlab
