@@ -16,10 +16,10 @@
 //   D_i = dO_i . O_i,  P = e^(S - lse),  dV_j += P^T dO,  dP = dO V_j^T,  dS = P (dP - D),
 //   dQ_i += s dS K_j,  dK_j += s dS^T Q_i,
 // using sum_j P_ij dP_ij = dO_i . sum_j P_ij v_j = dO_i . O_i = D_i (softmax Jacobian row sum).
-// dK_j, dV_j live in per-thread block scratch and are added to dk, dv once per key block; dQ goes
-// straight into dq. A task owns all of head h of batch b, so no two threads touch the same float
-// and each sum runs in a fixed order: the result does not depend on the thread count.
-// (Splitting the backward over key blocks as well would need dQ partials reduced in a fixed
+// dK_j, dV_j live in per-thread block scratch and are written to dk, dv once per key block; dQ is
+// summed straight into dq, zeroed first. A task owns all of head h of batch b, so no two threads
+// touch the same float and each sum runs in a fixed order: the result does not depend on the thread
+// count. (Splitting the backward over key blocks as well would need dQ partials reduced in a fixed
 // order, or a second pass recomputing P: 7 instead of 5 block products.)
 //
 // The block products run on the register tiles of attention_tile.hpp, with the strided q/k/v/dout
@@ -286,6 +286,11 @@ void backward_head(float* dq, float* dk, float* dv, const float* dout, const flo
   }
   const float* lse_h = lse + g.row(0);
   const int n_max = a.Tq > 0 ? visible_keys(a, g.b, a.Tq - 1) : 0;
+  // dq is summed over key blocks in place: start it at zero (a query that sees no key keeps it).
+  for (int i = 0; i < a.Tq; ++i) {
+    float* dq_i = dq + (static_cast<ptrdiff_t>(g.b) * a.Tq + i) * a.q_stride + g.h * hd;
+    std::fill(dq_i, dq_i + hd, 0.0f);
+  }
 
   for (int j0 = 0; j0 < n_max; j0 += kBc) {
     const int bc = std::min(kBc, n_max - j0);
@@ -341,11 +346,14 @@ void backward_head(float* dq, float* dk, float* dv, const float* dout, const flo
     }
     for (int j = 0; j < bc; ++j) {
       const ptrdiff_t off = (static_cast<ptrdiff_t>(g.b) * a.Tk + j0 + j) * a.kv_stride + g.h * hd;
-      for (int c = 0; c < hd; ++c) {
-        dk[off + c] += dK[j * hd + c];
-        dv[off + c] += dV[j * hd + c];
-      }
+      std::copy(dK + j * hd, dK + (j + 1) * hd, dk + off);
+      std::copy(dV + j * hd, dV + (j + 1) * hd, dv + off);
     }
+  }
+  for (int j = n_max; j < a.Tk; ++j) {  // keys no query sees (padding): zero gradient
+    const ptrdiff_t off = (static_cast<ptrdiff_t>(g.b) * a.Tk + j) * a.kv_stride + g.h * hd;
+    std::fill(dk + off, dk + off + hd, 0.0f);
+    std::fill(dv + off, dv + off + hd, 0.0f);
   }
 }
 
@@ -378,7 +386,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* lse, const float* q, const float* k, const float* v,
                         const AttentionDims& a) {
   check_dims(a);
-  if (a.B == 0 || a.Tq == 0) return;
+  if (a.B == 0) return;
   const int hd = a.d / a.H;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const size_t scratch = 4 * static_cast<size_t>(kBc) * hd + 2 * kBr * kBc + a.Tq;

@@ -39,8 +39,9 @@ struct AttentionDims {
 // Throws std::invalid_argument on inconsistent dims (programming errors, not user input).
 void attention_forward(float* out, float* lse, float* entropy, const float* q, const float* k,
                        const float* v, const AttentionDims& dims);
-// Accumulates (+=) into dq (layout of q) and dk, dv (layout of k, v). Needs the forward's out and
-// lse. The dk, dv rows of padding keys (j >= key_len[b]) are left untouched (zero gradient), and
+// Writes (=) dq (layout of q) and dk, dv (layout of k, v); the floats between rows (stride gaps)
+// are not touched, so dq, dk and dv may be the q, k and v columns of one fused buffer. Needs the
+// forward's out and lse. The dk, dv rows of padding keys (j >= key_len[b]) get exactly zero, and
 // padding keys may hold any values, non-finite included: they are never read. Both functions give
 // bit-identical results for any OpenMP thread count.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out,

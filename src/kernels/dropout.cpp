@@ -36,16 +36,8 @@ void dropout_forward(float* out, const float* in, float p, uint64_t seed, uint64
 
 void dropout_backward(float* din, const float* dout, float p, uint64_t seed, uint64_t stream,
                       size_t n) {
-  if (p <= 0.0f) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (size_t i = 0; i < n; ++i) din[i] += dout[i];
-    return;
-  }
-  const float s = keep_scale(p);
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    if (uniform01(seed, stream, i) >= p) din[i] += dout[i] * s;
-  }
+  // dropout_forward with the gradient as input: the same mask, the same scale.
+  dropout_forward(din, dout, p, seed, stream, n);
 }
 
 }  // namespace normlab

@@ -2,7 +2,8 @@
 //   out[b,t,:] = scale * tok_emb[tokens[b,t], :] + pos[t, :]
 // `scale` is sqrt(d) for fairseq's scaled embedding, else 1. `pos` is either the learned table
 // (then dpos receives its gradient) or the fixed sinusoidal table (then dpos is nullptr).
-// Backward kernels in normlab ACCUMULATE (+=) into every gradient they write.
+// Both gradients are parameter gradients: they accumulate (+=), as in every kernel
+// (kernels/README.md).
 #pragma once
 #include <cstdint>
 

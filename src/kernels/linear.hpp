@@ -1,6 +1,6 @@
 // Linear layer on oneDNN matmul, weights in PyTorch nn.Linear layout W[out, in]:
 //   y = x W^T + b            (x: [N, in], y: [N, out], b may be nullptr)
-// Backward:  dx = dy W (overwritten: each caller's dx starts here),  dW += dy^T x,
+// Backward:  dx = dy W (written, as every activation gradient: kernels/README.md),  dW += dy^T x,
 //            db += sum_rows dy (parameter gradients accumulate over blocks and micro-batches).
 // Primitives are created once per shape and cached; no allocation on the hot path.
 #pragma once

@@ -5,9 +5,10 @@
 // The two means are the rows of the Jacobian (I - 11^T/d - xhat xhat^T/d); RMSNorm has no mean
 // subtraction and so only the xhat term. DyT is elementwise: d tanh(a x)/dx = a (1 - tanh^2).
 //
-// Parameter gradients are sums over rows. To make them independent of the thread count, rows
-// are split into a chunk count that depends only on N; each chunk sums into its own slice of
-// scratch, and the slices are added in chunk order afterwards.
+// dx is written row by row after the row's sums are complete, reading dy[j] before writing dx[j],
+// so dx may be dy (in place). Parameter gradients are sums over rows. To make them independent of
+// the thread count, rows are split into a chunk count that depends only on N; each chunk sums into
+// its own slice of scratch, and the slices are added in chunk order afterwards.
 #include "kernels/norms.hpp"
 
 #include <algorithm>
@@ -107,7 +108,7 @@ void layernorm_backward(float* din, float* dweight, float* dbias, const float* d
 #pragma omp simd
       for (int j = 0; j < d; ++j) {
         const float xhat = (x[j] - m) * r;
-        dx[j] += r * (weight[j] * dy[j] - mean_dxhat - xhat * mean_dxhat_xhat);
+        dx[j] = r * (weight[j] * dy[j] - mean_dxhat - xhat * mean_dxhat_xhat);
       }
     }
   }
@@ -156,7 +157,7 @@ void rmsnorm_backward(float* din, float* dweight, const float* dout, const float
       const float mean_dxhat_xhat = sum_dxhat_xhat / static_cast<float>(d);
 #pragma omp simd
       for (int j = 0; j < d; ++j) {
-        dx[j] += r * (weight[j] * dy[j] - x[j] * r * mean_dxhat_xhat);
+        dx[j] = r * (weight[j] * dy[j] - x[j] * r * mean_dxhat_xhat);
       }
     }
   }
@@ -198,12 +199,12 @@ void dyt_backward(float* din, float* dalpha, float* dweight, float* dbias, const
       float* dx = din + static_cast<size_t>(i) * d;
       float da_row = 0.0f;
       for (int j = 0; j < d; ++j) {
-        const float t = std::tanh(a * x[j]);
-        const float dpre = weight[j] * dy[j] * (1.0f - t * t);  // dL/d(alpha x)
-        dx[j] += a * dpre;
+        const float t = std::tanh(a * x[j]), g = dy[j];     // g read before dx[j] is written
+        const float dpre = weight[j] * g * (1.0f - t * t);  // dL/d(alpha x)
         da_row += x[j] * dpre;
-        dw[j] += dy[j] * t;
-        db[j] += dy[j];
+        dw[j] += g * t;
+        db[j] += g;
+        dx[j] = a * dpre;
       }
       da += da_row;
     }

@@ -1,5 +1,7 @@
 // Normalization functions over the last dimension of N rows of width d (contiguous rows).
-// Each forward saves what its backward needs; backward ACCUMULATES into din and parameter grads.
+// Each forward saves what its backward needs. Backward: din = J^T dout is written (din may be
+// dout: in place), parameter gradients accumulate (+=); the contract of every kernel is in
+// kernels/README.md.
 //
 // LayerNorm (Ba et al. 2016):  y = g * (x - mean) * rstd + b,   rstd = 1/sqrt(var + eps)
 //   Jacobian (g * rstd) (I - 11^T/d - xhat xhat^T/d): the gradient is divided by the input's

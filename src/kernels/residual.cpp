@@ -17,13 +17,19 @@ void residual_forward(float* out, const float* x, float alpha, const float* bran
 
 void residual_backward(float* dx, float* dbranch, const float* dout, float alpha, float dt,
                        size_t n) {
-  if (dx != nullptr) {
+  if (dx && dbranch) {  // one pass, each dout[i] read before either output is written
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (size_t i = 0; i < n; ++i) dx[i] += alpha * dout[i];
-  }
-  if (dbranch != nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      const float g = dout[i];
+      dx[i] = alpha * g;
+      dbranch[i] = dt * g;
+    }
+  } else if (dx) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-    for (size_t i = 0; i < n; ++i) dbranch[i] += dt * dout[i];
+    for (size_t i = 0; i < n; ++i) dx[i] = alpha * dout[i];
+  } else if (dbranch) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+    for (size_t i = 0; i < n; ++i) dbranch[i] = dt * dout[i];
   }
 }
 

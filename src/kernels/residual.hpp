@@ -8,7 +8,7 @@ namespace normlab {
 
 void residual_forward(float* out, const float* x, float alpha, const float* branch, float dt,
                       size_t n);
-// dx += alpha * dout,  dbranch += dt * dout   (either may be nullptr)
+// dx = alpha * dout,  dbranch = dt * dout   (either may be nullptr, either may be dout)
 void residual_backward(float* dx, float* dbranch, const float* dout, float alpha, float dt,
                        size_t n);
 

@@ -92,7 +92,6 @@ void Model::embed_backward(const float* g_x, float* scratch, const int32_t* toke
   const int d = shape_.d;
   const size_t n = static_cast<size_t>(B) * T * d;
   if (shape_.dropout > 0) {
-    std::memset(scratch, 0, n * sizeof(float));
     dropout_backward(scratch, g_x, shape_.dropout, dropout_seed_, stream, n);
     g_x = scratch;
   }

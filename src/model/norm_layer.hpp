@@ -22,7 +22,7 @@ struct NormLayer {
   // `mean` and `rstd` hold N floats each (unused by DyT). rstd = 1/std of each input row: the
   // factor by which this norm scales the gradient passing through it.
   void forward(ParamStore& p, float* out, float* mean, float* rstd, const float* in, int N) const;
-  // din += J^T dout; parameter gradients accumulate into the store.
+  // din = J^T dout (din may be dout); parameter gradients accumulate into the store.
   void backward(ParamStore& p, float* din, const float* dout, const float* in, const float* mean,
                 const float* rstd, int N) const;
 };

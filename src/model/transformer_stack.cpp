@@ -217,13 +217,10 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   ParamStore& p = params_;
   const int d = shape_.d, H = shape_.heads, BT = B_ * T_, BS = B_ * S_;
   const bool cross = s.kind == SublayerKind::CrossAttention;
-  const size_t n = static_cast<size_t>(BT) * d;
   linear_backward(g_o_, p.grad(s.w2), p.grad(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
   // Gradients w.r.t. the projections, laid out like them: g_proj_ as s.proj, g_kv_ as mem_kv.
   const QKVSource src = qkv_source(s, BT, BS, d);
   float* g_base[3] = {g_proj_, cross ? g_kv_ : g_proj_ + d, cross ? g_kv_ + d : g_proj_ + 2 * d};
-  zero(g_proj_, n * (cross ? 1 : 3));
-  if (cross) zero(g_kv_, static_cast<size_t>(BS) * 2 * d);
   AttentionDims dims;
   dims.B = B_, dims.H = H, dims.d = d, dims.Tq = T_;
   dims.Tk = cross ? S_ : T_;
@@ -232,14 +229,12 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   if (s.recipe.has(PreOp::QKVNorm)) {
     const size_t rows_max = static_cast<size_t>(std::max(BT, BS)) * d;
     float* g_n[3] = {g_normed_, g_normed_ + rows_max, g_normed_ + 2 * rows_max};
-    for (int part = 0; part < 3; ++part) zero(g_n[part], static_cast<size_t>(src.rows[part]) * d);
     dims.q_stride = d, dims.kv_stride = d;
     normlab::attention_backward(g_n[0], g_n[1], g_n[2], g_o_, s.o, s.lse, s.normed[0], s.normed[1],
                                 s.normed[2], dims);
     for (int part = 0; part < 3; ++part) {
       const NormLayer& nl = part == 0 ? s.q_norm : part == 1 ? s.k_norm : s.v_norm;
       const int rows = src.rows[part];
-      zero(g_raw_, static_cast<size_t>(rows) * d);
       nl.backward(p, g_raw_, g_n[part], s.raw[part], s.part_mean[part], s.part_rstd[part],
                   rows * H);
       scatter_rows(g_base[part], g_raw_, rows, d, src.stride[part]);
@@ -373,7 +368,6 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
   const size_t n = static_cast<size_t>(BT) * shape_.d;
   const bool has_stream_norm = s.norm_stream.width != 0;
   float* g_xeff = has_stream_norm ? g_xeff_ : g_in;
-  zero(g_xeff, n);
   const float* x_eff = has_stream_norm ? s.xs : s.x_in;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
 
@@ -392,21 +386,18 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
       case PostOp::NormOut:
       case PostOp::NormPost: {
         const NormLayer& nl = s.recipe.post[jj] == PostOp::NormOut ? s.norm_out : s.norm_post;
-        zero(next, n);
         nl.backward(p, next, gv, v_in, s.post_mean[jj], s.post_rstd[jj], BT);
         break;
       }
       case PostOp::Dropout:
         if (!s.post_out[jj]) continue;
-        zero(next, n);
         dropout_backward(next, gv, shape_.dropout, dropout_seed, stream + jj + 1, n);
         break;
       case PostOp::Dual:
 #pragma omp parallel for
         for (size_t i = 0; i < n; ++i) next[i] = gv[i] + g_dual_[i];
         break;
-      case PostOp::Residual:
-        zero(next, n);
+      case PostOp::Residual:  // g_xeff = alpha gv (the shortcut; completed below), next = dt gv
         residual_backward(g_xeff, next, gv, desc_.alpha, desc_.dt, n);
         break;
       case PostOp::BlockInput:
@@ -425,14 +416,11 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     mlp_backward(s, g_u, gv);
   if (s.recipe.has(PreOp::ScaleByDepth))
     scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
-  if (s.norm_in.width)
-    s.norm_in.backward(p, g_xeff, g_u, x_eff, s.un_mean, s.un_rstd, BT);
-  else
-    add_inplace(g_xeff, g_u, n);
-  if (has_stream_norm) {
-    zero(g_in, n);
-    s.norm_stream.backward(p, g_in, g_xeff, s.x_in, s.xs_mean, s.xs_rstd, BT);
-  }
+  if (s.norm_in.width) s.norm_in.backward(p, g_u, g_u, x_eff, s.un_mean, s.un_rstd, BT);
+  // x_eff feeds both the shortcut and the branch: every recipe has its one 'a'
+  // (parse_sublayer), so g_xeff holds the shortcut's gradient and the branch's adds to it.
+  add_inplace(g_xeff, g_u, n);
+  if (has_stream_norm) s.norm_stream.backward(p, g_in, g_xeff, s.x_in, s.xs_mean, s.xs_rstd, BT);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,11 +466,9 @@ void TransformerStack::backward(float* g_x0, const float* g_output, float* g_mem
   }
   float* g = g_stream_[0];
   if (desc_.dual_stream) {
-    zero(g_dual_, n);
     resi_norm_.backward(p, g_dual_, g_output, dual_, final_mean_, final_rstd_, BT);
     std::memcpy(g, g_output, n * sizeof(float));
   } else if (desc_.final_norm) {
-    zero(g, n);
     final_norm_.backward(p, g, g_output, top(), final_mean_, final_rstd_, BT);
   } else {
     std::memcpy(g, g_output, n * sizeof(float));

@@ -1,7 +1,7 @@
 // Attention (kernels/attention.hpp) on causal self-attention (fused qkv), key padding,
 // cross-attention, chunked and one-query decoding, strided operands: out, lse and entropy against
 // a double-precision reference, causality, rows without visible keys, finite differences,
-// accumulation, zero gradient of padding, thread-count independence, scratch reuse after
+// overwriting, zero gradient of padding, thread-count independence, scratch reuse after
 // non-finite inputs and rejected dims.
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -247,7 +247,7 @@ TEST(Attention, RowsWithoutVisibleKeysAreZero) {
 // supported on q, k or v, h = 1e-2: truncation error ~h^2 L''' / 6 ~ 1e-5 and float rounding of
 // L (~1e-6) / 2h ~ 1e-4, against directional derivatives of order 1; tolerance 1e-2 relative
 // (floor 0.1). A wrong sign, a missing 1/sqrt(hd) or a transposed P in dV all give errors of
-// order 1. Also: padding keys and stride gaps get exactly zero gradient, and backward accumulates.
+// order 1. Also: padding keys and stride gaps get exactly zero gradient, and backward overwrites.
 TEST(Attention, BackwardMatchesFiniteDifferences) {
   Rng rng(23);
   const double h = 1e-2;
@@ -284,12 +284,18 @@ TEST(Attention, BackwardMatchesFiniteDifferences) {
       }
     }
 
+    // The gradient overwrites: from a NaN fill, every q/k/v float (padding keys included) gets
+    // the same value as from zeros, and the stride gaps keep what they held.
     loss();
-    const float fill = -0.5f;
-    std::vector<float> acc(f.x.size(), fill);
-    f.backward(acc, w);
-    for (size_t i = 0; i < acc.size(); ++i) {
-      ASSERT_NEAR(acc[i] - fill, grad[i], 1e-5) << fc.name << " " << i;
+    std::vector<float> over(f.x.size(), NAN);
+    f.backward(over, w);
+    std::vector<bool> written = touched;
+    for (size_t i : f.masked) written[i] = true;
+    for (size_t i = 0; i < over.size(); ++i) {
+      if (written[i])
+        ASSERT_EQ(over[i], grad[i]) << fc.name << " " << i;
+      else
+        ASSERT_TRUE(std::isnan(over[i])) << fc.name << " stride gap " << i;
     }
   }
 }

@@ -1,6 +1,6 @@
 // Inverted dropout: keep rate, kept-value scaling, the mask's agreement with uniform01 and its
 // independence of the thread count, and the backward (which recomputes the mask) against
-// central differences with accumulation into a pre-filled gradient.
+// central differences, overwriting its output (kernels/README.md) and in place.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -59,10 +59,10 @@ TEST(Dropout, MaskIndependentOfThreadCountAndStream) {
   EXPECT_NE(out[0], other);
 }
 
-TEST(Dropout, BackwardMatchesFiniteDifferencesAndAccumulates) {
+TEST(Dropout, BackwardMatchesFiniteDifferencesAndOverwrites) {
   const size_t n = 1001;
   Rng rng(12);
-  std::vector<float> in(n), w(n), u(n), out(n), din(n, kPrefill);
+  std::vector<float> in(n), w(n), u(n), out(n), din(n, NAN);
   for (size_t i = 0; i < n; ++i) {
     in[i] = static_cast<float>(rng.normal());
     w[i] = static_cast<float>(rng.normal());
@@ -82,13 +82,16 @@ TEST(Dropout, BackwardMatchesFiniteDifferencesAndAccumulates) {
   const double h = 1.0;
   const double fd = (loss(h) - loss(-h)) / (2.0 * h);
   double analytic = 0.0;
-  for (size_t i = 0; i < n; ++i) analytic += (static_cast<double>(din[i]) - kPrefill) * u[i];
+  for (size_t i = 0; i < n; ++i) analytic += static_cast<double>(din[i]) * u[i];
   EXPECT_NEAR(analytic, fd, 1e-4 * std::max(1.0, std::abs(fd)));
   for (size_t i = 0; i < n; ++i) {
     if (uniform01(kSeed, kStream, i) < kP) {
-      ASSERT_EQ(din[i], kPrefill) << i;
+      ASSERT_EQ(din[i], 0.0f) << i;
     }
   }
+  std::vector<float> in_place = w;
+  dropout_backward(in_place.data(), in_place.data(), kP, kSeed, kStream, n);
+  EXPECT_EQ(in_place, din);
 }
 
 TEST(Dropout, ZeroRateCopies) {
@@ -97,7 +100,7 @@ TEST(Dropout, ZeroRateCopies) {
   dropout_forward(out.data(), in.data(), 0.0f, kSeed, kStream, in.size());
   EXPECT_EQ(out, in);
   dropout_backward(din.data(), in.data(), 0.0f, kSeed, kStream, in.size());
-  for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(din[i], kPrefill + in[i]);
+  EXPECT_EQ(din, in);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // LayerNorm, RMSNorm and DyT: forwards against double-precision formulas; backwards against
 // central finite differences of L = sum(w * forward(...)) along random directions, for the input
-// and every parameter. Gradients are pre-filled with kPrefill so that a kernel which overwrites
-// instead of accumulating fails the same checks. Shape N=67, d=33 spans several row chunks of
+// and every parameter. The contract (kernels/README.md) is checked with them: parameter gradients
+// are pre-filled with kPrefill, so that a kernel which overwrites instead of accumulating fails,
+// and dx with NaN, so that one which accumulates into dx fails; dx computed in place (dx = dy)
+// must equal it bit for bit. Shape N=67, d=33 spans several row chunks of
 // uneven size; parameter gradients are also compared bit for bit across 1 and 2 threads.
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -30,14 +32,14 @@ constexpr float kPrefill = 0.25f;
 constexpr double kStep = 1e-2;
 constexpr double kRelTol = 1e-3;
 
-// For two random directions u: <grad - kPrefill, u> must match the finite difference along u.
+// For two random directions u: <grad - prefill, u> must match the finite difference along u.
 void expect_gradient(const char* what, std::vector<float>& x, const std::vector<float>& grad,
-                     const std::function<double()>& loss, Rng& rng) {
+                     const std::function<double()>& loss, Rng& rng, float prefill = kPrefill) {
   for (int rep = 0; rep < 2; ++rep) {
     const std::vector<float> u = random_vec(x.size(), rng);
     double analytic = 0.0;
     for (size_t i = 0; i < x.size(); ++i)
-      analytic += (static_cast<double>(grad[i]) - kPrefill) * u[i];
+      analytic += (static_cast<double>(grad[i]) - prefill) * u[i];
     const double fd = directional_fd(x, u, kStep, loss);
     EXPECT_NEAR(analytic, fd, kRelTol * std::max(1.0, std::abs(fd)))
         << what << " direction " << rep;
@@ -101,10 +103,14 @@ TEST(LayerNorm, BackwardMatchesFiniteDifferences) {
     return dot(s.w, s.out);
   };
   loss();
-  std::vector<float> dx(kN * kD, kPrefill), dg(kD, kPrefill), db(kD, kPrefill);
+  std::vector<float> dx(kN * kD, NAN), dg(kD, kPrefill), db(kD, kPrefill);
   layernorm_backward(dx.data(), dg.data(), db.data(), s.w.data(), s.x.data(), s.g.data(),
                      mean.data(), rstd.data(), kN, kD);
-  expect_gradient("dx", s.x, dx, loss, s.rng);
+  std::vector<float> in_place = s.w, pg(kD, kPrefill), pb(kD, kPrefill);
+  layernorm_backward(in_place.data(), pg.data(), pb.data(), in_place.data(), s.x.data(), s.g.data(),
+                     mean.data(), rstd.data(), kN, kD);
+  EXPECT_EQ(in_place, dx);
+  expect_gradient("dx", s.x, dx, loss, s.rng, 0.0f);
   expect_gradient("dweight", s.g, dg, loss, s.rng);
   expect_gradient("dbias", s.b, db, loss, s.rng);
 }
@@ -132,9 +138,13 @@ TEST(RMSNorm, BackwardMatchesFiniteDifferences) {
     return dot(s.w, s.out);
   };
   loss();
-  std::vector<float> dx(kN * kD, kPrefill), dg(kD, kPrefill);
+  std::vector<float> dx(kN * kD, NAN), dg(kD, kPrefill);
   rmsnorm_backward(dx.data(), dg.data(), s.w.data(), s.x.data(), s.g.data(), rstd.data(), kN, kD);
-  expect_gradient("dx", s.x, dx, loss, s.rng);
+  std::vector<float> in_place = s.w, pg(kD, kPrefill);
+  rmsnorm_backward(in_place.data(), pg.data(), in_place.data(), s.x.data(), s.g.data(), rstd.data(),
+                   kN, kD);
+  EXPECT_EQ(in_place, dx);
+  expect_gradient("dx", s.x, dx, loss, s.rng, 0.0f);
   expect_gradient("dweight", s.g, dg, loss, s.rng);
 }
 
@@ -157,11 +167,15 @@ TEST(DyT, BackwardMatchesFiniteDifferences) {
     dyt_forward(s.out.data(), s.x.data(), alpha.data(), s.g.data(), s.b.data(), kN, kD);
     return dot(s.w, s.out);
   };
-  std::vector<float> dx(kN * kD, kPrefill), dg(kD, kPrefill), db(kD, kPrefill);
+  std::vector<float> dx(kN * kD, NAN), dg(kD, kPrefill), db(kD, kPrefill);
   std::vector<float> dalpha = {kPrefill};
   dyt_backward(dx.data(), dalpha.data(), dg.data(), db.data(), s.w.data(), s.x.data(), alpha.data(),
                s.g.data(), kN, kD);
-  expect_gradient("dx", s.x, dx, loss, s.rng);
+  std::vector<float> in_place = s.w, pg(kD, kPrefill), pb(kD, kPrefill), pa = {kPrefill};
+  dyt_backward(in_place.data(), pa.data(), pg.data(), pb.data(), in_place.data(), s.x.data(),
+               alpha.data(), s.g.data(), kN, kD);
+  EXPECT_EQ(in_place, dx);
+  expect_gradient("dx", s.x, dx, loss, s.rng, 0.0f);
   expect_gradient("dalpha", alpha, dalpha, loss, s.rng);
   expect_gradient("dweight", s.g, dg, loss, s.rng);
   expect_gradient("dbias", s.b, db, loss, s.rng);

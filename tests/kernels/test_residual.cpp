@@ -1,5 +1,5 @@
-// Scaled residual out = alpha x + dt branch and its backward (accumulating, nullptr-tolerant),
-// against direct formulas and central differences.
+// Scaled residual out = alpha x + dt branch and its backward (overwriting, in place allowed,
+// nullptr-tolerant), against direct formulas and central differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +12,7 @@
 namespace normlab {
 namespace {
 
-constexpr float kAlpha = 1.7f, kDt = 0.3f, kPrefill = 0.25f;
+constexpr float kAlpha = 1.7f, kDt = 0.3f;
 
 // Sizes below and above the OpenMP threshold.
 class Residual : public ::testing::TestWithParam<size_t> {};
@@ -33,18 +33,27 @@ TEST_P(Residual, BackwardMatchesFiniteDifferences) {
   const size_t n = GetParam();
   Rng rng(4);
   auto x = random_vec(n, rng), br = random_vec(n, rng), w = random_vec(n, rng);
-  std::vector<float> out(n), dx(n, kPrefill), dbr(n, kPrefill);
+  std::vector<float> out(n), dx(n, NAN), dbr(n, NAN);
   residual_backward(dx.data(), dbr.data(), w.data(), kAlpha, kDt, n);
+  // In place: either output may be the incoming gradient.
+  std::vector<float> g = w, other(n, NAN);
+  residual_backward(g.data(), other.data(), g.data(), kAlpha, kDt, n);
+  EXPECT_EQ(g, dx);
+  EXPECT_EQ(other, dbr);
+  g = w;
+  residual_backward(other.data(), g.data(), g.data(), kAlpha, kDt, n);
+  EXPECT_EQ(other, dx);
+  EXPECT_EQ(g, dbr);
   // L = sum w * out is linear: with a unit step the central difference carries only float
   // rounding (~1e-6 * sqrt(n)), against directional derivatives of O(sqrt(n)); relative
   // tolerance 1e-4 (absolute floor 1e-4).
   const double h = 1.0;
   for (int which = 0; which < 2; ++which) {
     std::vector<float>& p = which == 0 ? x : br;
-    const std::vector<float>& g = which == 0 ? dx : dbr;
+    const std::vector<float>& grad = which == 0 ? dx : dbr;
     const auto u = random_vec(n, rng);
     double analytic = 0.0;
-    for (size_t i = 0; i < n; ++i) analytic += (static_cast<double>(g[i]) - kPrefill) * u[i];
+    for (size_t i = 0; i < n; ++i) analytic += static_cast<double>(grad[i]) * u[i];
     const std::vector<float> p0 = p;
     for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(p0[i] + h * u[i]);
     residual_forward(out.data(), x.data(), kAlpha, br.data(), kDt, n);
@@ -62,12 +71,12 @@ TEST_P(Residual, BackwardSkipsNullGradients) {
   const size_t n = GetParam();
   Rng rng(5);
   auto dy = random_vec(n, rng);
-  std::vector<float> dx(n, kPrefill), dbr(n, kPrefill);
+  std::vector<float> dx(n, NAN), dbr(n, NAN);
   residual_backward(dx.data(), nullptr, dy.data(), kAlpha, kDt, n);
   residual_backward(nullptr, dbr.data(), dy.data(), kAlpha, kDt, n);
   for (size_t i = 0; i < n; ++i) {
-    ASSERT_FLOAT_EQ(dx[i], kPrefill + kAlpha * dy[i]);
-    ASSERT_FLOAT_EQ(dbr[i], kPrefill + kDt * dy[i]);
+    ASSERT_FLOAT_EQ(dx[i], kAlpha * dy[i]);
+    ASSERT_FLOAT_EQ(dbr[i], kDt * dy[i]);
   }
 }
 
