@@ -21,5 +21,6 @@ Runner setup_sanity_check(CLI::App& app);
 Runner setup_eval(CLI::App& app);
 Runner setup_prepare_parallel(CLI::App& app);
 Runner setup_translate(CLI::App& app);
+Runner setup_export(CLI::App& app);
 
 }  // namespace normlab::cli

@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   add("report", "One self-contained HTML report (and PNG charts) from run directories",
       setup_report);
   add("eval", "Score hypotheses against references: BLEU, chrF, ROUGE", setup_eval);
+  add("export", "Write a checkpoint in another framework's layout (Hugging Face GPT-2)",
+      setup_export);
   add("options", "List every option (config key and flag) with its documentation", setup_options);
   try {
     app.parse(argc, argv);
