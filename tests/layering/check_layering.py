@@ -26,6 +26,7 @@ LAYERS = {
     "model": 2,
     "diag": 3,
     "decode": 3,
+    "export": 3,  # checkpoints in other frameworks' layouts: model and below
     "train": 4,
     "cli": 5,
 }
