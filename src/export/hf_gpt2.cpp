@@ -128,21 +128,22 @@ void export_hf_gpt2(const std::string& checkpoint, const std::string& out_dir) {
   };
   add("wte.weight", vector("tok_emb.weight"));  // also the head: tie_word_embeddings
   add("wpe.weight", vector("pos_emb.weight"));
-  for (long i = 0; i < c.get_int("n_layers"); ++i) {
-    const std::string h = "h." + std::to_string(i) + ".", b = "blocks." + std::to_string(i) + ".";
-    add(h + "ln_1.weight", vector(b + "attn.norm_in.weight"));
-    add(h + "ln_1.bias", vector(b + "attn.norm_in.bias"));
-    add(h + "attn.c_attn.weight", conv1d(b + "attn.qkv.weight"));
-    add(h + "attn.c_attn.bias", vector(b + "attn.qkv.bias"));
-    add(h + "attn.c_proj.weight", conv1d(b + "attn.proj.weight"));
-    add(h + "attn.c_proj.bias", vector(b + "attn.proj.bias"));
-    add(h + "ln_2.weight", vector(b + "mlp.norm_in.weight"));
-    add(h + "ln_2.bias", vector(b + "mlp.norm_in.bias"));
-    add(h + "mlp.c_fc.weight", conv1d(b + "mlp.fc1.weight"));
-    add(h + "mlp.c_fc.bias", vector(b + "mlp.fc1.bias"));
-    add(h + "mlp.c_proj.weight", conv1d(b + "mlp.fc2.weight"));
-    add(h + "mlp.c_proj.bias", vector(b + "mlp.fc2.bias"));
-  }
+  // GPT-2's block tensors and normlab's: names, and whether the weight is a Conv1D matrix.
+  struct Rename {
+    const char *gpt2, *normlab;
+    bool conv1d;
+  };
+  const Rename block_tensors[] = {
+      {"ln_1", "attn.norm_in", false},    {"attn.c_attn", "attn.qkv", true},
+      {"attn.c_proj", "attn.proj", true}, {"ln_2", "mlp.norm_in", false},
+      {"mlp.c_fc", "mlp.fc1", true},      {"mlp.c_proj", "mlp.fc2", true}};
+  for (long i = 0; i < c.get_int("n_layers"); ++i)
+    for (const Rename& r : block_tensors) {
+      const std::string to = "h." + std::to_string(i) + "." + r.gpt2 + ".",
+                        from = "blocks." + std::to_string(i) + "." + r.normlab + ".";
+      add(to + "weight", r.conv1d ? conv1d(from + "weight") : vector(from + "weight"));
+      add(to + "bias", vector(from + "bias"));
+    }
   add("ln_f.weight", vector("final_norm.weight"));
   add("ln_f.bias", vector("final_norm.bias"));
 
