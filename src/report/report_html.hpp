@@ -27,7 +27,8 @@ nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode)
 std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
                                const PageOptions& options);
 
-// The page's stylesheet and script (report_page.cpp).
+// The page's stylesheet and script: src/report/assets/report.css and report.js, embedded by the
+// build (cmake/embed_file.cmake).
 extern const char* const kReportPageStyle;
 extern const char* const kReportPageScript;
 

@@ -1,40 +1,8 @@
-// The report page's stylesheet and script. The script reads the JSON written by
-// report_data_json() and draws the charts with Chart.js; on success it sets
-// <body data-charts-ready="N"> and on any uncaught error <body data-error="...">, which is what the
-// end-to-end test and the PNG export look for.
-#include "report/report_html.hpp"
-
-namespace normlab::report {
-
-const char* const kReportPageStyle = R"CSS(
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
-  color: #222; background: #fafafa; }
-header { padding: 12px 24px; background: #fff; border-bottom: 1px solid #ddd; }
-h1 { font-size: 20px; margin: 4px 0; }
-h2 { font-size: 16px; margin: 0 0 8px 0; }
-.meta { color: #666; font-size: 13px; margin: 2px 0; }
-main { padding: 8px 24px 24px 24px; max-width: 1200px; }
-section { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 12px 16px;
-  margin: 14px 0; }
-.chart-box { position: relative; width: 100%; height: 480px; }
-.caption { color: #555; font-size: 13px; margin: 6px 0; }
-.controls { font-size: 13px; margin-bottom: 6px; }
-.controls label { margin-right: 16px; }
-.empty { color: #a00; font-size: 13px; margin: 4px 0; }
-.empty:empty { display: none; }
-.notes { font-size: 13px; }
-.table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 13px; }
-th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
-th { cursor: pointer; background: #f3f3f3; user-select: none; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.diverged td.status { color: #c00; font-weight: 600; }
-#png-out { display: none; }
-body.png main { max-width: none; }
-body.png .chart-box { width: 1000px; height: 560px; }
-)CSS";
-
-const char* const kReportPageScript = R"JS(
+// The report page's script, inlined after Chart.js by render_report_html()
+// (src/report/report_html.cpp); the build embeds this file (cmake/embed_file.cmake). It reads the
+// JSON written by report_data_json() from <script id="normlab-data"> and draws the charts with
+// Chart.js; on success it sets <body data-charts-ready="N"> and on any uncaught error
+// <body data-error="...">, which is what the end-to-end test and the PNG export look for.
 (function () {
   'use strict';
   const D = JSON.parse(document.getElementById('normlab-data').textContent);
@@ -463,6 +431,3 @@ const char* const kReportPageScript = R"JS(
   if (errors.length) document.body.setAttribute('data-error', errors.join(' | '));
   document.body.setAttribute('data-charts-ready', String(ready));
 })();
-)JS";
-
-}  // namespace normlab::report
