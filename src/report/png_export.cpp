@@ -177,7 +177,7 @@ std::vector<std::string> export_pngs(const std::string& png_page_html, const std
          shell_quote(log_file.string()) + " </dev/null";
   const int status = std::system(cmd.c_str());
   const std::string dom = read_file(dom_file);
-  if (dom.find("data-charts-ready") == std::string::npos) {
+  if (attribute(dom, "data-charts-ready").empty()) {  // the script text names it too
     std::string why = last_line(read_file(log_file));
     throw UserError(png_dir + ": chromium (" + chromium + ") did not render the report (exit " +
                     std::to_string(status) + (why.empty() ? "" : "; " + why) + ")");

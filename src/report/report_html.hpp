@@ -23,7 +23,9 @@ struct PageOptions {
 // numbers become null, which Chart.js draws as gaps.
 nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode);
 
-// The whole page. `chartjs` is the Chart.js UMD source to inline (see chartjs.hpp).
+// The whole page. `chartjs` is the Chart.js UMD source to inline (see chartjs.hpp). Once its
+// script has run, <body> carries data-charts-ready="N" (N charts drawn) and, after any uncaught
+// error, data-error="MESSAGE": what tests/cli/test_report.sh and the PNG export look for.
 std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
                                const PageOptions& options);
 

@@ -1,8 +1,10 @@
 // The report page's script, inlined after Chart.js by render_report_html()
 // (src/report/report_html.cpp); the build embeds this file (cmake/embed_file.cmake). It reads the
-// JSON written by report_data_json() from <script id="normlab-data"> and draws the charts with
-// Chart.js; on success it sets <body data-charts-ready="N"> and on any uncaught error
-// <body data-error="...">, which is what the end-to-end test and the PNG export look for.
+// JSON written by report_data_json() from the normlab-data element and draws the charts with
+// Chart.js. At the end it marks the body with the number of charts drawn and, on any error, with
+// the error text: the end-to-end test and the PNG export read those two attributes (their names
+// are in the last lines). This text is part of the page and those checks search the page, so do
+// not write an attribute with its value in a comment here.
 (function () {
   'use strict';
   const D = JSON.parse(document.getElementById('normlab-data').textContent);
