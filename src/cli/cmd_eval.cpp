@@ -1,5 +1,5 @@
-// `normlab eval --metric bleu|chrf|rouge --hyp FILE --ref FILE [--json]`: corpus scores of
-// hypotheses against references, one segment per line (docs/metrics.md).
+// `normlab eval --metric bleu|chrf|rouge --hyp FILE --ref FILE [FILE...] [--json]`: corpus scores
+// of hypotheses against one or several references, one segment per line (docs/metrics.md).
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,6 +8,7 @@
 #include "core/config.hpp"
 #include "eval/bleu.hpp"
 #include "eval/chrf.hpp"
+#include "eval/references.hpp"
 #include "eval/rouge.hpp"
 #include "eval/text.hpp"
 
@@ -18,7 +19,7 @@ namespace {
 struct EvalArgs {
   std::string metric;
   std::string hyp;
-  std::string ref;
+  std::vector<std::string> refs;
   bool json = false;
 };
 
@@ -29,14 +30,19 @@ nlohmann::json rouge_json(const eval::RougeValue& v) {
 int run_eval(const EvalArgs& a) {
   using namespace normlab::eval;
   const std::vector<std::string> hyps = read_segments(a.hyp);
-  const std::vector<std::string> refs = read_segments(a.ref);
-  if (hyps.size() != refs.size())
-    throw UserError(a.hyp + ": " + std::to_string(hyps.size()) + " lines, but the reference " +
-                    a.ref + " has " + std::to_string(refs.size()));
+  std::vector<std::vector<std::string>> refs;
+  for (const std::string& path : a.refs) {
+    refs.push_back(read_segments(path));
+    if (hyps.size() != refs.back().size())
+      throw UserError(a.hyp + ": " + std::to_string(hyps.size()) + " lines, but the reference " +
+                      path + " has " + std::to_string(refs.back().size()));
+  }
+  if (a.metric == "rouge" && refs.size() > 1)
+    throw UserError(a.refs[1] + ": rouge takes one reference file");
   nlohmann::json j = {{"metric", a.metric}, {"segments", hyps.size()}};
-  std::string text;
+  std::string text, signature;
   if (a.metric == "bleu") {
-    const BleuScore s = corpus_bleu(hyps, refs);
+    const BleuScore s = corpus_bleu_multi(hyps, refs);
     text = format_bleu(s) + "\n";
     j["score"] = s.score;
     j["precisions"] = s.precisions;
@@ -46,25 +52,29 @@ int run_eval(const EvalArgs& a) {
     j["ratio"] = s.ratio;
     j["hyp_len"] = s.hyp_len;
     j["ref_len"] = s.ref_len;
-    j["signature"] = "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp";
+    signature = bleu_signature(count_references(refs));
   } else if (a.metric == "chrf") {
-    const ChrfScore s = corpus_chrf(hyps, refs);
+    const ChrfScore s = corpus_chrf_multi(hyps, refs);
     text = format_chrf(s) + "\n";
     j["score"] = s.score;
     j["char_order"] = kChrfOrder;
     j["beta"] = kChrfBeta;
-    j["signature"] = "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no";
+    signature = chrf_signature(count_references(refs));
   } else {
-    const RougeScores s = corpus_rouge(hyps, refs);
+    const RougeScores s = corpus_rouge(hyps, refs[0]);
     text = format_rouge(s);
     j["rouge1"] = rouge_json(s.rouge1);
     j["rouge2"] = rouge_json(s.rouge2);
     j["rougeL"] = rouge_json(s.rougeL);
   }
-  if (a.json)
+  if (!signature.empty()) j["signature"] = signature;
+  if (a.json) {
     std::printf("%s\n", j.dump().c_str());
-  else
+  } else {
+    // stdout holds the score line alone (as sacreBLEU's Python repr); the signature goes beside it
     std::fputs(text.c_str(), stdout);
+    if (!signature.empty()) std::fprintf(stderr, "signature: %s\n", signature.c_str());
+  }
   return 0;
 }
 
@@ -77,7 +87,11 @@ Runner setup_eval(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"bleu", "chrf", "rouge"}));
   app.add_option("--hyp", args->hyp, "Hypotheses, one segment per line (UTF-8)")->required();
-  app.add_option("--ref", args->ref, "References, one segment per line (UTF-8)")->required();
+  app.add_option("--ref,-r", args->refs,
+                 "References, one segment per line (UTF-8); several files for several references "
+                 "per segment (bleu, chrf: as sacrebleu -r ref1 ref2)")
+      ->required()
+      ->expected(1, -1);
   app.add_flag("--json", args->json, "Print one JSON object instead of the score line(s)");
   return [args]() -> int { return run_eval(*args); };
 }

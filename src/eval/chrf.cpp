@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "eval/ngrams.hpp"
+#include "eval/references.hpp"
 #include "eval/text.hpp"
 
 namespace normlab::eval {
@@ -62,29 +63,51 @@ ChrfScore chrf_from_stats(const std::array<std::int64_t, kChrfOrder>& hyp,
 
 ChrfScore corpus_chrf(const std::vector<std::string>& hyps, const std::vector<std::string>& refs) {
   if (hyps.size() != refs.size()) throw std::invalid_argument("corpus_chrf: size mismatch");
+  return corpus_chrf_multi(hyps, {refs});
+}
+
+ChrfScore corpus_chrf_multi(const std::vector<std::string>& hyps,
+                            const std::vector<std::vector<std::string>>& ref_streams) {
+  for (const auto& stream : ref_streams)
+    if (stream.size() != hyps.size()) throw std::invalid_argument("corpus_chrf: size mismatch");
+  using Stats = std::array<std::int64_t, kChrfOrder>;
   const std::int64_t count = std::int64_t(hyps.size());
   // Plain arrays: OpenMP array-section reductions need them.
   std::int64_t hyp[kChrfOrder] = {}, ref[kChrfOrder] = {}, match[kChrfOrder] = {};
   // Integer statistics: the sums do not depend on the partitioning across threads.
 #pragma omp parallel reduction(+ : hyp[:kChrfOrder], ref[:kChrfOrder], match[:kChrfOrder])
   {
-    NgramCounts hc, rc;
+    std::array<NgramCounts, kChrfOrder> hc;
+    NgramCounts rc;
     std::string h, r;
     std::vector<std::size_t> hs, rs;
 #pragma omp for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
       strip_spaces(hyps[i], h, hs);
-      strip_spaces(refs[i], r, rs);
-      for (int n = 1; n <= kChrfOrder; ++n) {
-        hyp[n - 1] += count_char_ngrams(h, hs, n, hc);
-        ref[n - 1] += count_char_ngrams(r, rs, n, rc);
-        match[n - 1] += clipped_matches(hc, rc);
+      Stats seg_hyp{}, best_ref{}, best_match{};
+      for (int n = 1; n <= kChrfOrder; ++n) seg_hyp[n - 1] = count_char_ngrams(h, hs, n, hc[n - 1]);
+      double best_f = -1;
+      for (std::size_t k : used_references(ref_streams, std::size_t(i))) {
+        strip_spaces(ref_streams[k][i], r, rs);
+        Stats seg_ref{}, seg_match{};
+        for (int n = 1; n <= kChrfOrder; ++n) {
+          seg_ref[n - 1] = count_char_ngrams(r, rs, n, rc);
+          seg_match[n - 1] = clipped_matches(hc[n - 1], rc);
+        }
+        const double f = chrf_from_stats(seg_hyp, seg_ref, seg_match).score;
+        if (f > best_f) best_f = f, best_ref = seg_ref, best_match = seg_match;
       }
+      for (int n = 0; n < kChrfOrder; ++n)
+        hyp[n] += seg_hyp[n], ref[n] += best_ref[n], match[n] += best_match[n];
     }
   }
-  std::array<std::int64_t, kChrfOrder> h{}, r{}, m{};
+  Stats h{}, r{}, m{};
   for (int n = 0; n < kChrfOrder; ++n) h[n] = hyp[n], r[n] = ref[n], m[n] = match[n];
   return chrf_from_stats(h, r, m);
+}
+
+std::string chrf_signature(const std::string& nrefs) {
+  return "nrefs:" + nrefs + "|case:mixed|eff:yes|nc:6|nw:0|space:no|version:" + kSacrebleuVersion;
 }
 
 std::string format_chrf(const ChrfScore& s) {

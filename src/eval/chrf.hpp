@@ -24,6 +24,13 @@ ChrfScore chrf_from_stats(const std::array<std::int64_t, kChrfOrder>& hyp,
 
 // hyps.size() must equal refs.size().
 ChrfScore corpus_chrf(const std::vector<std::string>& hyps, const std::vector<std::string>& refs);
+// Several references per segment (ref_streams[k][i], as corpus_bleu_multi): as sacreBLEU, each
+// segment contributes the statistics of the reference whose sentence-level chrF with it is
+// highest (the first on a tie); empty references are left out.
+ChrfScore corpus_chrf_multi(const std::vector<std::string>& hyps,
+                            const std::vector<std::vector<std::string>>& ref_streams);
+// "nrefs:N|case:mixed|eff:yes|nc:6|nw:0|space:no|version:V".
+std::string chrf_signature(const std::string& nrefs);
 
 // sacreBLEU's score line: "chrF2 = 59.73".
 std::string format_chrf(const ChrfScore& s);
