@@ -54,24 +54,26 @@ nlohmann::json probe_stack(const TransformerStack& stack) {
         b[s.kind == SublayerKind::CrossAttention ? "cross_attn_entropy" : name + "_entropy"] =
             mean_entropy(s.entropy, static_cast<size_t>(BT) * m.heads);
       const std::string prefix = name + ".";
-      const float* x_eff = s.xs ? s.xs : s.x_in;
-      if (s.norm_stream.width) stds[prefix + "norm_stream"] = mean_row_scale(s.x_in, BT, d, rms);
-      if (s.norm_in.width) stds[prefix + "norm_in"] = mean_row_scale(x_eff, BT, d, rms);
-      if (s.raw[0]) {
+      // Each norm's input: the stream (N), x_eff (n), q/k/v before their norms (q), and for a
+      // POST norm the value before it. Names as in the parameters (block_ops.cpp).
+      const bool stream_norm = s.recipe.has(Op::NormStream);
+      const float* x_eff = stream_norm ? s.at(Op::NormStream).out[0] : s.x_in;
+      auto norm_name = [&](Op op, int part) { return prefix + op_spec(op).norms[part].name; };
+      if (stream_norm) stds[norm_name(Op::NormStream, 0)] = mean_row_scale(s.x_in, BT, d, rms);
+      if (s.recipe.has(Op::Norm)) stds[norm_name(Op::Norm, 0)] = mean_row_scale(x_eff, BT, d, rms);
+      if (s.recipe.has(Op::QKVNorm)) {
         const int hd = d / m.heads;
-        const char* names[3] = {"q_norm", "k_norm", "v_norm"};
         const int S = s.kind == SublayerKind::CrossAttention ? stack.memory_seq() : T;
+        const OpState& qn = s.at(Op::QKVNorm);
         for (int part = 0; part < 3; ++part)
-          stds[prefix + names[part]] =
-              mean_row_scale(s.raw[part], (part == 0 ? BT : B * S) * m.heads, hd, rms);
+          stds[norm_name(Op::QKVNorm, part)] =
+              mean_row_scale(qn.in[part], (part == 0 ? BT : B * S) * m.heads, hd, rms);
       }
       const float* v = s.f_out;
-      for (size_t j = 0; j < s.recipe.post.size(); ++j) {
-        PostOp op = s.recipe.post[j];
-        if (op == PostOp::NormOut || op == PostOp::NormPost)
-          stds[prefix + (op == PostOp::NormOut ? "norm_out" : "norm_post")] =
-              mean_row_scale(v, BT, d, rms);
-        if (s.post_out[j]) v = s.post_out[j];
+      for (Op op : s.recipe.post) {
+        for (const OpNorm& norm : op_spec(op).norms)
+          stds[prefix + norm.name] = mean_row_scale(v, BT, d, rms);
+        if (s.at(op).out[0]) v = s.at(op).out[0];
       }
     }
     b["norm_std"] = stds;

@@ -7,45 +7,25 @@
 
 namespace normlab {
 
-bool SublayerRecipe::has(PreOp op) const {
-  for (auto p : pre)
-    if (p == op) return true;
+bool SublayerRecipe::has(Op op) const {
+  for (const auto& ops : {&pre, &post})
+    for (Op o : *ops)
+      if (o == op) return true;
   return false;
 }
-bool SublayerRecipe::has(PostOp op) const {
-  for (auto p : post)
-    if (p == op) return true;
+
+bool SublayerRecipe::needs(unsigned scratch) const {
+  for (const auto& ops : {&pre, &post})
+    for (Op o : *ops)
+      if (op_spec(o).scratch & scratch) return true;
   return false;
 }
 
 std::string SublayerRecipe::text() const {
   std::string s;
-  for (auto p : pre)
-    s += p == PreOp::NormStream     ? 'N'
-         : p == PreOp::Norm         ? 'n'
-         : p == PreOp::ScaleByDepth ? 's'
-                                    : 'q';
+  for (Op o : pre) s += op_spec(o).letter;
   s += '|';
-  for (auto p : post) {
-    switch (p) {
-      case PostOp::NormOut:
-      case PostOp::NormPost:
-        s += 'n';
-        break;
-      case PostOp::Dropout:
-        s += 'd';
-        break;
-      case PostOp::Dual:
-        s += 'r';
-        break;
-      case PostOp::Residual:
-        s += 'a';
-        break;
-      case PostOp::BlockInput:
-        s += 'b';
-        break;
-    }
-  }
+  for (Op o : post) s += op_spec(o).letter;
   return s;
 }
 
@@ -53,7 +33,18 @@ std::string BlockRecipe::text() const {
   return "attn:" + attn.text() + (has_cross ? " cross:" + cross.text() : "") + " mlp:" + mlp.text();
 }
 
-SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
+namespace {
+// "N, n, s, q": the letters that may stand before (pre) or after '|', for error messages.
+std::string letters(bool pre) {
+  std::string out;
+  for (const OpSpec& s : block_ops())
+    if ((s.place == OpPlace::Pre) == pre && out.find(s.letter) == std::string::npos)
+      out += std::string(out.empty() ? "" : ", ") + s.letter;
+  return out;
+}
+}  // namespace
+
+SublayerRecipe parse_sublayer(const std::string& text, unsigned sublayer,
                               const std::string& origin) {
   auto fail = [&](const std::string& why) {
     throw UserError(origin + ": block description '" + text + "': " + why);
@@ -61,46 +52,30 @@ SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
   auto bar = text.find('|');
   if (bar == std::string::npos) fail("expected PRE|POST");
   SublayerRecipe r;
-  for (char c : text.substr(0, bar)) {
-    PreOp op;
-    if (c == 'N')
-      op = PreOp::NormStream;
-    else if (c == 'n')
-      op = PreOp::Norm;
-    else if (c == 's')
-      op = PreOp::ScaleByDepth;
-    else if (c == 'q')
-      op = PreOp::QKVNorm;
-    else
-      fail(std::string("unknown letter '") + c + "' before '|' (use N, n, s, q)");
-    if (op == PreOp::QKVNorm && !is_attention) fail("'q' only applies to attention");
-    if (r.has(op)) fail(std::string("letter '") + c + "' repeated");
-    r.pre.push_back(op);
-  }
-  // Order of PRE letters is fixed by meaning: N acts on the stream, then n, then s.
   bool seen_residual = false;
-  for (char c : text.substr(bar + 1)) {
-    PostOp op;
-    if (c == 'n')
-      op = seen_residual ? PostOp::NormPost : PostOp::NormOut;
-    else if (c == 'd')
-      op = PostOp::Dropout;
-    else if (c == 'r')
-      op = PostOp::Dual;
-    else if (c == 'a')
-      op = PostOp::Residual;
-    else if (c == 'b')
-      op = PostOp::BlockInput;
-    else
-      fail(std::string("unknown letter '") + c + "' after '|' (use n, d, r, a, b)");
-    if (op == PostOp::Residual) seen_residual = true;
-    if ((op == PostOp::Dual || op == PostOp::NormOut) && seen_residual)
-      fail(std::string("'") + c + "' must come before 'a'");
-    if (op == PostOp::BlockInput && !seen_residual) fail("'b' must come after 'a'");
-    if (r.has(op)) fail(std::string("letter '") + c + "' repeated");
-    r.post.push_back(op);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == bar) continue;
+    const char c = text[i];
+    const bool pre = i < bar;
+    const std::string letter = std::string("'") + c + "'";
+    const OpSpec* spec = find_op(c, pre, seen_residual);
+    if (!spec)
+      fail("unknown letter " + letter + (pre ? " before" : " after") + " '|' (use " + letters(pre) +
+           ")");
+    if (!(spec->sublayers & sublayer))
+      fail(letter + (spec->sublayers == kAttentionOnly ? " only applies to attention"
+                                                       : " does not apply to this sublayer"));
+    const char a = op_spec(Op::Residual).letter;
+    if (spec->place == OpPlace::BeforeResidual && seen_residual)
+      fail(letter + " must come before '" + a + "'");
+    if (spec->place == OpPlace::AfterResidual && !seen_residual)
+      fail(letter + " must come after '" + a + "'");
+    if (r.has(spec->op)) fail("letter " + letter + " repeated");
+    if (spec->place == OpPlace::Residual) seen_residual = true;
+    (pre ? r.pre : r.post).push_back(spec->op);
   }
-  if (!seen_residual) fail("missing the residual 'a'");
+  if (!seen_residual)
+    fail(std::string("missing the residual '") + op_spec(Op::Residual).letter + "'");
   return r;
 }
 
@@ -116,13 +91,13 @@ BlockRecipe parse_block(const std::string& text, const std::string& origin) {
     std::string part = text.substr(pos, end - pos);
     pos = end;
     if (part.rfind("attn:", 0) == 0) {
-      b.attn = parse_sublayer(part.substr(5), true, origin);
+      b.attn = parse_sublayer(part.substr(5), kSelfAttention, origin);
       has_attn = true;
     } else if (part.rfind("cross:", 0) == 0) {
-      b.cross = parse_sublayer(part.substr(6), true, origin);
+      b.cross = parse_sublayer(part.substr(6), kCrossAttention, origin);
       b.has_cross = true;
     } else if (part.rfind("mlp:", 0) == 0) {
-      b.mlp = parse_sublayer(part.substr(4), false, origin);
+      b.mlp = parse_sublayer(part.substr(4), kMLP, origin);
       has_mlp = true;
     } else {
       throw UserError(origin + ": block description '" + text +
@@ -162,7 +137,7 @@ const Preset kPresets[] = {
     {"mixln", "attn:n|da mlp:n|da", true},       // Li et al. 2024 (upper blocks; lower: post)
     {"lns", "attn:ns|da mlp:ns|da", true},       // Sun et al. 2025
     {"hybrid", "attn:q|da mlp:N|da", true},      // Zhuo et al. 2025
-    {"resi", "attn:|dran mlp:|dran", false},     // Xie et al. 2023
+    {"resi", "attn:|dtan mlp:|dtan", false},     // Xie et al. 2023
     {"none", "attn:|da mlp:|da", false},         // with T-Fixup (Huang et al. 2020)
 };
 }  // namespace
@@ -207,8 +182,8 @@ StackDescription describe_stack(const Config& config, StackRole role) {
   }
   for (int l = 0; l < L; ++l) s.blocks.push_back(l < n_lower ? lower : upper);
   for (const auto& b : s.blocks)
-    if (b.attn.has(PostOp::Dual) || b.mlp.has(PostOp::Dual) ||
-        (b.has_cross && b.cross.has(PostOp::Dual)))
+    if (b.attn.needs(kDualStream) || b.mlp.needs(kDualStream) ||
+        (b.has_cross && b.cross.needs(kDualStream)))
       s.dual_stream = true;
   const std::string& fn = config.get_string("final_norm");
   s.final_norm = fn == "auto" ? preset_final : fn == "true";

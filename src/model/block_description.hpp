@@ -1,33 +1,40 @@
 // The composable block description. A placement is a preset of it, and a new design is a config
-// value (`block`), not a code change.
+// value (`block`), not a code change. The letters are one table, block_ops.cpp (its meaning, where
+// it may stand, its parameters and what it saves); the equations and sources of every preset are
+// in docs/placements.md.
 //
-// A sublayer recipe reads "PRE|POST" and describes x -> x' around a sublayer F (attn or mlp):
+// A sublayer recipe reads "PRE|POST" and describes x -> x' around a sublayer F (attn, cross or
+// mlp):
 //   PRE, applied to what F sees:   N  the stream itself is normalised first, x = N(x)
 //                                  n  u = N(x)            s  u = u / sqrt(l)  (LayerNorm Scaling)
-//                                  q  (attn) per-head norms of q, k and v (HybridNorm)
+//                                  q  (attn, cross) modifies F itself, not its input: attention
+//                                     normalises each head's q, k and v (HybridNorm)
 //   POST, applied in order to y = F(u):
 //                                  n  y = N(y) before 'a' (Peri-LN's output norm), after 'a'
 //                                     y = N(y) is a post-norm (Post-LN)
-//                                  d  dropout             r  dual stream d += y (ResiDual)
+//                                  d  dropout             t  tee into the dual stream, d += y
+//                                                            (ResiDual; output x_L + N(d_L))
 //                                  a  y = alpha x + dt y  b  y = y + x_block (B2T connection)
-// A block reads "attn:PRE|POST mlp:PRE|POST". Examples: Pre-LN "attn:n|da mlp:n|da",
-// Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn" (docs/model.md has every preset).
+// A block reads "attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST". Examples: Pre-LN
+// "attn:n|da mlp:n|da", Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn".
+// Marian's letters (d dropout, a add, n LayerNorm) mean the same here; Marian's 'r' (RMSNorm) is
+// not a letter: the norm function is the `norm` option, and ResiDual's letter is 't'.
 #pragma once
 #include <string>
 #include <vector>
+
+#include "model/block_ops.hpp"
 
 namespace normlab {
 
 class Config;
 
-enum class PreOp { NormStream, Norm, ScaleByDepth, QKVNorm };
-enum class PostOp { NormOut, Dropout, Dual, Residual, BlockInput, NormPost };
-
 struct SublayerRecipe {
-  std::vector<PreOp> pre;
-  std::vector<PostOp> post;
-  bool has(PreOp op) const;
-  bool has(PostOp op) const;
+  std::vector<Op> pre;   // in the order written
+  std::vector<Op> post;  // in the order applied
+  bool has(Op op) const;
+  // Some op of the recipe needs this stack-wide scratch (block_ops.hpp, OpScratch).
+  bool needs(unsigned scratch) const;
   std::string text() const;  // back to "PRE|POST"
 };
 
@@ -40,8 +47,9 @@ struct BlockRecipe {
 };
 
 // Throws UserError("<origin>: ...") on a malformed description (unknown letter, missing 'a',
-// 'q' outside attn, a letter repeated where it makes no sense).
-SublayerRecipe parse_sublayer(const std::string& text, bool is_attention,
+// a letter in a sublayer or on a side of 'a' its row in block_ops.cpp does not allow, a letter
+// repeated). `sublayer` is one SublayerMask bit.
+SublayerRecipe parse_sublayer(const std::string& text, unsigned sublayer,
                               const std::string& origin);
 BlockRecipe parse_block(const std::string& text, const std::string& origin);
 
@@ -55,7 +63,7 @@ struct StackDescription {
   int layers = 0;
   std::vector<BlockRecipe> blocks;  // one per layer; has_cross set on every decoder block
   bool final_norm = false;
-  bool dual_stream = false;  // some recipe uses 'r' (ResiDual): output x_L + N(d_L)
+  bool dual_stream = false;  // some recipe uses 't' (ResiDual): output x_L + N(d_L)
   float dt = 1.0f;
   float alpha = 1.0f;
   std::string init;        // resolved scheme (never "auto")

@@ -72,13 +72,17 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
                  : kind == SublayerKind::CrossAttention ? block.cross
                                                         : block.mlp;
       const std::string base = prefix + "blocks." + std::to_string(l) + "." + s.name();
-      if (s.recipe.has(PreOp::NormStream)) s.norm_stream = norm(base + ".norm_stream", d);
-      if (s.recipe.has(PreOp::Norm)) s.norm_in = norm(base + ".norm_in", d);
-      if (s.recipe.has(PreOp::QKVNorm)) {
-        s.q_norm = norm(base + ".q_norm", hd);
-        s.k_norm = norm(base + ".k_norm", hd);
-        s.v_norm = norm(base + ".v_norm", hd);
-      }
+      // The norms each op of the recipe owns (block_ops.cpp), PRE ops before F's weights and
+      // POST ops after them, in the table's order.
+      auto register_norms = [&](bool pre) {
+        for (const OpSpec& spec : block_ops()) {
+          if ((spec.place == OpPlace::Pre) != pre || !s.recipe.has(spec.op)) continue;
+          for (size_t k = 0; k < spec.norms.size(); ++k)
+            s.at(spec.op).norm[k] =
+                norm(base + "." + spec.norms[k].name, spec.norms[k].per_head ? hd : d);
+        }
+      };
+      register_norms(true);
       if (kind == SublayerKind::SelfAttention) {
         s.w1 = add(base + ".qkv.weight", {3 * d, d}, ParamRole::Matrix);
         s.b1 = add(base + ".qkv.bias", {3 * d}, ParamRole::Bias);
@@ -98,8 +102,7 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
         s.w2 = add(base + ".fc2.weight", {d, ff}, ParamRole::Matrix);
         s.b2 = add(base + ".fc2.bias", {d}, ParamRole::Bias);
       }
-      if (s.recipe.has(PostOp::NormOut)) s.norm_out = norm(base + ".norm_out", d);
-      if (s.recipe.has(PostOp::NormPost)) s.norm_post = norm(base + ".norm_post", d);
+      register_norms(false);
       subs_.push_back(std::move(s));
     }
   }
@@ -113,42 +116,44 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
 void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS) {
   const size_t d = shape_.d, H = shape_.heads;
   auto want = [&](float** p, size_t n) { plan.want(p, n); };
-  if (s.norm_stream.width) want(&s.xs, BT * d), want(&s.xs_mean, BT), want(&s.xs_rstd, BT);
-  if (s.norm_in.width) want(&s.un_mean, BT), want(&s.un_rstd, BT);
+  const bool cross = s.kind == SublayerKind::CrossAttention;
   if (s.is_attention()) {
-    const bool cross = s.kind == SublayerKind::CrossAttention;
     want(&s.proj, BT * (cross ? d : 3 * d));
     if (cross) want(&s.mem_kv, BS * 2 * d);
-    if (s.recipe.has(PreOp::QKVNorm))
-      for (int part = 0; part < 3; ++part) {
-        const size_t rows = part == 0 || !cross ? BT : BS;
-        want(&s.raw[part], rows * d), want(&s.normed[part], rows * d);
-        want(&s.part_mean[part], rows * H), want(&s.part_rstd[part], rows * H);
-      }
     want(&s.o, BT * d), want(&s.lse, BT * H), want(&s.entropy, BT * H);
   } else {
     want(&s.h1, BT * shape_.d_ff);
   }
+  // What each op of the recipe keeps for the backward, as its row in block_ops.cpp says. Parts
+  // beyond the first are k and v, which cross-attention takes from the memory.
+  auto aliased = [&](const OpSpec& spec) {
+    return (spec.saves & kAliasWithoutDropout) && shape_.dropout == 0;
+  };
+  for (const auto* ops : {&s.recipe.pre, &s.recipe.post})
+    for (Op op : *ops) {
+      const OpSpec& spec = op_spec(op);
+      if (aliased(spec)) continue;
+      OpState& st = s.at(op);
+      const size_t parts = std::max<size_t>(1, spec.norms.size());
+      for (size_t part = 0; part < parts; ++part) {
+        const size_t rows = part > 0 && cross ? BS : BT;
+        const size_t groups = !spec.norms.empty() && spec.norms[part].per_head ? H : 1;
+        if (spec.saves & kSavesInput) want(&st.in[part], rows * d);
+        if (spec.saves & kSavesOutput) want(&st.out[part], rows * d);
+        if (spec.saves & kSavesStats)
+          want(&st.mean[part], rows * groups), want(&st.rstd[part], rows * groups);
+      }
+    }
   // F(u) is the input of the first POST op that has a buffer of its own; the ops before it are
-  // aliases. Only a norm reads its input in the backward.
+  // aliases. It is kept only if that op reads its input in the backward (a norm).
   s.saves_f_out = false;
-  for (PostOp op : s.recipe.post) {
-    if (op == PostOp::Dual || (op == PostOp::Dropout && shape_.dropout == 0)) continue;
-    s.saves_f_out = op == PostOp::NormOut || op == PostOp::NormPost;
+  for (Op op : s.recipe.post) {
+    const OpSpec& spec = op_spec(op);
+    if (!(spec.saves & kSavesOutput) || aliased(spec)) continue;
+    s.saves_f_out = (spec.saves & kReadsInput) != 0;
     break;
   }
   if (s.saves_f_out) want(&s.f_out, BT * d);
-  const size_t n_post = s.recipe.post.size();
-  s.post_out.assign(n_post, nullptr);
-  s.post_mean.assign(n_post, nullptr);
-  s.post_rstd.assign(n_post, nullptr);
-  for (size_t j = 0; j < n_post; ++j) {
-    PostOp op = s.recipe.post[j];
-    if (op == PostOp::Dual || (op == PostOp::Dropout && shape_.dropout == 0)) continue;  // alias
-    want(&s.post_out[j], BT * d);
-    if (op == PostOp::NormOut || op == PostOp::NormPost)
-      want(&s.post_mean[j], BT), want(&s.post_rstd[j], BT);
-  }
 }
 
 void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory_rows) {
@@ -159,10 +164,10 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
   bool input_buffer = false, stream_norm = false, qkv_norm = false, block_input = false;
   for (auto& s : subs_) {
     plan_sublayer(s, plan, BT, BS);
-    input_buffer |= s.norm_in.width != 0 || s.recipe.has(PreOp::ScaleByDepth);
-    stream_norm |= s.norm_stream.width != 0;
-    qkv_norm |= s.recipe.has(PreOp::QKVNorm);
-    block_input |= s.recipe.has(PostOp::BlockInput);
+    input_buffer |= s.recipe.needs(kSharedInput);
+    stream_norm |= s.recipe.needs(kStreamGradient);
+    qkv_norm |= s.recipe.needs(kPerHeadGradient);
+    block_input |= s.recipe.needs(kBlockGradient);
   }
   want(&h_, BT * d), want(&final_mean_, BT), want(&final_rstd_, BT);
   if (input_buffer) want(&u_, BT * d);
@@ -182,7 +187,7 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
 // Attention sublayer (Vaswani et al. 2017):
 //   self:  [q | k | v] = u Wqkv^T + b                     (causal unless an encoder)
 //   cross: q = u Wq^T + bq,  [k | v] = m Wkv^T + bkv      (m: the encoder output)
-//   'q' letter (HybridNorm, Zhuo et al. 2025): q, k, v each normalised per head;
+//   'q' letter (HybridNorm, Zhuo et al. 2025): q, k, v each normalised per head, inside F;
 //   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj.
 
 void TransformerStack::attention_forward(Sublayer& s) {
@@ -192,13 +197,13 @@ void TransformerStack::attention_forward(Sublayer& s) {
   linear_forward(s.proj, s.u, p.value(s.w1), p.value(s.b1), BT, d, cross ? d : 3 * d);
   if (cross) linear_forward(s.mem_kv, memory_, p.value(s.kv), p.value(s.kv_b), BS, d, 2 * d);
   QKVSource src = qkv_source(s, BT, BS, d);
-  if (s.recipe.has(PreOp::QKVNorm)) {
+  if (s.recipe.has(Op::QKVNorm)) {
+    const OpState& qn = s.at(Op::QKVNorm);
     for (int part = 0; part < 3; ++part) {
-      gather_rows(s.raw[part], src.base[part], src.rows[part], d, src.stride[part]);
-      const NormLayer& n = part == 0 ? s.q_norm : part == 1 ? s.k_norm : s.v_norm;
-      n.forward(p, s.normed[part], s.part_mean[part], s.part_rstd[part], s.raw[part],
-                src.rows[part] * H);
-      src.base[part] = s.normed[part];
+      gather_rows(qn.in[part], src.base[part], src.rows[part], d, src.stride[part]);
+      qn.norm[part].forward(p, qn.out[part], qn.mean[part], qn.rstd[part], qn.in[part],
+                            src.rows[part] * H);
+      src.base[part] = qn.out[part];
       src.stride[part] = d;
     }
   }
@@ -226,17 +231,17 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   dims.Tk = cross ? S_ : T_;
   dims.causal = s.kind == SublayerKind::SelfAttention && desc_.role != StackRole::Encoder;
   dims.key_len = cross ? memory_len_ : key_len_;
-  if (s.recipe.has(PreOp::QKVNorm)) {
+  if (s.recipe.has(Op::QKVNorm)) {
+    const OpState& qn = s.at(Op::QKVNorm);
     const size_t rows_max = static_cast<size_t>(std::max(BT, BS)) * d;
     float* g_n[3] = {g_normed_, g_normed_ + rows_max, g_normed_ + 2 * rows_max};
     dims.q_stride = d, dims.kv_stride = d;
-    normlab::attention_backward(g_n[0], g_n[1], g_n[2], g_o_, s.o, s.lse, s.normed[0], s.normed[1],
-                                s.normed[2], dims);
+    normlab::attention_backward(g_n[0], g_n[1], g_n[2], g_o_, s.o, s.lse, qn.out[0], qn.out[1],
+                                qn.out[2], dims);
     for (int part = 0; part < 3; ++part) {
-      const NormLayer& nl = part == 0 ? s.q_norm : part == 1 ? s.k_norm : s.v_norm;
       const int rows = src.rows[part];
-      nl.backward(p, g_raw_, g_n[part], s.raw[part], s.part_mean[part], s.part_rstd[part],
-                  rows * H);
+      qn.norm[part].backward(p, g_raw_, g_n[part], qn.in[part], qn.mean[part], qn.rstd[part],
+                             rows * H);
       scatter_rows(g_base[part], g_raw_, rows, d, src.stride[part]);
     }
   } else {
@@ -282,29 +287,31 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
   ParamStore& p = params_;
   const size_t n = static_cast<size_t>(rows) * shape_.d;
   switch (s.recipe.post[j]) {
-    case PostOp::NormOut:  // y = N(y), Peri-LN's output norm
-      s.norm_out.forward(p, out, mean, rstd, v, rows);
+    case Op::NormOut:  // y = N(y), Peri-LN's output norm
+      s.at(Op::NormOut).norm[0].forward(p, out, mean, rstd, v, rows);
       return out;
-    case PostOp::NormPost:  // y = N(y) after the residual: a post-norm
-      s.norm_post.forward(p, out, mean, rstd, v, rows);
+    case Op::NormPost:  // y = N(y) after the residual: a post-norm
+      s.at(Op::NormPost).norm[0].forward(p, out, mean, rstd, v, rows);
       return out;
-    case PostOp::Dropout:
+    case Op::Dropout:
       if (!out) return v;  // p = 0: planned as an alias
       if (dropout_on)
         dropout_forward(out, v, shape_.dropout, dropout_seed, stream, n);
       else
         std::memcpy(out, v, n * sizeof(float));
       return out;
-    case PostOp::Dual:  // d += y (ResiDual)
+    case Op::DualStream:  // d += y (ResiDual)
       add_inplace(dual, v, n);
       return v;
-    case PostOp::Residual:  // y = alpha x + dt y
+    case Op::Residual:  // y = alpha x + dt y
       residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
       return out;
-    case PostOp::BlockInput:  // y = y + x_block (B2T)
+    case Op::BlockInput:  // y = y + x_block (B2T)
       std::memcpy(out, v, n * sizeof(float));
       add_inplace(out, x_block, n);
       return out;
+    default:  // PRE ops never stand after '|' (block_description.cpp)
+      break;
   }
   return v;
 }
@@ -316,11 +323,12 @@ const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_
   const int BT = B_ * T_;
   const size_t n = static_cast<size_t>(BT) * shape_.d;
   const float* u = x_eff;
-  if (s.norm_in.width) {
-    s.norm_in.forward(params_, u_, s.un_mean, s.un_rstd, x_eff, BT);
+  if (s.recipe.has(Op::Norm)) {
+    const OpState& n_in = s.at(Op::Norm);
+    n_in.norm[0].forward(params_, u_, n_in.mean[0], n_in.rstd[0], x_eff, BT);
     u = u_;
   }
-  if (s.recipe.has(PreOp::ScaleByDepth)) {
+  if (s.recipe.has(Op::ScaleByDepth)) {
     const float c = 1.0f / std::sqrt(static_cast<float>(s.layer));
 #pragma omp parallel for
     for (size_t i = 0; i < n; ++i) u_[i] = u[i] * c;
@@ -330,7 +338,7 @@ const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_
 }
 
 // ---------------------------------------------------------------------------------------------
-// One sublayer, following its recipe (block_description.hpp):
+// One sublayer, following its recipe (block_description.hpp, block_ops.hpp):
 //   x_eff = N_stream(x) or x;  u = [s]([n](x_eff));  y = F(u);  then the POST ops in order.
 
 void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float* x_block,
@@ -339,9 +347,10 @@ void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float
   const int BT = B_ * T_;
   s.x_in = x;
   const float* x_eff = x;
-  if (s.norm_stream.width) {
-    s.norm_stream.forward(p, s.xs, s.xs_mean, s.xs_rstd, x, BT);
-    x_eff = s.xs;
+  if (s.recipe.has(Op::NormStream)) {
+    const OpState& ns = s.at(Op::NormStream);
+    ns.norm[0].forward(p, ns.out[0], ns.mean[0], ns.rstd[0], x, BT);
+    x_eff = ns.out[0];
   }
   s.u = sublayer_input(s, x_eff);
   if (!s.saves_f_out) s.f_out = f_;
@@ -353,9 +362,11 @@ void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float
 
   const float* v = s.f_out;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
-  for (size_t j = 0; j < s.recipe.post.size(); ++j)
-    v = post_op(s, j, v, s.post_out[j], x_eff, x_block, dual_, s.post_mean[j], s.post_rstd[j], BT,
-                training, stream + j + 1);
+  for (size_t j = 0; j < s.recipe.post.size(); ++j) {
+    const OpState& op = s.at(s.recipe.post[j]);
+    v = post_op(s, j, v, op.out[0], x_eff, x_block, dual_, op.mean[0], op.rstd[0], BT, training,
+                stream + j + 1);
+  }
   s.x_out = v;
 }
 
@@ -366,9 +377,10 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
   ParamStore& p = params_;
   const int BT = B_ * T_;
   const size_t n = static_cast<size_t>(BT) * shape_.d;
-  const bool has_stream_norm = s.norm_stream.width != 0;
+  const bool has_stream_norm = s.recipe.has(Op::NormStream);
+  const OpState& ns = s.at(Op::NormStream);
   float* g_xeff = has_stream_norm ? g_xeff_ : g_in;
-  const float* x_eff = has_stream_norm ? s.xs : s.x_in;
+  const float* x_eff = has_stream_norm ? ns.out[0] : s.x_in;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
 
   const float* gv = g_out;
@@ -377,31 +389,32 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     // Input of op jj: the previous op's output, or F's output.
     const float* v_in = s.f_out;
     for (size_t k = jj; k-- > 0;)
-      if (s.post_out[k]) {
-        v_in = s.post_out[k];
+      if (s.at(s.recipe.post[k]).out[0]) {
+        v_in = s.at(s.recipe.post[k]).out[0];
         break;
       }
     float* next = g_post_[ping];
+    const OpState& op = s.at(s.recipe.post[jj]);
     switch (s.recipe.post[jj]) {
-      case PostOp::NormOut:
-      case PostOp::NormPost: {
-        const NormLayer& nl = s.recipe.post[jj] == PostOp::NormOut ? s.norm_out : s.norm_post;
-        nl.backward(p, next, gv, v_in, s.post_mean[jj], s.post_rstd[jj], BT);
+      case Op::NormOut:
+      case Op::NormPost:
+        op.norm[0].backward(p, next, gv, v_in, op.mean[0], op.rstd[0], BT);
         break;
-      }
-      case PostOp::Dropout:
-        if (!s.post_out[jj]) continue;
+      case Op::Dropout:
+        if (!op.out[0]) continue;
         dropout_backward(next, gv, shape_.dropout, dropout_seed, stream + jj + 1, n);
         break;
-      case PostOp::Dual:
+      case Op::DualStream:
 #pragma omp parallel for
         for (size_t i = 0; i < n; ++i) next[i] = gv[i] + g_dual_[i];
         break;
-      case PostOp::Residual:  // g_xeff = alpha gv (the shortcut; completed below), next = dt gv
+      case Op::Residual:  // g_xeff = alpha gv (the shortcut; completed below), next = dt gv
         residual_backward(g_xeff, next, gv, desc_.alpha, desc_.dt, n);
         break;
-      case PostOp::BlockInput:
+      case Op::BlockInput:
         add_inplace(g_block_, gv, n);
+        continue;
+      default:  // PRE ops never stand after '|'
         continue;
     }
     gv = next;
@@ -414,13 +427,16 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     attention_backward(s, g_u, gv);
   else
     mlp_backward(s, g_u, gv);
-  if (s.recipe.has(PreOp::ScaleByDepth))
+  if (s.recipe.has(Op::ScaleByDepth))
     scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
-  if (s.norm_in.width) s.norm_in.backward(p, g_u, g_u, x_eff, s.un_mean, s.un_rstd, BT);
+  if (s.recipe.has(Op::Norm)) {
+    const OpState& n_in = s.at(Op::Norm);
+    n_in.norm[0].backward(p, g_u, g_u, x_eff, n_in.mean[0], n_in.rstd[0], BT);
+  }
   // x_eff feeds both the shortcut and the branch: every recipe has its one 'a'
   // (parse_sublayer), so g_xeff holds the shortcut's gradient and the branch's adds to it.
   add_inplace(g_xeff, g_u, n);
-  if (has_stream_norm) s.norm_stream.backward(p, g_in, g_xeff, s.x_in, s.xs_mean, s.xs_rstd, BT);
+  if (has_stream_norm) ns.norm[0].backward(p, g_in, g_xeff, s.x_in, ns.mean[0], ns.rstd[0], BT);
 }
 
 // ---------------------------------------------------------------------------------------------

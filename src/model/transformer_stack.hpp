@@ -33,6 +33,17 @@ struct ModelShape {
 
 enum class SublayerKind { SelfAttention, CrossAttention, MLP };
 
+// What one op of a sublayer's recipe owns and keeps, as its row of block_ops.cpp says: its norms
+// and the buffers its backward reads. Parts: q, k and v for 'q', else part 0.
+struct OpState {
+  NormLayer norm[3];    // width 0 when the op has no norm
+  float* in[3] = {};    // kSavesInput: 'q': q, k, v gathered contiguous, before their norms
+  float* out[3] = {};   // kSavesOutput: 'N' the normalised stream; 'q' what attention reads; POST
+                        // ops the new value of y (nullptr: an alias of the value before)
+  float* mean[3] = {};  // kSavesStats: per normalised row ('q': per row and head)
+  float* rstd[3] = {};
+};
+
 // One sublayer with its recipe, its parameters and its saved activations.
 struct Sublayer {
   SublayerRecipe recipe;
@@ -44,35 +55,28 @@ struct Sublayer {
            : kind == SublayerKind::CrossAttention ? "cross"
                                                   : "mlp";
   }
-  // Norms present in the recipe (width 0 when absent).
-  NormLayer norm_stream, norm_in, norm_out, norm_post, q_norm, k_norm, v_norm;
+  OpState ops[kOpCount];  // by Op; only the recipe's are registered and planned
+  OpState& at(Op op) { return ops[static_cast<int>(op)]; }
+  const OpState& at(Op op) const { return ops[static_cast<int>(op)]; }
   // ParamStore indices. attn: w1/b1 = qkv, w2/b2 = proj; cross: w1/b1 = q, kv/kv_b = kv,
   // w2/b2 = proj; mlp: fc1, fc2.
   long w1 = -1, b1 = -1, w2 = -1, b2 = -1, kv = -1, kv_b = -1;
 
-  // Saved activations (planned by TransformerStack::plan). Stats: 1 float per normalised row.
+  // Saved activations (planned by TransformerStack::plan).
   const float* x_in = nullptr;  // stream entering the sublayer (not owned)
-  float *xs = nullptr, *xs_mean = nullptr, *xs_rstd = nullptr;  // N: normalised stream
-  float *un_mean = nullptr, *un_rstd = nullptr;  // n: row statistics of F's normalised input
   // What F sees, u = [s]([n](x_eff)): x_eff itself, or the stack's shared buffer, recomputed by
   // the backward from x_eff and the saved statistics (TransformerStack::sublayer_input).
   const float* u = nullptr;
-  float* proj = nullptr;     // attn: qkv [BT, 3d]; cross: q [BT, d]
-  float* mem_kv = nullptr;   // cross: [BS, 2d] (k | v of the encoder output)
-  float* raw[3] = {};        // 'q': q, k, v gathered contiguous, before their per-head norms
-  float* normed[3] = {};     // 'q': after them (what attention reads)
-  float* part_mean[3] = {};  // 'q': per (row, head)
-  float* part_rstd[3] = {};
+  float* proj = nullptr;    // attn: qkv [BT, 3d]; cross: q [BT, d]
+  float* mem_kv = nullptr;  // cross: [BS, 2d] (k | v of the encoder output)
   float *o = nullptr, *lse = nullptr, *entropy = nullptr;  // attention output and row stats
   float* h1 = nullptr;                                     // mlp: fc1(u)
   // F(u). Saved only if a POST norm reads it in the backward (saves_f_out); otherwise the stack's
   // shared buffer, valid until the next sublayer's forward.
   float* f_out = nullptr;
   bool saves_f_out = false;
-  HiddenStats f_out_stats;                   // of F(u), from a forward with record_probes
-  std::vector<float*> post_out;              // value after each POST op
-  std::vector<float*> post_mean, post_rstd;  // for norm ops
-  const float* x_out = nullptr;              // = last value
+  HiddenStats f_out_stats;       // of F(u), from a forward with record_probes
+  const float* x_out = nullptr;  // = last value
 };
 
 class TransformerStack {
@@ -131,7 +135,7 @@ class TransformerStack {
   void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS);
   const float* sublayer_input(const Sublayer& s, const float* x_eff);
   void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int index);
-  // POST op j of `s` (block_description.hpp) on `rows` rows: reads the current value v, writes
+  // POST op j of `s` (block_ops.hpp) on `rows` rows: reads the current value v, writes
   // `out` and returns the new value (v itself for ops that only feed the dual stream or are the
   // identity). `mean`/`rstd` receive a norm's row statistics; dropout applies when
   // dropout_on (mask stream `stream`). Shared by forward() and step().

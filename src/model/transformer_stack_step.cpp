@@ -74,9 +74,10 @@ void TransformerStack::set_memory(KVCache& cache, const float* memory, const int
       for (int r = 0; r < rows; ++r)
         std::memcpy(dst[part] + static_cast<size_t>(r) * d,
                     kv.data() + static_cast<size_t>(r) * 2 * d + part * d, d * sizeof(float));
-      if (s.recipe.has(PreOp::QKVNorm)) {  // per-head norms, in place through a copy
+      if (s.recipe.has(Op::QKVNorm)) {  // per-head norms of k and v, in place through a copy
         std::vector<float> raw(dst[part], dst[part] + static_cast<size_t>(rows) * d);
-        (part == 0 ? s.k_norm : s.v_norm)
+        s.at(Op::QKVNorm)
+            .norm[part + 1]
             .forward(p, dst[part], stats.data(), stats.data(), raw.data(), rows * H);
       }
     }
@@ -105,16 +106,16 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
     if (i % per_block_ == 0) x_block = x;
     // PRE: x_eff = N_stream(x) or x;  u = [s]([n](x_eff)).
     const float* x_eff = x;
-    if (s.norm_stream.width) {
-      s.norm_stream.forward(p, sc.xs.data(), mean, rstd, x, rows);
+    if (s.recipe.has(Op::NormStream)) {
+      s.at(Op::NormStream).norm[0].forward(p, sc.xs.data(), mean, rstd, x, rows);
       x_eff = sc.xs.data();
     }
     const float* u = x_eff;
-    if (s.norm_in.width) {
-      s.norm_in.forward(p, sc.un.data(), mean, rstd, u, rows);
+    if (s.recipe.has(Op::Norm)) {
+      s.at(Op::Norm).norm[0].forward(p, sc.un.data(), mean, rstd, u, rows);
       u = sc.un.data();
     }
-    if (s.recipe.has(PreOp::ScaleByDepth)) {  // N(x) / sqrt(l) (Sun et al. 2025)
+    if (s.recipe.has(Op::ScaleByDepth)) {  // N(x) / sqrt(l) (Sun et al. 2025)
       const float c = 1.0f / std::sqrt(static_cast<float>(s.layer));
       for (size_t k = 0; k < n; ++k) sc.us[k] = u[k] * c;
       u = sc.us.data();
@@ -124,15 +125,14 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
     if (s.kind == SublayerKind::SelfAttention) {
       float* qkv = sc.qkv.data();
       linear_forward(qkv, u, p.value(s.w1), p.value(s.b1), rows, d, 3 * d);
-      if (s.recipe.has(PreOp::QKVNorm)) {
+      if (s.recipe.has(Op::QKVNorm)) {
         // Per-head norms: each part of each row is H rows of width hd.
         for (int part = 0; part < 3; ++part) {
           for (int r = 0; r < rows; ++r)
             std::memcpy(sc.raw.data() + static_cast<size_t>(r) * d,
                         qkv + static_cast<size_t>(r) * 3 * d + part * d, d * sizeof(float));
-          const NormLayer& nl = part == 0 ? s.q_norm : part == 1 ? s.k_norm : s.v_norm;
           float* normed = sc.o.data();  // free until attention writes it
-          nl.forward(p, normed, mean, rstd, sc.raw.data(), rows * H);
+          s.at(Op::QKVNorm).norm[part].forward(p, normed, mean, rstd, sc.raw.data(), rows * H);
           for (int r = 0; r < rows; ++r)
             std::memcpy(sc.qkv_n.data() + static_cast<size_t>(r) * 3 * d + part * d,
                         normed + static_cast<size_t>(r) * d, d * sizeof(float));
@@ -153,8 +153,8 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
     } else if (s.kind == SublayerKind::CrossAttention) {
       float* q = sc.qkv.data();
       linear_forward(q, u, p.value(s.w1), p.value(s.b1), rows, d, d);
-      if (s.recipe.has(PreOp::QKVNorm)) {
-        s.q_norm.forward(p, sc.qkv_n.data(), mean, rstd, q, rows * H);
+      if (s.recipe.has(Op::QKVNorm)) {
+        s.at(Op::QKVNorm).norm[0].forward(p, sc.qkv_n.data(), mean, rstd, q, rows * H);
         q = sc.qkv_n.data();
       }
       const size_t src_span = static_cast<size_t>(cache.memory_S) * d;

@@ -74,7 +74,7 @@ TEST(EncDecGrad, DropoutSinusoidsAndCustomCross) {
   c.set("scale_embedding", "true", "test");
   check_model(c, 99);
   Config custom = tiny_encdec_config("pre", "rmsnorm", 6);
-  custom.set("block", "attn:n|da cross:Nq|ndrab mlp:ns|dan", "test");
+  custom.set("block", "attn:n|da cross:Nq|ndtab mlp:ns|dan", "test");
   check_model(custom);
 }
 

@@ -82,11 +82,11 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values("layernorm", "rmsnorm", "dyt")),
     [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
-// A custom block exercising every letter at once (N, n, s, q / n, d, r, a, b) with dropout
+// A custom block exercising every letter at once (N, n, s, q / n, d, t, a, b) with dropout
 // configured (it must be the identity in forward_next, as in eval-mode forward).
 TEST(KVCache, MatchesFullForwardCustomBlockAllLetters) {
   Config c = tiny_config("pre", "layernorm", 9);
-  c.set("block", "attn:Nnsq|ndrab mlp:Nns|ndrab", "test");
+  c.set("block", "attn:Nnsq|ndtab mlp:Nns|ndtab", "test");
   c.set("dropout", "0.1", "test");
   check(c);
 }

@@ -71,7 +71,7 @@ TEST(ModelGrad, WithDropoutAndSinusoids) {
 
 TEST(ModelGrad, CustomBlockDescription) {
   Config c = tiny_config("pre", "rmsnorm", 6);
-  c.set("block", "attn:Nnq|ndrab mlp:ns|dan", "test");  // every letter at once
+  c.set("block", "attn:Nnq|ndtab mlp:ns|dan", "test");  // every letter at once
   check_model(c);
 }
 
