@@ -61,10 +61,10 @@ std::vector<OptionSpec> make_options() {
         "is an alias of 'peri'. 'custom' takes 'block' as given."},
     {"block",           String, "",      "model",     any_value,
         "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
-        "scale by 1/sqrt(l), N norm the stream itself, q per-head q/k/v norm); after: steps on "
-        "F's output (n norm, d dropout, r add to the dual stream, a residual alpha*x + dt*F, b "
-        "add the block's input (B2T), n after 'a' is a post-norm). Setting it implies "
-        "placement=custom."},
+        "scale by 1/sqrt(l), N norm the stream itself; q changes F itself: per-head q/k/v norms "
+        "inside attention); after: steps on F's output (n norm, d dropout, t tee into ResiDual's "
+        "dual stream, a residual alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a "
+        "post-norm). Letters: src/model/block_ops.cpp. Setting it implies placement=custom."},
     {"lower_block",     String, "",      "model",     any_value,
         "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post)."},
     {"lower_fraction",  Float,  "0.25",  "model",     ge_le(0, 1),
