@@ -31,7 +31,7 @@ PRESETS = {
     "mixln": ("attn:n|da mlp:n|da", True),
     "lns": ("attn:ns|da mlp:ns|da", True),
     "hybrid": ("attn:q|da mlp:N|da", True),
-    "resi": ("attn:|dran mlp:|dran", False),
+    "resi": ("attn:|dtan mlp:|dtan", False),
     "none": ("attn:|da mlp:|da", False),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
@@ -53,7 +53,7 @@ class Recipe:
         for c in post:
             if c == "n":
                 self.post.append("norm_post" if seen_a else "norm_out")
-            elif c in "drab":
+            elif c in "dtab":
                 self.post.append(c)
                 seen_a = seen_a or c == "a"
             else:
@@ -104,7 +104,7 @@ class StackSpec:
                 b["cross"] = b["attn"]
         kinds = ("attn", "cross", "mlp") if role == "decoder" else ("attn", "mlp")
         self.kinds = kinds
-        self.dual = any("r" in b[k].post for b in self.blocks for k in kinds)
+        self.dual = any("t" in b[k].post for b in self.blocks for k in kinds)
         fn = config["final_norm"]
         self.final_norm = (preset_final if fn == "auto" else fn == "true") and not self.dual
         self.dt = parse_dt(str(config["dt"]), L)
@@ -222,7 +222,7 @@ class Sublayer(nn.Module):
                 y = self.norm_out(y)
             elif step == "d":
                 y = F.dropout(y, self.dropout, self.training)
-            elif step == "r":
+            elif step == "t":  # tee into ResiDual's dual stream
                 dual = dual + y
             elif step == "a":
                 y = spec.alpha * x + spec.dt * y

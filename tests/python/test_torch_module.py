@@ -34,7 +34,7 @@ def cases(binary):
         yield dict(TINY, placement="lns", scale_embedding="true", positions="sinusoidal", **extra)
         yield dict(TINY, placement="mixln", lower_fraction="0.5", norm="rmsnorm", **extra)
         yield dict(TINY, placement="peri", final_norm="false", norm_eps="0.01", **extra)
-        yield dict(TINY, block="attn:Nq|ndan mlp:ns|drab", **extra)
+        yield dict(TINY, block="attn:Nq|ndan mlp:ns|dtab", **extra)
     yield dict(TINY, arch="encdec", encoder_layers=2, block="attn:n|da cross:|dan mlp:n|dabn",
                lower_block="attn:q|da cross:s|nda mlp:N|da", lower_fraction="0.5")
 
