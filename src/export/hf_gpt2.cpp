@@ -22,9 +22,9 @@ namespace {
 
 // Pre-LN's recipe, u = N(x), x + F(u); dropout on F's output is GPT-2's resid_pdrop.
 bool is_pre_ln(const SublayerRecipe& r) {
-  const bool dropout_then_add = r.post == std::vector<PostOp>{PostOp::Dropout, PostOp::Residual} ||
-                                r.post == std::vector<PostOp>{PostOp::Residual};
-  return r.pre == std::vector<PreOp>{PreOp::Norm} && dropout_then_add;
+  const bool dropout_then_add = r.post == std::vector<Op>{Op::Dropout, Op::Residual} ||
+                                r.post == std::vector<Op>{Op::Residual};
+  return r.pre == std::vector<Op>{Op::Norm} && dropout_then_add;
 }
 
 // Every property of the model that GPT-2 cannot compute exactly, as "key=value (why)".
