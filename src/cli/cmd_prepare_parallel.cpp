@@ -1,6 +1,6 @@
 #include "cli/commands.hpp"
 #include "core/config.hpp"
-#include "data/parallel_corpus.hpp"
+#include "data/prepare_parallel.hpp"
 
 namespace normlab::cli {
 

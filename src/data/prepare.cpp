@@ -1,20 +1,14 @@
 #include "data/prepare.hpp"
 
-#include <sentencepiece_processor.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <unordered_map>
 
 #include "core/config.hpp"
 #include "core/rng.hpp"
+#include "data/corpus_encoding.hpp"
 #include "data/sentencepiece_training.hpp"
 #include "data/staged_files.hpp"
 #include "data/token_file.hpp"
@@ -23,60 +17,6 @@
 namespace normlab {
 
 namespace fs = std::filesystem;
-
-size_t find_invalid_utf8(std::string_view text, const char** reason) {
-  // Well-formed sequences per the Unicode Standard, Table 3-7: the lead byte fixes the length and
-  // the allowed range of the second byte (which excludes overlong forms, surrogates D800..DFFF and
-  // code points above 10FFFF); later bytes are 80..BF.
-  auto fail = [&](size_t at, const char* why) {
-    if (reason) *reason = why;
-    return at;
-  };
-  const size_t n = text.size();
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0x80 && c <= 0xBF) return fail(i, "unexpected continuation byte");
-    if (c == 0xC0 || c == 0xC1) return fail(i, "overlong encoding");
-    if (c <= 0xDF) {
-      len = 2;
-    } else if (c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return fail(i, "byte 0xF5..0xFF never appears in UTF-8");
-    }
-    if (i + 1 >= n) return fail(i, "sequence truncated at end of file");
-    const unsigned char c1 = s[i + 1];
-    if (c1 < lo || c1 > hi) {
-      if (c1 >= 0x80 && c1 <= 0xBF) {
-        if (c == 0xED) return fail(i, "UTF-16 surrogate");
-        if (c == 0xF4) return fail(i, "code point above U+10FFFF");
-        return fail(i, "overlong encoding");
-      }
-      return fail(i, "invalid continuation byte");
-    }
-    for (int k = 2; k < len; ++k) {
-      if (i + static_cast<size_t>(k) >= n) return fail(i, "sequence truncated at end of file");
-      const unsigned char ck = s[i + static_cast<size_t>(k)];
-      if (ck < 0x80 || ck > 0xBF) return fail(i, "invalid continuation byte");
-    }
-    i += static_cast<size_t>(len);
-  }
-  return std::string_view::npos;
-}
 
 namespace {
 
@@ -196,11 +136,7 @@ void prepare_corpus(const PrepareOptions& options) {
   std::vector<nlohmann::json> input_meta;
   uint64_t total_bytes = 0;
   for (const auto& path : options.inputs) {
-    std::string text = read_whole_file(path);
-    const char* why = "";
-    size_t bad = find_invalid_utf8(text, &why);
-    if (bad != std::string_view::npos)
-      throw UserError(path + ": invalid UTF-8 at byte " + std::to_string(bad) + " (" + why + ")");
+    const std::string text = read_utf8_file(path);
     auto file_docs = split_documents(text);
     input_meta.push_back({{"path", path}, {"bytes", text.size()}, {"documents", file_docs.size()}});
     total_bytes += text.size();
@@ -230,11 +166,7 @@ void prepare_corpus(const PrepareOptions& options) {
     std::fprintf(stderr, "prepare: warning: only one document, validation set is empty\n");
 
   // ---- train the tokenizer
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec || !fs::is_directory(out_dir))
-    throw UserError(out_dir + ": cannot create output directory" +
-                    (ec ? ": " + ec.message() : std::string()));
+  create_output_dir(out_dir);
   TempFiles temps;
 
   std::vector<std::string> lines;
@@ -267,24 +199,10 @@ void prepare_corpus(const PrepareOptions& options) {
 
   // ---- encode: each document followed by EOS, documents in input order
   auto encode_all = [&](const Split& s) {
-    const long n = static_cast<long>(s.docs.size());
-    std::vector<std::vector<int32_t>> per_doc(s.docs.size());
-    // Documents are independent; the concatenation order is fixed, so the result does not depend
-    // on the thread count.
-#pragma omp parallel for schedule(dynamic, 64)
-    for (long i = 0; i < n; ++i)
-      per_doc[static_cast<size_t>(i)] = tok.encode(s.docs[static_cast<size_t>(i)]);
-    size_t total = 0;
-    for (const auto& v : per_doc) total += v.size() + 1;
-    TokenFile f;
-    f.vocab_size = static_cast<uint32_t>(tok.vocab_size());
-    f.tokenizer_identity = tok.identity();
-    f.tokens.reserve(total);
-    for (const auto& v : per_doc) {
-      f.tokens.insert(f.tokens.end(), v.begin(), v.end());
-      f.tokens.push_back(tok.eos_id());
-    }
-    return f;
+    std::vector<const std::string*> docs;
+    docs.reserve(s.docs.size());
+    for (const auto& d : s.docs) docs.push_back(&d);
+    return encode_segments(tok, docs);
   };
   TokenFile train_tokens = encode_all(train);
   TokenFile valid_tokens = encode_all(valid);
@@ -299,11 +217,6 @@ void prepare_corpus(const PrepareOptions& options) {
   nlohmann::json meta = {
       {"format", "normlab-corpus"},
       {"version", 1},
-      {"vocab_size", tok.vocab_size()},
-      {"model_type", options.model_type},
-      {"tokenizer", "tokenizer.model"},
-      {"tokenizer_identity", tok.identity()},
-      {"eos_id", tok.eos_id()},
       {"seed", options.seed},
       {"valid_fraction", options.valid_fraction},
       {"train",
@@ -318,8 +231,8 @@ void prepare_corpus(const PrepareOptions& options) {
         {"tokens", valid_tokens.tokens.size()}}},
       {"inputs", input_meta},
   };
-  fs::rename(model_tmp, model_path, ec);
-  if (ec) throw UserError(model_path + ": cannot rename temporary file: " + ec.message());
+  meta.update(tokenizer_meta(tok, options.model_type));  // (json objects keep keys sorted)
+  rename_staged(model_tmp, model_path);
   write_token_file(out_dir + "/train.bin", train_tokens);
   write_token_file(out_dir + "/valid.bin", valid_tokens);
   write_text_atomic(out_dir + "/meta.json", meta.dump(2) + "\n", temps);

@@ -22,11 +22,6 @@ struct PrepareOptions {
 // file, empty input, or invalid UTF-8 (with the byte offset); writes nothing final on error.
 void prepare_corpus(const PrepareOptions& options);
 
-// Byte offset of the first invalid UTF-8 sequence in `text` (stray continuation byte, overlong
-// form, UTF-16 surrogate, code point above U+10FFFF, sequence cut short), or npos if the text is
-// valid. `reason`, if given, receives a short static description of the problem.
-size_t find_invalid_utf8(std::string_view text, const char** reason = nullptr);
-
 // Documents of one file: maximal runs of lines that are neither blank (whitespace only) nor a lone
 // '%' (trailing whitespace allowed), joined by '\n' without a final newline; a '\r' ending a line
 // is dropped, other whitespace is kept.

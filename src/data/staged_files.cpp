@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/config.hpp"
+#include "core/utf8.hpp"
 
 namespace normlab {
 
@@ -25,6 +26,14 @@ std::string read_whole_file(const std::string& path) {
   return std::move(ss).str();
 }
 
+std::string read_utf8_file(const std::string& path) {
+  std::string text = read_whole_file(path);
+  const char* why = "";
+  if (size_t bad = find_invalid_utf8(text, &why); bad != std::string_view::npos)
+    throw UserError(path + ": invalid UTF-8 at byte " + std::to_string(bad) + " (" + why + ")");
+  return text;
+}
+
 std::vector<std::string> files_with_extension(const std::string& dir, const std::string& ext) {
   std::vector<std::string> files;
   std::error_code ec;
@@ -35,6 +44,14 @@ std::vector<std::string> files_with_extension(const std::string& dir, const std:
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+void create_output_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw UserError(dir + ": cannot create output directory" +
+                    (ec ? ": " + ec.message() : std::string()));
 }
 
 TempFiles::~TempFiles() {
@@ -53,11 +70,14 @@ std::string stage_file(const std::string& path, const std::string& data, TempFil
   return tmp;
 }
 
-void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
-  const std::string tmp = stage_file(path, data, temps);
+void rename_staged(const std::string& staged, const std::string& path) {
   std::error_code ec;
-  fs::rename(tmp, path, ec);
+  fs::rename(staged, path, ec);
   if (ec) throw UserError(path + ": cannot rename temporary file: " + ec.message());
+}
+
+void write_text_atomic(const std::string& path, const std::string& data, TempFiles& temps) {
+  rename_staged(stage_file(path, data, temps), path);
 }
 
 }  // namespace normlab

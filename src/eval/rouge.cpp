@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/utf8.hpp"
 #include "eval/ngrams.hpp"
 #include "eval/text.hpp"
 

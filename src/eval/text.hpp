@@ -1,6 +1,7 @@
-// UTF-8 and whitespace helpers shared by the metrics. The reference implementations (sacreBLEU,
-// rouge-score) are Python, so "whitespace" here means exactly what Python's str.split() splits
-// on, and n-grams of characters are n-grams of Unicode code points.
+// Whitespace and segment-file helpers shared by the metrics (UTF-8 itself: core/utf8.hpp). The
+// reference implementations (sacreBLEU, rouge-score) are Python, so "whitespace" here means
+// exactly what Python's str.split() splits on, and n-grams of characters are n-grams of Unicode
+// code points.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -8,13 +9,6 @@
 #include <vector>
 
 namespace normlab::eval {
-
-// Byte offset of the first invalid UTF-8 sequence (overlong forms, surrogates and code points
-// above U+10FFFF are invalid), or npos when the text is valid.
-std::size_t find_invalid_utf8(std::string_view text);
-
-// Decodes the code point starting at text[i] (text must be valid UTF-8) and advances i past it.
-char32_t next_code_point(std::string_view text, std::size_t& i);
 
 // Python's str.isspace() for the characters str.split() splits on.
 bool is_python_space(char32_t c);

@@ -7,7 +7,11 @@
 #include <sstream>
 
 #include "core/config.hpp"
-#include "data/parallel_corpus.hpp"
+#include "data/gettext_text_rules.hpp"
+#include "data/parallel_cleaning.hpp"
+#include "data/parallel_sources.hpp"
+#include "data/parallel_split.hpp"
+#include "data/prepare_parallel.hpp"
 #include "data/token_file.hpp"
 #include "data/tokenizer.hpp"
 

@@ -1,6 +1,7 @@
 // UTF-8 validation, document splitting and the train/valid assignment.
 #include <gtest/gtest.h>
 
+#include "core/utf8.hpp"
 #include "data/prepare.hpp"
 
 using normlab::find_invalid_utf8;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/config.hpp"
+#include "core/utf8.hpp"
 #include "eval/bleu.hpp"
 #include "eval/chrf.hpp"
 #include "eval/rouge.hpp"
@@ -16,6 +17,7 @@
 #include "eval/tokenize_13a.hpp"
 
 using namespace normlab::eval;
+using normlab::find_invalid_utf8;
 namespace fs = std::filesystem;
 
 namespace {
