@@ -59,8 +59,8 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
     for (const auto& c : cells) std::printf("%s\t%s\n", c.name.c_str(), to_string(inspect_run(c)));
     return 0;
   }
-  run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"));
-  return 0;
+  const SweepOutcome o = run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"));
+  return o.signal != 0 ? 128 + o.signal : 0;
 }
 
 }  // namespace

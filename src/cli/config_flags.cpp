@@ -72,8 +72,7 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
   }
 }
 
-Config resolve_config(const ConfigFlags& flags) {
-  Config c = Config::defaults();
+Config resolve_config(const ConfigFlags& flags, Config c) {
   for (const auto& f : flags.files) c.merge_file(f);
   for (const auto& [key, value] : flags.flags) c.set(key, value, "--" + key);
   return c;

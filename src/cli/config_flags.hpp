@@ -24,7 +24,8 @@ struct ConfigFlags {
 // a flag keeps the last value.
 void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups);
 
-// Defaults, then each file in order, then the flags (origin "--key"); the effective config.
-Config resolve_config(const ConfigFlags& flags);
+// `base` (the defaults, or a resumed run's config), then each file in order, then the flags
+// (origin "--key"); the effective config.
+Config resolve_config(const ConfigFlags& flags, Config base = Config::defaults());
 
 }  // namespace normlab

@@ -13,8 +13,9 @@ namespace normlab {
 
 DirectoryLock::DirectoryLock(const std::filesystem::path& dir, const std::string& name,
                              const std::string& busy_message) {
-  const std::filesystem::path path = dir / name;
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const std::filesystem::path path = name.empty() ? dir : dir / name;
+  fd_ = name.empty() ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                     : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw UserError(path.string() + ": cannot open: " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);

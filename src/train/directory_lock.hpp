@@ -1,5 +1,6 @@
-// An exclusive flock on DIR/NAME for an object's lifetime; the kernel drops it when the process
-// dies, so a killed holder never leaves a stale lock. Used so two sweeps cannot share a directory.
+// An exclusive flock on DIR/NAME (NAME empty: on DIR itself, which creates no file) for an
+// object's lifetime; the kernel drops it when the process dies, so a killed holder never leaves a
+// stale lock. Used so two sweeps cannot share a directory, nor two trainers a run.
 #pragma once
 #include <filesystem>
 #include <string>

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "train/directory_lock.hpp"
+#include "train/interrupt.hpp"
 #include "train/progress.hpp"
 #include "train/sweep_run_state.hpp"
 #include "train/sweep_summary.hpp"
@@ -52,12 +53,11 @@ SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& s
         bar.update(i, "next: " + cell.name);
         bar.finish();
       }
-      remove_stale_tmp_files(cell.config.get_string("out_dir"));
       ++outcome.runs;
       if (states[static_cast<size_t>(i)] == RunState::Resume) {
         if (finish_interrupted_run(cell.config, prefix)) ++outcome.resumed;
       } else {
-        train(cell.config, false);
+        train(cell.config, RunStart::Overwrite);
       }
     }
     SweepRunRow row = read_run_row(cell);
@@ -70,6 +70,10 @@ SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& s
     }
     rows.push_back(std::move(row));
     write_sweep_summary(sweep_dir, rows);
+    if (interrupt_signal() != 0) {  // the run saved its state; the sweep stops with it
+      outcome.signal = interrupt_signal();
+      break;
+    }
   }
   std::fprintf(stderr,
                "sweep: %zu runs (%ld trained, %ld resumed, %ld skipped as done), %ld not ok; "

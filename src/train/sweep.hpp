@@ -13,6 +13,7 @@ namespace normlab {
 
 struct SweepOutcome {
   long runs = 0, skipped = 0, resumed = 0, diverged = 0;
+  int signal = 0;  // SIGINT / SIGTERM that interrupted a run (the sweep stopped after it)
 };
 
 // Runs the cells in order: Done runs are skipped, Resume runs continue from their checkpoint,

@@ -1,16 +1,14 @@
 #include "train/sweep_run_state.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <vector>
 
 #include "core/options.hpp"
 #include "io/safetensors.hpp"
+#include "train/run_directory.hpp"
 #include "train/trainer.hpp"
 
 namespace normlab {
@@ -28,13 +26,12 @@ bool ignored_in_comparison(const OptionSpec& o) {
 }
 
 void check_same_run(const Config& recorded, const Config& wanted, const std::string& path) {
-  const nlohmann::json a = recorded.to_json(), b = wanted.to_json();
-  for (const OptionSpec& o : all_options()) {
-    if (ignored_in_comparison(o) || a[o.key] == b[o.key]) continue;
-    throw UserError(path + ": this run was made with " + o.key + " " + a[o.key].dump() +
-                    ", the sweep asks for " + b[o.key].dump() +
-                    "; remove the run directory or use another --out_dir");
-  }
+  const OptionSpec* o = first_difference(recorded, wanted, ignored_in_comparison);
+  if (!o) return;
+  throw UserError(path + ": this run was made with " + o->key + " " +
+                  recorded.to_json()[o->key].dump() + ", the sweep asks for " +
+                  wanted.to_json()[o->key].dump() +
+                  "; remove the run directory or use another --out_dir");
 }
 
 void say(const std::string& line) {
@@ -62,7 +59,8 @@ RunState inspect_run(const SweepCell& cell) {
     if (j.contains("config"))
       check_same_run(Config::from_json(j["config"], summary.string()), cell.config,
                      summary.string());
-    return RunState::Done;
+    // An interrupted run (SIGINT, SIGTERM) saved its state: continue it.
+    if (j.value("status", std::string()).rfind("interrupted", 0) != 0) return RunState::Done;
   }
   if (!fs::exists(dir / "checkpoint.safetensors")) return RunState::Fresh;
   if (fs::exists(yaml)) {
@@ -85,24 +83,6 @@ const char* to_string(RunState state) {
   return "new";
 }
 
-void remove_stale_tmp_files(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return;
-  std::vector<fs::path> stale;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    const size_t t = name.rfind(".tmp");
-    if (t == std::string::npos || !entry.is_regular_file()) continue;
-    const std::string rest = name.substr(t + 4);
-    const bool pid_suffix =
-        rest.size() > 1 && rest[0] == '.' && std::all_of(rest.begin() + 1, rest.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        });
-    if (rest.empty() || pid_suffix) stale.push_back(entry.path());
-  }
-  for (const auto& p : stale) fs::remove(p, ec);
-}
-
 // Starts over when the checkpoint is unreadable, already at the last step without a summary, or
 // the optimizer state is out of step with the model after a kill between the two writes:
 // training is deterministic, so the result is the same, only slower.
@@ -123,7 +103,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix) {
   if (step > 0 && step < config.get_int("steps")) {
     say(prefix + ": resumed at step " + std::to_string(step));
     try {
-      train(config, true);
+      train(config, RunStart::Resume);
       return true;
     } catch (const UserError& e) {
       say(prefix + ": cannot resume (" + e.what() + "); starting over");
@@ -136,7 +116,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix) {
     say(prefix + ": cannot resume (" + (why.empty() ? "checkpoint at step 0" : why) +
         "); starting over");
   }
-  train(config, false);
+  train(config, RunStart::Overwrite);
   return false;
 }
 

@@ -10,19 +10,16 @@
 namespace normlab {
 
 enum class RunState { Done, Resume, Fresh };
-// What a cell's directory holds: summary.json (Done), a checkpoint without summary (Resume) or
-// neither (Fresh). Done and Resume runs must have been made with the cell's config (up to keys
-// that do not change results); a mismatch throws UserError naming the run's file.
+// What a cell's directory holds: summary.json (Done; Resume if it says interrupted), a
+// checkpoint without summary (Resume) or neither (Fresh). Done and Resume runs must have been made
+// with the cell's config (up to keys that do not change results); a mismatch throws UserError
+// naming the run's file.
 RunState inspect_run(const SweepCell& cell);
 // "done", "interrupted" or "new" (sweep --list).
 const char* to_string(RunState state);
 
 // A run's summary.json; UserError naming the file when it cannot be read or parsed.
 nlohmann::json read_run_summary(const std::filesystem::path& path);
-
-// Removes the temporary files a killed run leaves in its directory: NAME.tmp (trainer) and
-// NAME.tmp.<pid> (safetensors).
-void remove_stale_tmp_files(const std::filesystem::path& dir);
 
 // Trains an interrupted run (RunState::Resume): continues from its checkpoint when that is
 // possible, otherwise starts it over; says which on stderr after `prefix`. Returns whether it

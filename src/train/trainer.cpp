@@ -1,8 +1,10 @@
 #include "train/trainer.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -13,8 +15,12 @@
 #include "diag/monitor.hpp"
 #include "kernels/precision.hpp"
 #include "model/checkpoint.hpp"
+#include "train/directory_lock.hpp"
+#include "train/interrupt.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
+#include "train/run_directory.hpp"
+#include "train/saved_state.hpp"
 #include "train/schedule.hpp"
 #include "train/task.hpp"
 #include "train/training_step.hpp"
@@ -46,12 +52,21 @@ void truncate_jsonl_after(const fs::path& path, long step) {
 
 }  // namespace
 
-TrainResult train(Config config, bool resume) {
+TrainResult train(Config config, RunStart start) {
+  const bool resume = start == RunStart::Resume;
   const std::string data_dir = config.get_string("data");
   std::string out_dir = config.get_string("out_dir");
   if (data_dir.empty())
     throw UserError("option 'data': give a prepared corpus directory ('normlab prepare')");
   if (out_dir.empty()) throw UserError("option 'out_dir': give a directory for the run");
+  const fs::path data(data_dir), out(out_dir);
+  // Everything is checked before the first file of the run is written (docs/reliability.md).
+  check_run_directory(out, start);
+  // One writer per run: a second train (or sweep) on the same out_dir is refused.
+  const char* const kBusy = "another normlab process is writing this run";
+  std::unique_ptr<DirectoryLock> lock;
+  if (fs::is_directory(out)) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
+  if (resume) check_continuation(read_run_config(out), config, out);
   const int threads = static_cast<int>(config.get_int("threads"));
   configure_threads(threads);
   // Matmul precision of this run (kernels/precision.hpp); the previous one is restored on return.
@@ -59,7 +74,6 @@ TrainResult train(Config config, bool resume) {
   ScopedMatmulPrecision precision_scope(precision.precision);
 
   // The vocabulary comes from the corpus's tokenizer.
-  const fs::path data(data_dir), out(out_dir);
   Tokenizer tokenizer((data / "tokenizer.model").string());
   config.set("vocab_size", std::to_string(tokenizer.vocab_size()), "tokenizer");
 
@@ -68,25 +82,25 @@ TrainResult train(Config config, bool resume) {
   if (config.get_int("batch_size") <= 0 || accum <= 0 || total_steps <= 0)
     throw UserError("options 'batch_size', 'grad_accum' and 'steps' must be positive");
 
-  const fs::path ckpt = out / "checkpoint.safetensors",
-                 optim = out / "checkpoint.optim.safetensors";
+  // The newest complete state (none yet: a resumed run starts again from its initialisation).
+  const SavedState saved = resume ? find_saved_state(out) : SavedState{};
+  const std::string ckpt = saved.model.string();
   std::unique_ptr<Model> model;
   long start_step = 0;
-  if (resume) {
-    if (!fs::exists(ckpt)) throw UserError(ckpt.string() + ": no checkpoint to resume from");
+  if (saved.exists) {
     CheckpointInfo info;
-    check_same_model(read_model_config(ckpt.string()), config, ckpt.string());
-    auto loaded = load_model(ckpt.string(), &info);
+    check_same_model(read_model_config(ckpt), config, ckpt);
+    auto loaded = load_model(ckpt, &info);
     if (info.tokenizer_identity != tokenizer.identity())
-      throw UserError(ckpt.string() + ": vocabulary mismatch: checkpoint tokenizer " +
+      throw UserError(ckpt + ": vocabulary mismatch: checkpoint tokenizer " +
                       info.tokenizer_identity + ", corpus tokenizer " + tokenizer.identity());
     start_step = info.step;
-    // The loaded model carries the checkpoint's config; this run's config (dropout, steps, ...)
-    // must govern training and be what later checkpoints record, so rebuild from it. The model
-    // keys agree (checked above), hence the parameter layouts do too.
+    // The loaded model carries the checkpoint's config; this run's config (steps, ...) must
+    // govern training and be what later checkpoints record, so rebuild from it. The model keys
+    // agree (checked above), hence the parameter layouts do too.
     model = Model::create(config);
     if (model->params().values().size() != loaded->params().values().size())
-      throw UserError(ckpt.string() + ": parameter count does not match this run's config");
+      throw UserError(ckpt + ": parameter count does not match this run's config");
     model->params().values() = loaded->params().values();
   } else {
     model = Model::create(config);
@@ -96,22 +110,27 @@ TrainResult train(Config config, bool resume) {
       make_training_task(config, data, tokenizer, std::move(model));
   Model* const net = &task->model();
   AdamW opt(net->params(), AdamWSettings::from_config(config));
-  if (resume) {
-    opt.load(optim.string());
+  if (saved.exists) {
+    opt.load(saved.optimizer.string());
     if (opt.steps() != start_step)
-      throw UserError(optim.string() + ": optimizer is at step " + std::to_string(opt.steps()) +
-                      ", the model at " + std::to_string(start_step));
+      throw UserError(saved.optimizer.string() + ": optimizer is at step " +
+                      std::to_string(opt.steps()) + ", the model at " + std::to_string(start_step));
   }
-  // Created only now, so that a config or checkpoint error leaves no empty run directory behind.
+
+  // All inputs are valid: now the run directory. config.yaml first: from then on the directory
+  // is a run that --resume can continue, whenever a kill comes.
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec || !fs::is_directory(out))
     throw UserError(out_dir + ": cannot create the run directory" +
                     (ec ? ": " + ec.message() : std::string()));
-  fs::copy_file(data / "tokenizer.model", out / "tokenizer.model",
-                fs::copy_options::overwrite_existing, ec);
-  if (ec) throw UserError((out / "tokenizer.model").string() + ": cannot write: " + ec.message());
-  write_text_atomic(out / "config.yaml", config.dump_yaml());
+  if (!lock) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
+  if (start == RunStart::Overwrite) clear_run_directory(out);
+  if (resume) recover_saved_state(out);
+  remove_temporary_files(out);
+  fs::remove(out / "summary.json", ec);  // the run is neither finished nor interrupted now
+  write_text_atomic((out / "config.yaml").string(), config.dump_yaml());
+  copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
   // Said once the run is set up, so that a config error stays the only line on stderr.
   if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
 
@@ -119,27 +138,36 @@ TrainResult train(Config config, bool resume) {
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
-  if (resume) {
+  const long keep_last = config.has("keep_last") ? config.get_int("keep_last") : 1;
+  if (start_step > 0) {
     truncate_jsonl_after(out / "metrics.jsonl", start_step);
     truncate_jsonl_after(out / "diagnostics.jsonl", start_step);
   }
-  std::ofstream metrics(out / "metrics.jsonl", resume ? std::ios::app : std::ios::trunc);
+  std::ofstream metrics(out / "metrics.jsonl", start_step > 0 ? std::ios::app : std::ios::trunc);
   if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
   ProgressBar bar(total_steps, config.get_bool("progress"));
   const bool quiet_log = bar.active();
 
+  long saved_step = start_step;
   auto save = [&](long step) {
-    save_model(ckpt.string(), *net, {tokenizer.identity(), step});
-    opt.save(optim.string(), tokenizer.identity());
+    save_state(
+        out, step, saved_step, keep_last,
+        [&](const std::string& path) {
+          save_model(path, *net, {tokenizer.identity(), step});
+        },
+        [&](const std::string& path) { opt.save(path, tokenizer.identity()); });
+    saved_step = step;
   };
   auto log_json = [&](const nlohmann::json& j) {
     metrics << j.dump() << '\n';
     metrics.flush();
+    if (!metrics)
+      throw UserError((out / "metrics.jsonl").string() + ": cannot write: " + std::strerror(errno));
   };
 
   const StabilitySettings stability = StabilitySettings::from_config(config);
   StabilityMonitor monitor(stability);
-  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), resume, net->params());
+  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), start_step > 0, net->params());
   auto write_summary = [&](const TrainResult& r) {
     nlohmann::json j = {
         {"status", r.status},
@@ -157,6 +185,7 @@ TrainResult train(Config config, bool resume) {
 
   TrainResult result;
   result.steps = start_step;
+  InterruptHandler interrupts;
   auto t_last = std::chrono::steady_clock::now();
   long tokens_since = 0;
   double tok_per_s = 0;
@@ -231,6 +260,17 @@ TrainResult train(Config config, bool resume) {
         std::fprintf(stderr, "step %ld  valid loss %.4f  ppl %.2f\n", step, vl, std::exp(vl));
     }
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
+    if (interrupt_signal() != 0) break;
+  }
+  if (const int signal = interrupt_signal(); signal != 0 && result.steps < total_steps) {
+    if (saved_step != result.steps) save(result.steps);
+    bar.finish();
+    result.status = "interrupted at step " + std::to_string(result.steps);
+    result.signal = signal;
+    result.skipped = monitor.skipped();
+    result.spikes = monitor.spikes();
+    write_summary(result);
+    return result;
   }
   if (start_step >= total_steps) {  // resumed at (or past) the end: nothing to train
     result.valid_loss = task->evaluate(eval_batches);

@@ -7,20 +7,26 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "train/run_directory.hpp"
 
 namespace normlab {
 
 struct TrainResult {
-  std::string status = "ok";  // or "diverged at step S: why"
+  std::string status = "ok";  // or "diverged at step S: why", "interrupted at step S"
   long steps = 0, skipped = 0, spikes = 0;
+  int signal = 0;  // SIGINT or SIGTERM when interrupted
   double last_loss = 0, valid_loss = NAN;
 };
 
-// Files in out_dir: config.yaml (effective config), metrics.jsonl, checkpoint.safetensors,
-// checkpoint.optim.safetensors, tokenizer.model. With resume, continues from the checkpoint in
-// out_dir (the model part of the config must match) and appends to metrics.jsonl.
-// Divergence is a result, not an exception: the run stops, summary.json says
-// "diverged at step S", and the last checkpoint written before it is kept.
-TrainResult train(Config config, bool resume);
+// Files in out_dir: config.yaml (effective config), metrics.jsonl, diagnostics.jsonl,
+// checkpoint.safetensors and checkpoint.optim.safetensors (committed together: saved_state.hpp),
+// tokenizer.model, summary.json. `start` says how out_dir may be used (run_directory.hpp); with
+// Resume, continues from the newest saved state (`config` may differ from the run's only where
+// check_continuation allows) and appends to metrics.jsonl. Every input is validated before the
+// first file is written.
+// Divergence and interrupts are results, not exceptions: the run stops, summary.json says
+// "diverged at step S" (the last checkpoint written before it is kept) or "interrupted at step
+// S" (the state of step S is saved first).
+TrainResult train(Config config, RunStart start);
 
 }  // namespace normlab

@@ -1,0 +1,23 @@
+// SIGINT and SIGTERM while training (docs/reliability.md, "Interrupts"): the first one only asks
+// the training loop to stop after the current step (it saves and writes summary.json); a second
+// one exits at once with 128 + its number, like the default action. Saves stay consistent even
+// then (saved_state.hpp).
+#pragma once
+
+namespace normlab {
+
+// Installs the handlers for its lifetime and restores the previous ones after.
+class InterruptHandler {
+ public:
+  InterruptHandler();
+  ~InterruptHandler();
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+};
+
+// The signal received since the handler was installed (SIGINT, SIGTERM), or 0.
+int interrupt_signal();
+// "SIGINT", "SIGTERM".
+const char* signal_name(int signal);
+
+}  // namespace normlab
