@@ -152,6 +152,9 @@ std::vector<OptionSpec> make_options() {
         "Validation micro-batches per evaluation."},
     {"save_every",      Int,    "500",   "train",     ge(1),
         "Checkpoint every N steps (and at the end)."},
+    {"keep_last",       Int,    "1",     "train",     ge(1),
+        "Saved states kept: the newest is always checkpoint.safetensors; above 1, the newest N "
+        "are also kept as checkpoints/step-S.safetensors (docs/safetensors.md)."},
     {"log_every",       Int,    "10",    "train",     ge(1),
         "Metrics line every N steps."},
     // ---- stability instruments (docs/diagnostics.md)

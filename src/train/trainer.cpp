@@ -138,7 +138,7 @@ TrainResult train(Config config, RunStart start) {
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
-  const long keep_last = config.has("keep_last") ? config.get_int("keep_last") : 1;
+  const long keep_last = config.get_int("keep_last");
   if (start_step > 0) {
     truncate_jsonl_after(out / "metrics.jsonl", start_step);
     truncate_jsonl_after(out / "diagnostics.jsonl", start_step);
