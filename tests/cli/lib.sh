@@ -96,3 +96,28 @@ expect_error() {
     not_ok "$desc" "${problems[@]}" "command: $*" "stderr: $(head -c 1500 "$W/err.all")"
   fi
 }
+
+# prepare_corpus DIR: the default corpus slice prepared into DIR, or the script ends failing.
+prepare_corpus() {
+  "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir "$1" >/dev/null \
+    2>"$W/prepare.err" || { not_ok "fixture: prepare $1" "$(cat "$W/prepare.err")"; finish; exit 1; }
+}
+
+# Prints "STEP LOSS" for each training line of a metrics.jsonl, the loss exactly as written.
+train_losses() {
+  sed -n 's/.*"loss":\([^,}]*\).*"step":\([0-9]*\).*/\2 \1/p' "$1"
+}
+
+# The newest step logged in RUN/metrics.jsonl (0 if none yet).
+last_logged_step() {
+  local s
+  s=$(tail -n 2 "$1/metrics.jsonl" 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*/\1/p' | tail -1)
+  echo "${s:-0}"
+}
+
+# Prints what unfinished writes left in a run directory: temporary files, staged checkpoint files
+# (*.next) and the commit marker (docs/safetensors.md, "Checkpoints of a run"). None expected.
+unfinished_writes() {
+  leftover_tmp "$1"
+  find "$1" -name '*.next' -o -name checkpoint.commit
+}

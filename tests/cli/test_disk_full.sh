@@ -26,8 +26,7 @@ source "$ROOT/tests/cli/lib.sh"
 require_corpus
 cd "$W"
 
-"$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data >/dev/null 2>prep.err ||
-  { not_ok "fixture: prepare" "$(cat prep.err)"; finish; exit 1; }
+prepare_corpus data
 TRAIN=("${TINY[@]}" --threads 1 --log_every 1 --eval_every 0 --diag_every 0 --save_every 1
        --steps 4 --data "$W/data")
 
@@ -45,8 +44,7 @@ mount -t tmpfs -o size=${size}k tmpfs full
 # lines on stderr: the error must be the only line.)
 expect_error "train into a full disk" "cannot save step 2: No space left on device; the \
 checkpoint of step 1 is kept" "full" -- "$NL" train "${TRAIN[@]}" --log_every 1000 --out_dir full
-check "no staged or commit files left" \
-  test -z "$(find full -name '*.next' -o -name checkpoint.commit)"
+check "no staged or commit files left" test -z "$(unfinished_writes full)"
 check "the kept checkpoint is step 1 and loads" "$NL" generate --model full/checkpoint.safetensors \
   --prompt Hi --max_tokens 2 --seed 1
 check "the kept checkpoint's metadata says step 1" grep -aq '"normlab.step":"1"' \
@@ -56,8 +54,7 @@ mount -o remount,size=$((size * 4))k full
 rc=0
 "$NL" train --data "$W/data" --out_dir full --resume --log_every 1 >/dev/null 2>resume.err || rc=$?
 check "with room again, --resume finishes the run" test $rc -eq 0
-losses() { sed -n 's/.*"loss":\([^,}]*\).*"step":\([0-9]*\).*/\2 \1/p' "$1"; }
 check "its losses of steps 2-4 equal the uninterrupted run's bit for bit" \
-  cmp <(losses ref/metrics.jsonl | tail -3) <(losses full/metrics.jsonl)
+  cmp <(train_losses ref/metrics.jsonl | tail -3) <(train_losses full/metrics.jsonl)
 check "no temporary files left" test -z "$(leftover_tmp full)"
 finish

@@ -13,21 +13,12 @@ source "$ROOT/tests/cli/lib.sh"
 require_corpus
 cd "$W"
 
-"$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data >/dev/null 2>prep.err ||
-  { not_ok "fixture: prepare" "$(cat prep.err)"; finish; exit 1; }
+prepare_corpus data
 # save_every beyond the run: the only saves before the end are the interrupts' own.
 STEPS=60
 TRAIN=("${TINY[@]}" --threads 1 --seed 4 --dropout 0.1 --warmup 10 --log_every 1 --eval_every 20
        --save_every 1000 --steps $STEPS --data "$W/data" --out_dir run)
 
-losses() {  # "STEP LOSS" of each training line, the loss exactly as written
-  sed -n 's/.*"loss":\([^,}]*\).*"step":\([0-9]*\).*/\2 \1/p' "$1"
-}
-last_step() {
-  local s
-  s=$(tail -n 2 run/metrics.jsonl 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*/\1/p' | tail -1)
-  echo "${s:-0}"
-}
 checkpoint_step() {  # normlab.step in the metadata of a safetensors file
   "$PY" - "$1" <<'EOF'
 import json, struct, sys
@@ -50,10 +41,10 @@ interrupt() {
   shift 2
   local cmd=(train "${TRAIN[@]}") from rc=0
   [ -f run/config.yaml ] && cmd=(train --data "$W/data" --out_dir run --resume)
-  from=$(last_step)
+  from=$(last_logged_step run)
   "$NL" "${cmd[@]}" >"$name.out" 2>"$name.err" &
   local pid=$!
-  while kill -0 $pid 2>/dev/null && [ "$(last_step)" -lt $((from + 3)) ]; do sleep 0.01; done
+  while kill -0 $pid 2>/dev/null && [ "$(last_logged_step run)" -lt $((from + 3)) ]; do sleep 0.01; done
   local sig
   for sig in "$@"; do
     kill -s "$sig" $pid 2>/dev/null || true
@@ -73,11 +64,11 @@ check "sigint: summary.json says 'interrupted at step $step'" \
   grep -q "\"status\": \"interrupted at step $step\"" run/summary.json
 check "sigint: the checkpoint holds step $step" test "$(checkpoint_step run/checkpoint.safetensors)" = "$step"
 check "sigint: the step in progress was finished (last logged step is $step)" \
-  test "$(losses run/metrics.jsonl | tail -1 | cut -d' ' -f1)" = "$step"
+  test "$(train_losses run/metrics.jsonl | tail -1 | cut -d' ' -f1)" = "$step"
 check "sigint: stderr says interrupted, the step and --resume's file" \
   grep -q "^train: interrupted at step $step by SIGINT; the state of step $step is saved" sigint.err
 check "sigint: no temporary or staged files" \
-  test -z "$(leftover_tmp run; find run -name '*.next' -o -name checkpoint.commit)"
+  test -z "$(unfinished_writes run)"
 
 interrupt sigterm 143 TERM
 check "sigterm: summary.json says interrupted" grep -q '"status": "interrupted at step' run/summary.json
@@ -92,8 +83,8 @@ rc=0
 cd ..
 check "resume after the interrupts exits 0" test $rc -eq 0
 check "the resumed run's summary says ok" grep -q '"status": "ok"' int/run/summary.json
-losses ref/run/metrics.jsonl >ref.losses
-losses int/run/metrics.jsonl >int.losses
+train_losses ref/run/metrics.jsonl >ref.losses
+train_losses int/run/metrics.jsonl >int.losses
 if [ "$(wc -l <ref.losses)" -eq $STEPS ] && cmp -s ref.losses int.losses; then
   ok "the loss of each of the $STEPS steps equals the uninterrupted run's bit for bit"
 else
@@ -104,5 +95,5 @@ check "final checkpoint identical bytes" cmp ref/run/checkpoint.safetensors int/
 check "final optimizer state identical bytes" \
   cmp ref/run/checkpoint.optim.safetensors int/run/checkpoint.optim.safetensors
 check "no temporary, staged or commit files left" \
-  test -z "$(leftover_tmp int/run; find int/run -name '*.next' -o -name checkpoint.commit)"
+  test -z "$(unfinished_writes int/run)"
 finish

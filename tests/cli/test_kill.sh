@@ -16,19 +16,13 @@ source "$ROOT/tests/cli/lib.sh"
 require_corpus
 cd "$W"
 
-"$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data >/dev/null 2>prep.err ||
-  { not_ok "fixture: prepare" "$(cat prep.err)"; finish; exit 1; }
+prepare_corpus data
 
 # Steps enough that KILLS kills (each one lets a run advance ~1-3 steps) end before the run does.
 STEPS=$((KILLS * 5 + 20))
 # One thread: on a loaded 2-core machine OpenMP's barriers would make each step slower.
 TRAIN=("${TINY[@]}" --threads 1 --seed 5 --dropout 0.1 --warmup 10 --log_every 1 --eval_every 10
        --save_every 1 --steps $STEPS --data "$W/data" --out_dir run)
-
-# Prints "STEP LOSS" for each training line of a metrics.jsonl, the loss exactly as written.
-losses() {
-  sed -n 's/.*"loss":\([^,}]*\).*"step":\([0-9]*\).*/\2 \1/p' "$1"
-}
 
 # ---- the uninterrupted run
 mkdir ref
@@ -48,11 +42,6 @@ fi
 mkdir killed
 cd killed
 kills=0 starts=0 resume_failures=0 mid_save=0 staged=0 rolled=0 tmp_left=0
-last_step() {  # the newest step in metrics.jsonl (0 if none)
-  local s
-  s=$(tail -n 2 run/metrics.jsonl 2>/dev/null | sed -n 's/.*"step":\([0-9]*\).*/\1/p' | tail -1)
-  echo "${s:-0}"
-}
 rc=1
 while [ $rc -ne 0 ]; do
   starts=$((starts + 1))
@@ -75,8 +64,8 @@ while [ $rc -ne 0 ]; do
   if [ $((RANDOM % 5)) -eq 0 ]; then
     delay_ms=$((RANDOM % (300 + 2 * step_ms)))
   else
-    target=$(($(last_step) + 1 + RANDOM % 2))
-    while kill -0 $pid 2>/dev/null && [ "$(last_step)" -lt $target ]; do sleep 0.01; done
+    target=$(($(last_logged_step run) + 1 + RANDOM % 2))
+    while kill -0 $pid 2>/dev/null && [ "$(last_logged_step run)" -lt $target ]; do sleep 0.01; done
     delay_ms=$((RANDOM % step_ms))
   fi
   sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
@@ -117,8 +106,8 @@ else
     killed/train.err | tail -3)"
 fi
 check "some kills came in the middle of a save" test $mid_save -gt 0
-losses ref/run/metrics.jsonl >ref.losses
-losses killed/run/metrics.jsonl >killed.losses
+train_losses ref/run/metrics.jsonl >ref.losses
+train_losses killed/run/metrics.jsonl >killed.losses
 if [ "$(wc -l <ref.losses)" -eq $STEPS ] && cmp -s ref.losses killed.losses; then
   ok "the loss of each of the $STEPS steps equals the uninterrupted run's bit for bit"
 else
@@ -134,5 +123,5 @@ check "metrics.jsonl identical apart from tokens_per_s" \
   <(sed 's/"tokens_per_s":[^,}]*//' killed/run/metrics.jsonl)
 check "summary.json says ok" grep -q '"status": "ok"' killed/run/summary.json
 check "no temporary, staged or commit files left" \
-  test -z "$(leftover_tmp killed/run; find killed/run -name '*.next' -o -name checkpoint.commit)"
+  test -z "$(unfinished_writes killed/run)"
 finish

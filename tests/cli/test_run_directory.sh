@@ -12,8 +12,7 @@ source "$ROOT/tests/cli/lib.sh"
 require_corpus
 cd "$W"
 
-"$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data >/dev/null 2>prep.err ||
-  { not_ok "fixture: prepare" "$(cat prep.err)"; finish; exit 1; }
+prepare_corpus data
 TRAIN=("${TINY[@]}" --threads 1 --log_every 1000 --eval_every 0 --data data)
 steps_of() {  # the "steps" of a run's summary.json
   "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"])' "$1/summary.json"
