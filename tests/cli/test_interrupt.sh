@@ -14,9 +14,10 @@ require_corpus
 cd "$W"
 
 prepare_corpus data
-# save_every beyond the run: the only saves before the end are the interrupts' own.
-STEPS=60
-TRAIN=("${TINY[@]}" --threads 1 --seed 4 --dropout 0.1 --warmup 10 --log_every 1 --eval_every 20
+# save_every beyond the run: the only saves before the end are the interrupts' own. Enough steps
+# that a loaded machine, polling metrics.jsonl slowly, still signals the run before its end.
+STEPS=300
+TRAIN=("${TINY[@]}" --threads 1 --seed 4 --dropout 0.1 --warmup 10 --log_every 1 --eval_every 100
        --save_every 1000 --steps $STEPS --data "$W/data" --out_dir run)
 
 checkpoint_step() {  # normlab.step in the metadata of a safetensors file
