@@ -29,6 +29,7 @@ LAYERS = {
     "export": 3,  # checkpoints in other frameworks' layouts: model and below
     "train": 4,
     "cli": 5,
+    "api": 5,  # the installed library API (include/normlab): everything below, beside cli
 }
 
 # Known upward includes, each with the work that removes it (none today).
