@@ -39,7 +39,8 @@ std::string option_text(const OptionSpec& o) {
 
 }  // namespace
 
-void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups) {
+void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups,
+                      const std::vector<std::string>& keys) {
   app.add_option("--config", out.files,
                  "Config file (JSON or YAML) of option: value pairs; repeatable, later files "
                  "override earlier ones, command-line flags override all files.")
@@ -49,7 +50,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
   app.add_flag("--dump-config,--dump_config", out.dump_config,
                "Print the effective configuration as YAML (a valid config file) and exit.");
   for (const OptionSpec& o : all_options()) {
-    if (std::find(groups.begin(), groups.end(), o.group) == groups.end()) continue;
+    if (std::find(groups.begin(), groups.end(), o.group) == groups.end() &&
+        std::find(keys.begin(), keys.end(), o.key) == keys.end())
+      continue;
     std::string names = "--" + o.key;
     std::string dashed = o.key;
     std::replace(dashed.begin(), dashed.end(), '_', '-');
@@ -72,8 +75,12 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
   }
 }
 
-Config resolve_config(const ConfigFlags& flags, Config c) {
+Config resolve_config(const ConfigFlags& flags, Config c,
+                      const std::vector<ConfigSetting>& command_defaults,
+                      const std::vector<ConfigSetting>& over_files) {
+  for (const auto& s : command_defaults) c.set(s.key, s.value, s.origin);
   for (const auto& f : flags.files) c.merge_file(f);
+  for (const auto& s : over_files) c.set(s.key, s.value, s.origin);
   for (const auto& [key, value] : flags.flags) c.set(key, value, "--" + key);
   return c;
 }

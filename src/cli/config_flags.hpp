@@ -18,14 +18,24 @@ struct ConfigFlags {
 };
 
 // Registers --config FILE (repeatable; later files override earlier), --dump-config, and one
-// --key VALUE option per option whose group is in `groups`, also spelled with dashes
-// (--d-model). Values are type-checked later by Config::set, not by CLI11. Bool options take an
-// explicit value (--rescale_init false) or the bare form (--rescale_init) meaning true. Repeating
-// a flag keeps the last value.
-void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups);
+// --key VALUE option per option whose group is in `groups` or whose key is in `keys`, also
+// spelled with dashes (--d-model). Values are type-checked later by Config::set, not by CLI11. Bool
+// options take an explicit value (--rescale_init false) or the bare form (--rescale_init) meaning
+// true. Repeating a flag keeps the last value.
+void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups,
+                      const std::vector<std::string>& keys = {});
 
-// `base` (the defaults, or a resumed run's config), then each file in order, then the flags
-// (origin "--key"); the effective config.
-Config resolve_config(const ConfigFlags& flags, Config base = Config::defaults());
+// A setting from neither a file nor a flag: a command's own default, a sweep file's base.
+struct ConfigSetting {
+  std::string key, value, origin;
+};
+
+// The effective config, by the one precedence of every command, lowest first: `base` (the
+// vocabulary's defaults, or a resumed run's own config), `command_defaults` (a command's own
+// defaults), each --config file in order, `over_files` (a sweep file's base), then the flags
+// (origin "--key").
+Config resolve_config(const ConfigFlags& flags, Config base = Config::defaults(),
+                      const std::vector<ConfigSetting>& command_defaults = {},
+                      const std::vector<ConfigSetting>& over_files = {});
 
 }  // namespace normlab
