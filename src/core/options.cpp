@@ -174,6 +174,32 @@ std::vector<OptionSpec> make_options() {
         "z-score threshold of skip_outliers."},
     {"progress",        Bool,   "true",  "run",       any_value,
         "Progress bar on stderr when it is a terminal."},
+    // ---- sweep: grid axes, each a comma-separated list of values of one option (docs/sweep.md)
+    {"placements",      String, "",      "sweep",     any_value,
+        "Sweep axis: values of 'placement', comma-separated."},
+    {"norms",           String, "",      "sweep",     any_value,
+        "Sweep axis: values of 'norm', comma-separated."},
+    {"depths",          String, "",      "sweep",     any_value,
+        "Depths L, comma-separated: the sweep's 'n_layers' axis, and the depths 'sanity-check' "
+        "builds (its default 2,4,8,16,32,64)."},
+    {"lrs",             String, "",      "sweep",     any_value,
+        "Sweep axis: values of 'lr', comma-separated."},
+    {"dts",             String, "",      "sweep",     any_value,
+        "Sweep axis: values of 'dt', comma-separated."},
+    {"seeds",           String, "",      "sweep",     any_value,
+        "Sweep axis: values of 'seed' (a list of seeds, not a count), comma-separated."},
+    // ---- sanity-check (docs/sanity-check.md)
+    {"sanity_steps",    Int,    "50",    "sanity",    ge_le(0, 1000000),
+        "Steps of the short training run at each depth, the trainer's own step with this "
+        "config's optimizer and schedule (0: measure the initialisation only)."},
+    {"sanity_seeds",    Int,    "2",     "sanity",    ge_le(1, 1000),
+        "Number of initialisations (seeds seed, seed+1, ...) averaged in the measurement at "
+        "initialisation."},
+    {"sanity_batches",  Int,    "2",     "sanity",    ge_le(1, 1000),
+        "Measurement batches per model."},
+    // ---- grad (the checking interface, docs/model.md)
+    {"adamw_steps",     Int,    "0",     "grad",      ge_le(0, 1000000),
+        "AdamW steps on the batch (constant lr) before the final gradient."},
     // ---- generate
     {"max_tokens",      Int,    "100",   "generate",  ge(0),             "Tokens to generate."},
     {"temperature",     Float,  "1.0",   "generate",  ge(0),

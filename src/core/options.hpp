@@ -36,7 +36,7 @@ struct OptionSpec {
   std::string key;
   OptionType type;
   std::string default_value;         // as text; "" for no default (e.g. paths)
-  std::string group;                 // model | train | data | generate | translate | run
+  std::string group;                 // model | train | data | run | sweep | sanity | grad | ...
   Range range;                       // numeric options: the allowed interval
   std::vector<std::string> choices;  // empty: any value of the type (within range)
   std::string help;                  // the why, and the equation or source where there is one

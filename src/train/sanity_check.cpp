@@ -1,5 +1,7 @@
 #include "train/sanity_check.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -58,7 +60,7 @@ DepthResult check_depth(const Config& config, int depth, const SanityOptions& op
                         const MeasureBatches& batches, std::string* init_scheme) {
   const auto t0 = std::chrono::steady_clock::now();
   Config c = config;
-  c.set("n_layers", std::to_string(depth), "--depths");
+  c.set("n_layers", std::to_string(depth), "option 'depths'");
   auto owned = std::make_unique<DecoderLM>(c);
   DecoderLM& model = *owned;
   *init_scheme = model.stack().description().init;
@@ -87,14 +89,35 @@ DepthResult check_depth(const Config& config, int depth, const SanityOptions& op
 
 }  // namespace
 
+SanityOptions sanity_options(const Config& config) {
+  SanityOptions o;
+  o.depths.clear();
+  const std::string& text = config.get_string("depths");
+  for (size_t start = 0; start <= text.size();) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    int depth = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), depth);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || depth < 1)
+      throw UserError("option 'depths': expected depths >= 1, comma-separated, got '" + text + "'");
+    o.depths.push_back(depth);
+    start = comma + 1;
+  }
+  o.train_steps = static_cast<int>(config.get_int("sanity_steps"));
+  o.init_seeds = static_cast<int>(config.get_int("sanity_seeds"));
+  o.batches = static_cast<int>(config.get_int("sanity_batches"));
+  return o;
+}
+
 SanityReport run_sanity_check(const Config& config, const SanityOptions& options,
                               const std::vector<int32_t>& tokens, const std::string& data_label,
                               const std::function<void(const std::string&)>& progress) {
-  if (options.depths.empty()) throw UserError("option '--depths': give at least one depth");
+  if (options.depths.empty()) throw UserError("option 'depths': give at least one depth");
   for (int L : options.depths)
-    if (L < 1) throw UserError("option '--depths': depth " + std::to_string(L) + " is below 1");
+    if (L < 1) throw UserError("option 'depths': depth " + std::to_string(L) + " is below 1");
   if (options.train_steps < 0 || options.init_seeds < 1 || options.batches < 1)
-    throw UserError("sanity-check: train steps must be >= 0, seeds and batches >= 1");
+    throw UserError(
+        "sanity-check: sanity_steps must be >= 0, sanity_seeds and sanity_batches >= 1");
   const MeasureBatches batches = measurement_batches(
       tokens, static_cast<int>(config.get_int("batch_size")),
       static_cast<int>(config.get_int("seq_len")), static_cast<uint64_t>(config.get_int("seed")),

@@ -13,6 +13,10 @@
 
 namespace normlab {
 
+// The check's settings in `config`: depths (comma-separated, each >= 1), sanity_steps,
+// sanity_seeds and sanity_batches. Throws UserError for an empty or malformed depth list.
+SanityOptions sanity_options(const Config& config);
+
 // Runs the check for `config` (n_layers is replaced by each depth; everything else, optimizer
 // and schedule included, is the config's) on windows of `tokens` (ids < vocab_size), labelled
 // `data_label` in the report. `progress` receives one line per depth. Throws UserError for an

@@ -122,6 +122,21 @@ std::vector<SweepAxis> combine_axes(std::vector<SweepAxis> earlier,
   return earlier;
 }
 
+std::vector<SweepAxis> option_axes(const Config& config) {
+  static const std::pair<const char*, const char*> kAxisOptions[] = {{"placements", "placement"},
+                                                                     {"norms", "norm"},
+                                                                     {"depths", "n_layers"},
+                                                                     {"lrs", "lr"},
+                                                                     {"dts", "dt"},
+                                                                     {"seeds", "seed"}};
+  std::vector<SweepAxis> axes;
+  for (const auto& [option, key] : kAxisOptions) {
+    const std::string& text = config.get_string(option);
+    if (!text.empty()) axes.push_back(parse_axis(key, text, std::string("--") + option));
+  }
+  return axes;
+}
+
 SweepAxis parse_grid_argument(const std::string& text) {
   const size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -219,6 +234,8 @@ std::vector<SweepCell> expand_grid(const Config& base, const std::vector<SweepAx
     if (!names.insert(name).second)
       throw UserError(dir + ": two cells of the grid map to this run directory");
     c.set("out_dir", dir, "sweep");
+    for (const OptionSpec& o : all_options())
+      if (o.group == "sweep") c.set(o.key, o.default_value, "sweep");
     cells.push_back({name, std::move(c)});
     // Odometer over the axes, the last (seed) fastest.
     size_t i = axes.size();

@@ -28,6 +28,11 @@ void check_option_key(const std::string& key, const std::string& origin);
 std::vector<SweepAxis> combine_axes(std::vector<SweepAxis> earlier,
                                     const std::vector<SweepAxis>& later);
 
+// The axes given by the sweep options of `config` (placements, norms, depths, lrs, dts, seeds:
+// comma-separated values of placement, norm, n_layers, lr, dt, seed), named "--placements", ...
+// in errors.
+std::vector<SweepAxis> option_axes(const Config& config);
+
 // The axis of a --grid argument "KEY=V1,V2,..."; throws UserError for a malformed argument or an
 // unknown key.
 SweepAxis parse_grid_argument(const std::string& text);
@@ -45,7 +50,8 @@ struct SweepCell {
 };
 
 // Every cell of the grid over `base` (whose out_dir is the sweep directory), in a fixed order:
-// placement, norm, n_layers, lr, dt, other axes as given, seed (seed varies fastest). Checks every
+// placement, norm, n_layers, lr, dt, other axes as given, seed (seed varies fastest). A cell is one
+// run: its sweep options (placements, ...) are back at their defaults. Checks every
 // value and every cell's model description before anything runs; throws UserError naming the
 // axis origin or the run directory.
 std::vector<SweepCell> expand_grid(const Config& base, const std::vector<SweepAxis>& axes);

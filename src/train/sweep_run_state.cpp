@@ -22,7 +22,8 @@ namespace {
 bool ignored_in_comparison(const OptionSpec& o) {
   static const std::set<std::string> keys = {"out_dir", "progress",  "threads",       "vocab_size",
                                              "input",   "tokenizer", "valid_fraction"};
-  return o.group == "generate" || o.group == "translate" || keys.count(o.key) != 0;
+  static const std::set<std::string> groups = {"generate", "translate", "sweep", "sanity", "grad"};
+  return groups.count(o.group) != 0 || keys.count(o.key) != 0;
 }
 
 void check_same_run(const Config& recorded, const Config& wanted, const std::string& path) {

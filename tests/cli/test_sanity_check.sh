@@ -10,11 +10,11 @@ trap 'rm -rf "$W"' EXIT
 source "$ROOT/tests/cli/lib.sh"
 cd "$W" || exit 1
 
-SMALL=(--d_model 32 --n_heads 2 --d_ff 64 --seq_len 16 --batch_size 4 --vocab_size 64 --seeds 1
-       --batches 1 --threads 2)
+SMALL=(--d_model 32 --n_heads 2 --d_ff 64 --seq_len 16 --batch_size 4 --vocab_size 64
+       --sanity-seeds 1 --sanity-batches 1 --threads 2)
 
 # ---- a run with training: table, progress, JSON
-if "$NL" sanity-check "${SMALL[@]}" --depths 2,4,8 --train-steps 2 --json "$W/pre.json" \
+if "$NL" sanity-check "${SMALL[@]}" --depths 2,4,8 --sanity-steps 2 --json "$W/pre.json" \
   >"$W/pre.out" 2>"$W/pre.err"; then
   ok "sanity-check runs (pre, depths 2,4,8, 2 steps)"
 else
@@ -70,7 +70,7 @@ then ok "JSON holds the measurements and the table's verdicts"
 else not_ok "JSON holds the measurements and the table's verdicts" "$(cat "$W/json.out")"; fi
 
 # ---- designs with a known forward verdict (initialisation only)
-"$NL" sanity-check "${SMALL[@]}" --placement none --init xavier --depths 2,4,8,16 --train-steps 0 \
+"$NL" sanity-check "${SMALL[@]}" --placement none --init xavier --depths 2,4,8,16 --sanity-steps 0 \
   --json "$W/none.json" >"$W/none.out" 2>"$W/none.err"
 if grep -Eq '^forward +init +exponential' "$W/none.out"; then
   ok "none + xavier + dt 1 grows exponentially"
@@ -82,13 +82,13 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert "trained" not in j["verdicts"]
 assert all("trained" not in d for d in j["depths"])' "$W/none.json"
-then ok "--train-steps 0 measures initialisation only"
-else not_ok "--train-steps 0 measures initialisation only" "$(cat "$W/none.out")"; fi
-"$NL" sanity-check "${SMALL[@]}" --placement post --depths 2,4,8 --train-steps 0 \
+then ok "--sanity-steps 0 measures initialisation only"
+else not_ok "--sanity-steps 0 measures initialisation only" "$(cat "$W/none.out")"; fi
+"$NL" sanity-check "${SMALL[@]}" --placement post --depths 2,4,8 --sanity-steps 0 \
   >"$W/post.out" 2>"$W/post.err"
 if grep -Eq '^forward +init +bounded' "$W/post.out"; then ok "post is bounded forward"
 else not_ok "post is bounded forward" "$(cat "$W/post.out" "$W/post.err")"; fi
-"$NL" sanity-check "${SMALL[@]}" --placement peri --depths 2,4,8 --train-steps 0 \
+"$NL" sanity-check "${SMALL[@]}" --placement peri --depths 2,4,8 --sanity-steps 0 \
   >"$W/peri.out" 2>"$W/peri.err"
 if grep -Eq '^forward +init +(bounded|linear)' "$W/peri.out"; then ok "peri is not exponential"
 else not_ok "peri is not exponential" "$(cat "$W/peri.out" "$W/peri.err")"; fi
@@ -109,7 +109,7 @@ else not_ok "flags override the small defaults" "$(grep d_model "$W/dump2.out")"
 if [ -f "$FORTUNES/pets.u8" ] &&
   "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir "$W/data" \
     >/dev/null 2>&1; then
-  if "$NL" sanity-check "${SMALL[@]}" --data "$W/data" --depths 2,4 --train-steps 1 \
+  if "$NL" sanity-check "${SMALL[@]}" --data "$W/data" --depths 2,4 --sanity-steps 1 \
     --json "$W/data.json" >"$W/data.out" 2>"$W/data.err" &&
     "$PY" -c '
 import json, sys
@@ -137,7 +137,7 @@ if "$NL" sanity-check "${SMALL[@]}" --depths 2,0 >"$W/e2.out" 2>"$W/e2.err"; the
 else
   ok "depth 0 is rejected"
 fi
-"$NL" sanity-check "${SMALL[@]}" --depths 2 --train-steps 0 --json "$W/no/such/dir/x.json" \
+"$NL" sanity-check "${SMALL[@]}" --depths 2 --sanity-steps 0 --json "$W/no/such/dir/x.json" \
   >"$W/e3.out" 2>"$W/e3.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "^normlab: error: $W/no/such/dir/x.json: cannot write" "$W/e3.err"; then
