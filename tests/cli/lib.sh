@@ -2,7 +2,8 @@
 # Shared helpers for tests/cli/test_*.sh (sourced, not run; ctest only registers test_*.sh).
 # Usage in a script: NL=normlab binary, ROOT=repo root, then `source lib.sh`.
 # Each check prints one line, `ok - DESC` or `not ok - DESC` (plus `#` diagnostics); `finish`
-# prints `N passed, M failed` and exits 1 if anything failed.
+# prints `N passed, M failed, K skipped` and exits 1 if anything failed, else 77 if anything was
+# skipped.
 
 PASSED=0
 FAILED=0
@@ -33,9 +34,29 @@ check() {
   fi
 }
 
+# check_that DESC EXPR: ok if the shell expression EXPR, evaluated with the script's variables,
+# is true.
+check_that() {
+  if eval "$2"; then
+    ok "$1"
+  else
+    not_ok "$1" "expression: $2"
+  fi
+}
+
+# skip DESC WHY: a check this machine cannot run (a missing test dependency). `finish` then exits
+# 77, which tests/CMakeLists.txt declares as SKIP_RETURN_CODE: ctest shows the test as skipped,
+# not passed (unless something failed: then it fails).
+SKIPPED=0
+skip() {
+  echo "ok - $1 # skip $2"
+  SKIPPED=$((SKIPPED + 1))
+}
+
 finish() {
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  [ "$FAILED" -eq 0 ] || return 1
+  [ "$SKIPPED" -eq 0 ] || exit 77
 }
 
 # The slice of the default corpus the tests prepare: three small fortune files (~24 kB).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `normlab prepare-parallel`: a small line-aligned corpus end to end, the bundled gettext corpus
-# when this machine has German catalogs, and the input errors (exit 1, one stderr line
-# "normlab: error: PATH: ...", no temporary files).
+# `normlab prepare-parallel`: a small line-aligned corpus end to end and the input errors (exit 1,
+# one stderr line "normlab: error: PATH: ...", no temporary files). The bundled gettext corpus is
+# test_prepare_parallel_default_corpus.sh.
 # Called by ctest as: bash test_prepare_parallel.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
 NL=$(realpath "$1")
@@ -66,18 +66,5 @@ expect_error "vocabulary too small" "vocab_size 100 is too small" "$W" -- \
   "$NL" prepare-parallel --src a.en --tgt a.de --out_dir e5 --vocab_size 100
 PROGRESS_OK=1 expect_error "nothing left after cleaning" "two.en: no segment pairs left after cleaning" "$W" -- \
   "$NL" prepare-parallel --src two.en --tgt two.en --out_dir e6
-
-# ---- the bundled default corpus, when this machine has German catalogs
-if ls /usr/share/locale/de/LC_MESSAGES/*.mo >/dev/null 2>&1; then
-  check "default gettext corpus" "$NL" prepare-parallel --out_dir def --vocab_size 2000
-  check "default corpus yields pairs in every part" "$PY" -c '
-import json
-m = json.load(open("def/meta.json"))
-print({p: m["splits"][p]["pairs"] for p in ("train", "valid", "test")})
-assert all(m["splits"][p]["pairs"] > 0 for p in ("train", "valid", "test"))
-'
-else
-  ok "# skip default corpus: no /usr/share/locale/de/LC_MESSAGES/*.mo"
-fi
 
 finish

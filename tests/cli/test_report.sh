@@ -7,14 +7,10 @@ set -u
 NORMLAB=${1:?usage: test_report.sh PATH_TO_normlab REPO_ROOT}
 REPO=${2:-.}
 work=$(mktemp -d)
+W=$work
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-skipped=0
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
-skip() { echo "ok - $1 # skip $2"; skipped=$((skipped + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
+# shellcheck source=lib.sh
+source "$REPO/tests/cli/lib.sh"
 
 # ---- fake runs: sweep/{post,pre}-L{6,12}; post-L12 diverged and has no diagnostics.
 # make_run DIR PLACEMENT L STATUS STEPS (STATUS "ok" or "diverged")
@@ -81,27 +77,27 @@ printf '{"step":210,"loss":3.' >>"$work/sweep/pre-L12/metrics.jsonl"
 html="$work/report.html"
 out=$("$NORMLAB" report "$work/sweep" -o "$html" 2>"$work/report.err")
 rc=$?
-check "report exits 0" "[ $rc -eq 0 ]"
-check "report finds the 4 runs of the sweep directory" "echo \"\$out\" | grep -q '4 run(s)'"
-check "truncated metrics line is a warning naming file and line" \
+check_that "report exits 0" "[ $rc -eq 0 ]"
+check_that "report finds the 4 runs of the sweep directory" "echo \"\$out\" | grep -q '4 run(s)'"
+check_that "truncated metrics line is a warning naming file and line" \
   "grep -q 'pre-L12/metrics.jsonl:[0-9]*: skipped' '$work/report.err'"
-check "HTML written" "[ -s '$html' ]"
-check "HTML is self-contained (no external script, link or http(s) resource)" \
+check_that "HTML written" "[ -s '$html' ]"
+check_that "HTML is self-contained (no external script, link or http(s) resource)" \
   "! grep -Eiq '<script[^>]* src=|<link |(src|href)=\"https?:' '$html'"
-check "Chart.js inlined" "grep -q 'Chart.js v' '$html'"
+check_that "Chart.js inlined" "grep -q 'Chart.js v' '$html'"
 
 # A single run directory and a missing path.
 "$NORMLAB" report "$work/sweep/pre-L6" -o "$work/one.html" -q 2>/dev/null
 rc=$?
-check "single run directory works" "[ $rc -eq 0 ] && [ -s '$work/one.html' ]"
+check_that "single run directory works" "[ $rc -eq 0 ] && [ -s '$work/one.html' ]"
 err=$("$NORMLAB" report "$work/does-not-exist" -o "$work/x.html" 2>&1)
 rc=$?
-check "missing path is a one-line user error naming the path" \
+check_that "missing path is a one-line user error naming the path" \
   "[ $rc -eq 1 ] && [ \$(echo \"\$err\" | wc -l) -eq 1 ] && echo \"\$err\" | grep -q 'does-not-exist: no such file'"
 mkdir -p "$work/empty"
 err=$("$NORMLAB" report "$work/empty" -o "$work/x.html" 2>&1)
 rc=$?
-check "directory without runs is a user error" "[ $rc -eq 1 ] && echo \"\$err\" | grep -q 'no run directory found'"
+check_that "directory without runs is a user error" "[ $rc -eq 1 ] && echo \"\$err\" | grep -q 'no run directory found'"
 
 # ---- headless Chromium
 CHROMIUM=${NORMLAB_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
@@ -117,38 +113,33 @@ else
   }
   chrome --enable-logging=stderr --v=0 --window-size=1300,1000 --dump-dom "file://$html" \
     >"$work/dom.html" 2>"$work/chrome.log"
-  check "page renders in chromium (DOM dumped)" "grep -q '</html>' '$work/dom.html'"
-  check "page reports 4 charts created" "grep -q 'data-charts-ready=\"4\"' '$work/dom.html'"
-  check "no data-error attribute (window.onerror / chart exceptions)" \
+  check_that "page renders in chromium (DOM dumped)" "grep -q '</html>' '$work/dom.html'"
+  check_that "page reports 4 charts created" "grep -q 'data-charts-ready=\"4\"' '$work/dom.html'"
+  check_that "no data-error attribute (window.onerror / chart exceptions)" \
     "! grep -q 'data-error=' '$work/dom.html'"
-  check "no uncaught errors on the console" \
+  check_that "no uncaught errors on the console" \
     "! grep -Eq 'Uncaught|CONSOLE\\([0-9]+\\).*[Ee]rror' '$work/chrome.log'"
-  check "4 canvases sized by Chart.js" \
+  check_that "4 canvases sized by Chart.js" \
     "[ \$(grep -o '<canvas id=\"chart-[1-4]\"[^>]*style=\"[^\"]*height' '$work/dom.html' | wc -l) -eq 4 ]"
-  check "summary table lists the diverged run" \
+  check_that "summary table lists the diverged run" \
     "grep -q '<tr class=\"diverged\"' '$work/dom.html' && grep -q 'diverged at step 120' '$work/dom.html'"
-  check "depth chart lists the diverged run" "grep -q 'Diverged (red' '$work/dom.html'"
+  check_that "depth chart lists the diverged run" "grep -q 'Diverged (red' '$work/dom.html'"
 
   pngs="$work/png"
   "$NORMLAB" report "$work/sweep" -o "$work/r2.html" --png-dir "$pngs" >"$work/png.out" 2>&1
   rc=$?
-  check "--png-dir exits 0" "[ $rc -eq 0 ]"
+  check_that "--png-dir exits 0" "[ $rc -eq 0 ]"
   for name in chart-1-loss chart-2-grad-profile chart-2-grad-profile-step0 chart-3-hidden-rms \
     chart-3-hidden-rms-step0 chart-4-loss-vs-depth; do
     f="$pngs/$name.png"
-    check "$name.png is a non-empty PNG" \
+    check_that "$name.png is a non-empty PNG" \
       "[ -s '$f' ] && [ \"\$(head -c 8 '$f' | od -An -tx1 | tr -d ' \n')\" = 89504e470d0a1a0a ] && [ \$(stat -c %s '$f') -gt 5000 ]"
   done
   err=$(NORMLAB_CHROMIUM=/nonexistent/chromium "$NORMLAB" report "$work/sweep" -o "$work/r3.html" \
     --png-dir "$work/png3" 2>&1)
   rc=$?
-  check "--png-dir without chromium is a clear user error" \
+  check_that "--png-dir without chromium is a clear user error" \
     "[ $rc -eq 1 ] && echo \"\$err\" | grep -q 'chromium not found'"
 fi
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+finish

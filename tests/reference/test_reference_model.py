@@ -1,6 +1,9 @@
-"""Checks of the PyTorch reference itself (no normlab binary needed).
+"""Checks of the PyTorch reference itself (no normlab binary needed): its gradients against
+float64 finite differences, its tables, its safetensors reader and its AdamW. The parity tests
+trust this oracle, so it is checked on its own. ctest collects it as every test_*.py (and passes
+the normlab path, which this script does not use).
 
-Run: /usr/bin/python3 tests/reference/check_reference.py
+Run: /usr/bin/python3 tests/reference/test_reference_model.py
 """
 import math
 import os
