@@ -46,7 +46,7 @@ Runner setup_sanity_check(CLI::App& app) {
       o->option_text((find_option(s.key)->type == OptionType::Int ? "INT=" : "TEXT=") + s.value);
   app.add_option("--json", *json_path, "Also write everything measured and fitted as JSON");
   return [=]() {
-    Config config = resolve_config(*flags, kCommandDefaults);
+    Config config = resolve_config(*flags, Config::defaults(), kCommandDefaults);
     const std::string dir = config.get_string("data");
     std::vector<int32_t> tokens;
     std::string label;
