@@ -54,25 +54,31 @@ using attention_tile::v8;
 constexpr int kBr = 32;  // queries per block
 constexpr int kBc = 32;  // keys per block
 
+// The key sequence that query batch b reads: its own, or another's (hypotheses sharing a source).
+inline int key_batch(const AttentionDims& a, int b) {
+  return a.kv_batch ? a.kv_batch[b] : b;
+}
+
 void check_dims(const AttentionDims& a) {
   auto fail = [](const std::string& why) { throw std::invalid_argument("attention: " + why); };
   if (a.B < 0 || a.H <= 0 || a.d <= 0 || a.Tq < 0 || a.Tk < 0) fail("negative or zero dimension");
   if (a.d % a.H != 0)
     fail("d=" + std::to_string(a.d) + " not divisible by H=" + std::to_string(a.H));
   if (a.q_stride < a.d || a.kv_stride < a.d) fail("stride smaller than d");
-  if (a.key_len) {
-    for (int b = 0; b < a.B; ++b) {
-      if (a.key_len[b] < 0 || a.key_len[b] > a.Tk) {
-        fail("key_len[" + std::to_string(b) + "]=" + std::to_string(a.key_len[b]) +
-             " outside [0, Tk=" + std::to_string(a.Tk) + "]");
-      }
+  if (a.kv_batch_stride < 0) fail("negative kv_batch_stride");
+  for (int b = 0; b < a.B; ++b) {
+    const int kb = key_batch(a, b);
+    if (kb < 0) fail("kv_batch[" + std::to_string(b) + "]=" + std::to_string(kb) + " negative");
+    if (a.key_len && (a.key_len[kb] < 0 || a.key_len[kb] > a.Tk)) {
+      fail("key_len[" + std::to_string(kb) + "]=" + std::to_string(a.key_len[kb]) +
+           " outside [0, Tk=" + std::to_string(a.Tk) + "]");
     }
   }
 }
 
 // Keys [0, n) are visible to query i of batch b; nondecreasing in i.
 inline int visible_keys(const AttentionDims& a, int b, int i) {
-  int n = a.key_len ? a.key_len[b] : a.Tk;
+  int n = a.key_len ? a.key_len[key_batch(a, b)] : a.Tk;
   if (a.causal) n = std::min(n, i + (a.Tk - a.Tq) + 1);
   return std::max(n, 0);
 }
@@ -107,9 +113,12 @@ struct Head {
   const float* q(const float* base, int i) const {  // row i of the query head slice
     return base + (static_cast<ptrdiff_t>(b) * a.Tq + i) * a.q_stride + h * hd;
   }
-  const float* kv(const float* base, int j) const {
-    return base + (static_cast<ptrdiff_t>(b) * a.Tk + j) * a.kv_stride + h * hd;
+  ptrdiff_t kv_offset(int j) const {  // of row j of the key (and value) head slice
+    const ptrdiff_t batch_stride =
+        a.kv_batch_stride ? a.kv_batch_stride : static_cast<ptrdiff_t>(a.Tk) * a.kv_stride;
+    return key_batch(a, b) * batch_stride + static_cast<ptrdiff_t>(j) * a.kv_stride + h * hd;
   }
+  const float* kv(const float* base, int j) const { return base + kv_offset(j); }
   ptrdiff_t row(int i) const {  // index into [B, H, Tq] arrays
     return (static_cast<ptrdiff_t>(b) * a.H + h) * a.Tq + i;
   }
@@ -345,13 +354,13 @@ void backward_head(float* dq, float* dk, float* dv, const float* dout, const flo
                  pm.keys_seen_by());
     }
     for (int j = 0; j < bc; ++j) {
-      const ptrdiff_t off = (static_cast<ptrdiff_t>(g.b) * a.Tk + j0 + j) * a.kv_stride + g.h * hd;
+      const ptrdiff_t off = g.kv_offset(j0 + j);
       std::copy(dK + j * hd, dK + (j + 1) * hd, dk + off);
       std::copy(dV + j * hd, dV + (j + 1) * hd, dv + off);
     }
   }
   for (int j = n_max; j < a.Tk; ++j) {  // keys no query sees (padding): zero gradient
-    const ptrdiff_t off = (static_cast<ptrdiff_t>(g.b) * a.Tk + j) * a.kv_stride + g.h * hd;
+    const ptrdiff_t off = g.kv_offset(j);
     std::fill(dk + off, dk + off + hd, 0.0f);
     std::fill(dv + off, dv + off + hd, 0.0f);
   }
@@ -386,6 +395,8 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* lse, const float* q, const float* k, const float* v,
                         const AttentionDims& a) {
   check_dims(a);
+  // Two query batches reading one key sequence would both write its gradient.
+  if (a.kv_batch) throw std::invalid_argument("attention: kv_batch is for the forward only");
   if (a.B == 0) return;
   const int hd = a.d / a.H;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));

@@ -28,11 +28,18 @@ struct AttentionDims {
   bool causal = false;               // query i sees keys j <= i + (Tk - Tq)  (aligned at the end)
   const int32_t* key_len = nullptr;  // [B] or nullptr: keys j >= key_len[b] are padding (masked)
   int q_stride = 0, kv_stride = 0;   // floats between consecutive positions of q, and of k and v
+  // Where the keys and values of batch b start: b * kv_batch_stride floats after k and v (0:
+  // Tk * kv_stride, the batches back to back; a KV cache holds more positions than Tk), or, with
+  // kv_batch [B], those of batch kv_batch[b] (beam hypotheses reading their source's encoder
+  // output; forward only). key_len is indexed by that key batch.
+  long kv_batch_stride = 0;
+  const int32_t* kv_batch = nullptr;
 };
 
 // out [B, Tq, d] contiguous; lse [B, H, Tq] = log-sum-exp of each scaled score row (saved for the
 // backward); entropy (nullable) [B, H, Tq] = -sum_j p_ij log p_ij of each attention row
-// (diagnostics). q at q + (b*Tq + i)*q_stride, k/v at k + (b*Tk + j)*kv_stride. Scale 1/sqrt(hd).
+// (diagnostics). q at q + (b*Tq + i)*q_stride, k/v at k + b*kv_batch_stride + j*kv_stride (see
+// AttentionDims). Scale 1/sqrt(hd).
 // A query that sees no key (key_len[b] = 0, or causal with Tq > Tk) gets out = 0, entropy = 0
 // and lse = 0 (the empty log-sum-exp, -inf, is replaced by a finite value; the backward never
 // reads it) and receives and passes on no gradient.

@@ -12,7 +12,7 @@ KVCache::KVCache(const TransformerStack& stack, int rows, int capacity, int voca
     : rows_(rows), capacity_(capacity), sources_(sources), memory_capacity_(memory_capacity) {
   const ModelShape& m = stack.shape();
   d_ = static_cast<size_t>(m.d);
-  const size_t d = d_, ff = m.d_ff, R = static_cast<size_t>(rows);
+  const size_t d = d_, R = static_cast<size_t>(rows);
   const size_t layers = static_cast<size_t>(stack.description().layers);
   k_.assign(layers, std::vector<float>(R * capacity * d, 0.0f));
   v_.assign(layers, std::vector<float>(R * capacity * d, 0.0f));
@@ -23,21 +23,9 @@ KVCache::KVCache(const TransformerStack& stack, int rows, int capacity, int voca
     memory_len.assign(static_cast<size_t>(sources), 0);
   }
   row_source.assign(R, 0);
-  Scratch& s = scratch;
-  for (auto* b : {&s.x0, &s.dual, &s.xs, &s.un, &s.us, &s.o, &s.f_out, &s.h, &s.resi_n, &s.raw})
-    b->assign(R * d, 0.0f);
-  s.qkv.assign(R * 3 * d, 0.0f);
-  s.qkv_n.assign(R * 3 * d, 0.0f);
-  s.h1.assign(R * ff, 0.0f);
-  s.g.assign(R * ff, 0.0f);
-  s.mean.assign(R * std::max(m.heads, 1), 0.0f);
-  s.rstd.assign(R * std::max(m.heads, 1), 0.0f);
-  s.scores.assign(static_cast<size_t>(std::max(capacity, memory_capacity)), 0.0f);
-  s.logits.assign(R * vocab, 0.0f);
-  const auto& subs = stack.sublayers();
-  s.post.resize(subs.size());
-  for (size_t i = 0; i < subs.size(); ++i)
-    s.post[i].assign(subs[i].recipe.post.size(), std::vector<float>(R * d, 0.0f));
+  scratch.x0.assign(R * d, 0.0f);
+  scratch.logits.assign(R * vocab, 0.0f);
+  stack.plan_step(scratch.stack, rows, sources * memory_capacity);
 }
 
 KVCache::KVCache(const DecoderLM& model)

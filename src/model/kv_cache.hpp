@@ -22,6 +22,9 @@ class KVCache {
           int memory_capacity = 0);
   // One row for a decoder-only LM, up to seq_len positions.
   explicit KVCache(const DecoderLM& model);
+  // The step's buffers point into the cache's own memory.
+  KVCache(const KVCache&) = delete;
+  KVCache& operator=(const KVCache&) = delete;
 
   // Forget every position (the buffers stay allocated).
   void clear() { length_ = 0; }
@@ -52,17 +55,12 @@ class KVCache {
   int memory_S = 0;
   std::vector<int32_t> memory_len, row_source;
 
-  // One step's activations for every row, reused by every token (contents meaningless between
-  // calls).
+  // One step's buffers for every row, sized once (contents meaningless between calls): the
+  // model's embedding of the new tokens and their logits, and the stack's (plan_step).
   struct Scratch {
-    std::vector<float> x0, dual, xs, un, us, qkv, qkv_n, raw, o, h1, g, f_out, h, resi_n;
-    std::vector<float> mean, rstd;  // one per normalised row: up to rows * n_heads
-    std::vector<float> scores;      // attention weights over the longest key range
-    std::vector<float> logits;      // [rows, vocab]
-    std::vector<float> memory_kv;   // set_memory's projection of the sources
-    // post[i][j]: output of POST op j of sublayer i (own buffer each, so that x_block and the
-    // residual's input are never overwritten while still needed).
-    std::vector<std::vector<std::vector<float>>> post;
+    std::vector<float> x0;      // [rows, d]
+    std::vector<float> logits;  // [rows, vocab]
+    StepBuffers stack;
   } scratch;
 
  private:

@@ -10,37 +10,19 @@
 #include "kernels/linear.hpp"
 #include "kernels/residual.hpp"
 #include "kernels/vector_ops.hpp"
+#include "model/kv_cache.hpp"
 
 namespace normlab {
 
 namespace {
 
-// Rows of width `width` at `stride` floats apart <-> contiguous rows (q, k or v of a fused
-// projection).
-void gather_rows(float* dst, const float* src, int rows, int width, int stride) {
-#pragma omp parallel for
+// `rows` rows of `width` floats from `src` (rows `src_stride` apart) to `dst` (`dst_stride`
+// apart): q, k or v out of a fused projection, or into a KV cache.
+void copy_rows(float* dst, size_t dst_stride, const float* src, size_t src_stride, int rows,
+               int width) {
+#pragma omp parallel for if (rows >= 64)
   for (int r = 0; r < rows; ++r)
-    std::memcpy(dst + static_cast<size_t>(r) * width, src + static_cast<size_t>(r) * stride,
-                width * sizeof(float));
-}
-void scatter_rows(float* dst, const float* src, int rows, int width, int stride) {
-#pragma omp parallel for
-  for (int r = 0; r < rows; ++r)
-    std::memcpy(dst + static_cast<size_t>(r) * stride, src + static_cast<size_t>(r) * width,
-                width * sizeof(float));
-}
-
-// Where attention's q, k and v come from: self-attention reads one fused projection [BT, 3d];
-// cross-attention reads q [BT, d] and the memory's k | v [BS, 2d].
-struct QKVSource {
-  const float* base[3];
-  int stride[3];
-  int rows[3];
-};
-QKVSource qkv_source(const Sublayer& s, int BT, int BS, int d) {
-  if (s.kind == SublayerKind::SelfAttention)
-    return {{s.proj, s.proj + d, s.proj + 2 * d}, {3 * d, 3 * d, 3 * d}, {BT, BT, BT}};
-  return {{s.proj, s.mem_kv, s.mem_kv + d}, {d, 2 * d, 2 * d}, {BT, BS, BS}};
+    std::memcpy(dst + r * dst_stride, src + r * src_stride, width * sizeof(float));
 }
 }  // namespace
 
@@ -113,7 +95,7 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
 // ---------------------------------------------------------------------------------------------
 // Memory plan: every buffer the forward saves and the backward needs.
 
-void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS) {
+void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS) const {
   const size_t d = shape_.d, H = shape_.heads;
   auto want = [&](float** p, size_t n) { plan.want(p, n); };
   const bool cross = s.kind == SublayerKind::CrossAttention;
@@ -190,32 +172,85 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
 //   'q' letter (HybridNorm, Zhuo et al. 2025): q, k, v each normalised per head, inside F;
 //   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj.
 
-void TransformerStack::attention_forward(Sublayer& s) {
-  ParamStore& p = params_;
-  const int d = shape_.d, H = shape_.heads, BT = B_ * T_, BS = B_ * S_;
+// Where q, k and v are in the projections: self-attention's fused qkv [rows, 3d]; cross-attention's
+// q [rows, d] and the memory's k | v [memory_rows, 2d].
+TransformerStack::QKVSource TransformerStack::qkv_source(const Sublayer& s, int rows,
+                                                         int memory_rows) const {
+  const int d = shape_.d;
+  if (s.kind == SublayerKind::SelfAttention)
+    return {{s.proj, s.proj + d, s.proj + 2 * d}, {3 * d, 3 * d, 3 * d}, {rows, rows, rows}};
+  return {{s.proj, s.mem_kv, s.mem_kv ? s.mem_kv + d : nullptr},
+          {d, 2 * d, 2 * d},
+          {rows, memory_rows, memory_rows}};
+}
+
+// Each part's rows are H rows of width hd for its per-head norm.
+void TransformerStack::normalize_part(const Sublayer& s, QKVSource& src, int part) const {
+  const int d = shape_.d, rows = src.rows[part];
+  const OpState& qn = s.at(Op::QKVNorm);
+  copy_rows(qn.in[part], d, src.base[part], src.stride[part], rows, d);
+  qn.norm[part].forward(params_, qn.out[part], qn.mean[part], qn.rstd[part], qn.in[part],
+                        rows * shape_.heads);
+  src.base[part] = qn.out[part];
+  src.stride[part] = d;
+}
+
+void TransformerStack::memory_keys_values(const Sublayer& s, const float* memory,
+                                          QKVSource& src) const {
+  const int d = shape_.d;
+  linear_forward(s.mem_kv, memory, params_.value(s.kv), params_.value(s.kv_b), src.rows[1], d,
+                 2 * d);
+  if (s.recipe.has(Op::QKVNorm))
+    for (int part = 1; part < 3; ++part) normalize_part(s, src, part);
+}
+
+// Attention of B sequences of T queries over keys of the same batch: T causal ones (self, unless
+// an encoder) or the S positions of the encoder output (cross). Strides are the caller's.
+AttentionDims TransformerStack::batch_attention_dims(const Sublayer& s, int B, int T, int S,
+                                                     const int32_t* key_len,
+                                                     const int32_t* memory_len) const {
   const bool cross = s.kind == SublayerKind::CrossAttention;
-  linear_forward(s.proj, s.u, p.value(s.w1), p.value(s.b1), BT, d, cross ? d : 3 * d);
-  if (cross) linear_forward(s.mem_kv, memory_, p.value(s.kv), p.value(s.kv_b), BS, d, 2 * d);
-  QKVSource src = qkv_source(s, BT, BS, d);
-  if (s.recipe.has(Op::QKVNorm)) {
-    const OpState& qn = s.at(Op::QKVNorm);
-    for (int part = 0; part < 3; ++part) {
-      gather_rows(qn.in[part], src.base[part], src.rows[part], d, src.stride[part]);
-      qn.norm[part].forward(p, qn.out[part], qn.mean[part], qn.rstd[part], qn.in[part],
-                            src.rows[part] * H);
-      src.base[part] = qn.out[part];
-      src.stride[part] = d;
-    }
-  }
   AttentionDims dims;
-  dims.B = B_, dims.H = H, dims.d = d, dims.Tq = T_;
-  dims.Tk = cross ? S_ : T_;
-  dims.causal = s.kind == SublayerKind::SelfAttention && desc_.role != StackRole::Encoder;
-  dims.key_len = cross ? memory_len_ : key_len_;
+  dims.B = B, dims.H = shape_.heads, dims.d = shape_.d, dims.Tq = T;
+  dims.Tk = cross ? S : T;
+  dims.causal = !cross && desc_.role != StackRole::Encoder;
+  dims.key_len = cross ? memory_len : key_len;
+  return dims;
+}
+
+void TransformerStack::attention_forward(Sublayer& s, const Pass& pass) const {
+  ParamStore& p = params_;
+  const int d = shape_.d, rows = pass.rows;
+  const bool cross = s.kind == SublayerKind::CrossAttention;
+  linear_forward(s.proj, s.u, p.value(s.w1), p.value(s.b1), rows, d, cross ? d : 3 * d);
+  QKVSource src = qkv_source(s, rows, cross ? pass.B * pass.S : 0);
+  if (cross && !pass.cache) memory_keys_values(s, pass.memory, src);
+  if (s.recipe.has(Op::QKVNorm))
+    for (int part = 0; part < (cross ? 1 : 3); ++part) normalize_part(s, src, part);
+
+  AttentionDims dims =
+      batch_attention_dims(s, pass.B, pass.T, pass.S, pass.key_len, pass.memory_len);
   dims.q_stride = src.stride[0], dims.kv_stride = src.stride[1];
-  normlab::attention_forward(s.o, s.lse, record_probes ? s.entropy : nullptr, src.base[0],
-                             src.base[1], src.base[2], dims);
-  linear_forward(s.f_out, s.o, p.value(s.w2), p.value(s.b2), BT, d, d);
+  const float *k = src.base[1], *v = src.base[2];
+  if (pass.cache && !cross) {  // a step: append this position's k and v, attend over the cache
+    KVCache& c = *pass.cache;
+    const size_t span = static_cast<size_t>(c.capacity()) * d;  // floats per cached row
+    float *K = c.keys(s.layer - 1), *V = c.values(s.layer - 1);
+    copy_rows(K + static_cast<size_t>(pass.pos) * d, span, k, src.stride[1], rows, d);
+    copy_rows(V + static_cast<size_t>(pass.pos) * d, span, v, src.stride[2], rows, d);
+    k = K, v = V;
+    dims.Tk = pass.pos + 1, dims.causal = false;  // T = 1: the new position sees every key
+    dims.kv_stride = d, dims.kv_batch_stride = static_cast<long>(span);
+  } else if (pass.cache) {  // a step's cross-attention: each row's source, from set_memory
+    KVCache& c = *pass.cache;
+    k = c.memory_keys(s.layer - 1), v = c.memory_values(s.layer - 1);
+    dims.Tk = c.memory_S;
+    dims.kv_stride = d;  // batch stride Tk * d: the cache's sources are back to back
+    dims.kv_batch = c.row_source.data(), dims.key_len = c.memory_len.data();
+  }
+  normlab::attention_forward(s.o, s.lse, pass.probes ? s.entropy : nullptr, src.base[0], k, v,
+                             dims);
+  linear_forward(s.f_out, s.o, p.value(s.w2), p.value(s.b2), rows, d, d);
 }
 
 void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* g_f) {
@@ -224,13 +259,9 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   const bool cross = s.kind == SublayerKind::CrossAttention;
   linear_backward(g_o_, p.grad(s.w2), p.grad(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
   // Gradients w.r.t. the projections, laid out like them: g_proj_ as s.proj, g_kv_ as mem_kv.
-  const QKVSource src = qkv_source(s, BT, BS, d);
+  const QKVSource src = qkv_source(s, BT, BS);
   float* g_base[3] = {g_proj_, cross ? g_kv_ : g_proj_ + d, cross ? g_kv_ + d : g_proj_ + 2 * d};
-  AttentionDims dims;
-  dims.B = B_, dims.H = H, dims.d = d, dims.Tq = T_;
-  dims.Tk = cross ? S_ : T_;
-  dims.causal = s.kind == SublayerKind::SelfAttention && desc_.role != StackRole::Encoder;
-  dims.key_len = cross ? memory_len_ : key_len_;
+  AttentionDims dims = batch_attention_dims(s, B_, T_, S_, key_len_, memory_len_);
   if (s.recipe.has(Op::QKVNorm)) {
     const OpState& qn = s.at(Op::QKVNorm);
     const size_t rows_max = static_cast<size_t>(std::max(BT, BS)) * d;
@@ -242,7 +273,7 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
       const int rows = src.rows[part];
       qn.norm[part].backward(p, g_raw_, g_n[part], qn.in[part], qn.mean[part], qn.rstd[part],
                              rows * H);
-      scatter_rows(g_base[part], g_raw_, rows, d, src.stride[part]);
+      copy_rows(g_base[part], src.stride[part], g_raw_, d, rows, d);
     }
   } else {
     dims.q_stride = src.stride[0], dims.kv_stride = src.stride[1];
@@ -262,12 +293,12 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
 // gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
 // [rows, d_ff] buffer per block for one elementwise pass).
 
-void TransformerStack::mlp_forward(Sublayer& s) {
+void TransformerStack::mlp_forward(Sublayer& s, const Pass& pass) const {
   ParamStore& p = params_;
-  const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
-  linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), BT, d, ff);
-  gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
-  linear_forward(s.f_out, gelu_, p.value(s.w2), p.value(s.b2), BT, ff, d);
+  const int d = shape_.d, ff = shape_.d_ff, rows = pass.rows;
+  linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), rows, d, ff);
+  gelu_forward(pass.gelu, s.h1, static_cast<size_t>(rows) * ff);
+  linear_forward(s.f_out, pass.gelu, p.value(s.w2), p.value(s.b2), rows, ff, d);
 }
 
 void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
@@ -316,23 +347,23 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
   return v;
 }
 
-// u = [s]([n](x_eff)) into the shared u_ (LayerNorm Scaling: N(x) / sqrt(l), Sun et al. 2025), or
+// u = [s]([n](x_eff)) into `buffer` (LayerNorm Scaling: N(x) / sqrt(l), Sun et al. 2025), or
 // x_eff itself. The backward calls it again instead of saving u per sublayer: one norm pass
 // replaces a [rows, d] buffer per sublayer, and the recomputed u is bit-identical.
-const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_eff) {
-  const int BT = B_ * T_;
-  const size_t n = static_cast<size_t>(BT) * shape_.d;
+const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_eff, float* buffer,
+                                              int rows) const {
+  const size_t n = static_cast<size_t>(rows) * shape_.d;
   const float* u = x_eff;
   if (s.recipe.has(Op::Norm)) {
     const OpState& n_in = s.at(Op::Norm);
-    n_in.norm[0].forward(params_, u_, n_in.mean[0], n_in.rstd[0], x_eff, BT);
-    u = u_;
+    n_in.norm[0].forward(params_, buffer, n_in.mean[0], n_in.rstd[0], x_eff, rows);
+    u = buffer;
   }
   if (s.recipe.has(Op::ScaleByDepth)) {
     const float c = 1.0f / std::sqrt(static_cast<float>(s.layer));
-#pragma omp parallel for
-    for (size_t i = 0; i < n; ++i) u_[i] = u[i] * c;
-    u = u_;
+#pragma omp parallel for if (n >= 32768)
+    for (size_t i = 0; i < n; ++i) buffer[i] = u[i] * c;
+    u = buffer;
   }
   return u;
 }
@@ -341,31 +372,30 @@ const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_
 // One sublayer, following its recipe (block_description.hpp, block_ops.hpp):
 //   x_eff = N_stream(x) or x;  u = [s]([n](x_eff));  y = F(u);  then the POST ops in order.
 
-void TransformerStack::sublayer_forward(Sublayer& s, const float* x, const float* x_block,
-                                        int index) {
-  ParamStore& p = params_;
-  const int BT = B_ * T_;
+void TransformerStack::sublayer_forward(Sublayer& s, const Pass& pass, const float* x,
+                                        const float* x_block, int index) const {
+  const int rows = pass.rows;
   s.x_in = x;
   const float* x_eff = x;
   if (s.recipe.has(Op::NormStream)) {
     const OpState& ns = s.at(Op::NormStream);
-    ns.norm[0].forward(p, ns.out[0], ns.mean[0], ns.rstd[0], x, BT);
+    ns.norm[0].forward(params_, ns.out[0], ns.mean[0], ns.rstd[0], x, rows);
     x_eff = ns.out[0];
   }
-  s.u = sublayer_input(s, x_eff);
-  if (!s.saves_f_out) s.f_out = f_;
+  s.u = sublayer_input(s, x_eff, pass.u, rows);
+  if (!s.saves_f_out) s.f_out = pass.f;
   if (s.is_attention())
-    attention_forward(s);
+    attention_forward(s, pass);
   else
-    mlp_forward(s);
-  if (record_probes) s.f_out_stats = hidden_stats(s.f_out, B_, T_, shape_.d);
+    mlp_forward(s, pass);
+  if (pass.probes) s.f_out_stats = hidden_stats(s.f_out, pass.B, pass.T, shape_.d);
 
   const float* v = s.f_out;
   const uint64_t stream = dropout_stream_ + static_cast<uint64_t>(index) * 8;
   for (size_t j = 0; j < s.recipe.post.size(); ++j) {
     const OpState& op = s.at(s.recipe.post[j]);
-    v = post_op(s, j, v, op.out[0], x_eff, x_block, dual_, op.mean[0], op.rstd[0], BT, training,
-                stream + j + 1);
+    v = post_op(s, j, v, op.out[0], x_eff, x_block, pass.dual, op.mean[0], op.rstd[0], rows,
+                pass.dropout, stream + j + 1);
   }
   s.x_out = v;
 }
@@ -421,7 +451,7 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     ping ^= 1;
   }
   if (record_probes) grad_sublayer_output_[index] = std::sqrt(sum_squares(gv, n));
-  s.u = sublayer_input(s, x_eff);
+  s.u = sublayer_input(s, x_eff, u_, BT);
   float* g_u = g_u_;
   if (s.is_attention())
     attention_backward(s, g_u, gv);
@@ -443,32 +473,47 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
 
 const float* TransformerStack::forward(const float* x0, int B, int T, const int32_t* key_len,
                                        const float* memory, const int32_t* memory_len, int S) {
-  ParamStore& p = params_;
   B_ = B, T_ = T, S_ = S;
   key_len_ = key_len, memory_ = memory, memory_len_ = memory_len;
   x_in0_ = x0;
-  const int BT = B * T;
-  const size_t n = static_cast<size_t>(BT) * shape_.d;
-  if (dual_) std::memcpy(dual_, x0, n * sizeof(float));  // d_0 = x_0 (ResiDual)
+  Pass pass;
+  pass.rows = B * T, pass.B = B, pass.T = T, pass.S = S;
+  pass.key_len = key_len, pass.memory = memory, pass.memory_len = memory_len;
+  pass.u = u_, pass.f = f_, pass.gelu = gelu_, pass.dual = dual_;
+  pass.dropout = training, pass.probes = record_probes;
+  const float* x = run_blocks(pass, x0, subs_);
+  stack_output(h_, resi_n_, final_mean_, final_rstd_, x, dual_, B * T);
+  return h_;
+}
+
+// x_block is the block's input (B2T); d_0 = x_0 starts ResiDual's stream.
+const float* TransformerStack::run_blocks(const Pass& pass, const float* x0,
+                                          std::vector<Sublayer>& subs) const {
+  const size_t n = static_cast<size_t>(pass.rows) * shape_.d;
+  if (desc_.dual_stream) std::memcpy(pass.dual, x0, n * sizeof(float));
   const float* x = x0;
-  for (size_t i = 0; i < subs_.size(); i += per_block_) {
+  for (size_t i = 0; i < subs.size(); i += per_block_) {
     const float* x_block = x;
-    for (int k = 0; k < per_block_; ++k) {
-      sublayer_forward(subs_[i + k], x, x_block, static_cast<int>(i + k));
-      x = subs_[i + k].x_out;
+    for (size_t k = i; k < i + per_block_; ++k) {
+      sublayer_forward(subs[k], pass, x, x_block, static_cast<int>(k));
+      x = subs[k].x_out;
     }
   }
-  // Output: x_L + N(d_L) (ResiDual), N(x_L), or x_L.
+  return x;
+}
+
+void TransformerStack::stack_output(float* h, float* resi_n, float* mean, float* rstd,
+                                    const float* x, const float* dual, int rows) const {
+  const size_t n = static_cast<size_t>(rows) * shape_.d;
   if (desc_.dual_stream) {
-    resi_norm_.forward(p, resi_n_, final_mean_, final_rstd_, dual_, BT);
-#pragma omp parallel for
-    for (size_t i = 0; i < n; ++i) h_[i] = x[i] + resi_n_[i];
+    resi_norm_.forward(params_, resi_n, mean, rstd, dual, rows);
+#pragma omp parallel for if (n >= 32768)
+    for (size_t i = 0; i < n; ++i) h[i] = x[i] + resi_n[i];
   } else if (desc_.final_norm) {
-    final_norm_.forward(p, h_, final_mean_, final_rstd_, x, BT);
+    final_norm_.forward(params_, h, mean, rstd, x, rows);
   } else {
-    std::memcpy(h_, x, n * sizeof(float));
+    std::memcpy(h, x, n * sizeof(float));
   }
-  return h_;
 }
 
 void TransformerStack::backward(float* g_x0, const float* g_output, float* g_memory) {

@@ -1,8 +1,9 @@
 // A stack of Transformer blocks wired by a StackDescription (block_description.hpp): the
 // decoder-only LM's stack, an encoder–decoder's encoder (non-causal self-attention with source
 // padding) or its decoder (causal self-attention, cross-attention to the encoder output, MLP).
-// Forward and backward of every sublayer are written side by side in transformer_stack.cpp; the
-// incremental (KV-cached) forward of many rows at once is transformer_stack_step.cpp.
+// Forward and backward of every sublayer are written side by side in transformer_stack.cpp. The
+// incremental (KV-cached) decoding step runs the same sublayer forward on new rows, with keys and
+// values from the cache (transformer_stack_step.cpp: its buffers and the cache's bookkeeping).
 // The stack registers its parameters in the model's ParamStore and its activations in the
 // model's MemoryPlan, so that each model plans all its memory in one place.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention.hpp"
 #include "kernels/hidden_stats.hpp"
 #include "model/block_description.hpp"
 #include "model/memory_plan.hpp"
@@ -79,6 +81,16 @@ struct Sublayer {
   const float* x_out = nullptr;  // = last value
 };
 
+// A decoding step's buffers, held by the KV cache and laid out by TransformerStack::plan_step: a
+// copy of the stack's sublayers whose activation buffers are sized for the step's rows (the step
+// runs the training forward's code on them), and the scratch all sublayers share.
+struct StepBuffers {
+  std::vector<float> arena;
+  std::vector<Sublayer> sublayers;
+  float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr, *h = nullptr,
+        *resi_n = nullptr, *mean = nullptr, *rstd = nullptr;
+};
+
 class TransformerStack {
  public:
   // Registers the stack's parameters as `prefix` + "blocks.{l}.{attn,cross,mlp}.*" (then
@@ -109,6 +121,9 @@ class TransformerStack {
   // cross-attention layer's K and V in `cache` (once per batch of sources).
   void set_memory(KVCache& cache, const float* memory, const int32_t* memory_len, int sources,
                   int S) const;
+  // Lays out `buffers` for steps of up to `rows` rows and set_memory of up to `memory_rows`
+  // encoder positions (the KV cache's constructor).
+  void plan_step(StepBuffers& buffers, int rows, int memory_rows) const;
 
   const StackDescription& description() const { return desc_; }
   const std::vector<Sublayer>& sublayers() const { return subs_; }
@@ -132,20 +147,57 @@ class TransformerStack {
   const std::vector<double>& grad_sublayer_output() const { return grad_sublayer_output_; }
 
  private:
-  void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS);
-  const float* sublayer_input(const Sublayer& s, const float* x_eff);
-  void sublayer_forward(Sublayer& s, const float* x, const float* x_block, int index);
+  // One forward pass through the sublayers: a training (or evaluation) forward over B sequences
+  // of T positions, or a decoding step of `rows` = B new positions (T = 1) at position `pos`,
+  // whose attention reads its keys and values from `cache`. The buffers all sublayers share are
+  // the stack's planned ones or the cache's (StepBuffers).
+  struct Pass {
+    int rows = 0, B = 0, T = 0, S = 0;
+    const int32_t* key_len = nullptr;  // self-attention's key padding (forward)
+    const float* memory = nullptr;     // cross-attention's encoder output [B, S, d] (forward)
+    const int32_t* memory_len = nullptr;
+    KVCache* cache = nullptr;  // step
+    int pos = 0;
+    float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr;
+    bool dropout = false, probes = false;
+  };
+  // Where attention reads q, k and v: a base pointer, the floats between rows, and the rows.
+  struct QKVSource {
+    const float* base[3];
+    int stride[3];
+    int rows[3];
+  };
+
+  void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS) const;
+  const float* sublayer_input(const Sublayer& s, const float* x_eff, float* buffer, int rows) const;
+  // x -> s.x_out through the recipe of `s`, writing into its buffers: the stack's own sublayers in
+  // forward(), the cache's copies in step().
+  void sublayer_forward(Sublayer& s, const Pass& pass, const float* x, const float* x_block,
+                        int index) const;
+  // Every block in order, from x0; returns x_L.
+  const float* run_blocks(const Pass& pass, const float* x0, std::vector<Sublayer>& subs) const;
   // POST op j of `s` (block_ops.hpp) on `rows` rows: reads the current value v, writes
   // `out` and returns the new value (v itself for ops that only feed the dual stream or are the
   // identity). `mean`/`rstd` receive a norm's row statistics; dropout applies when
-  // dropout_on (mask stream `stream`). Shared by forward() and step().
+  // dropout_on (mask stream `stream`).
   const float* post_op(const Sublayer& s, size_t j, const float* v, float* out, const float* x_eff,
                        const float* x_block, float* dual, float* mean, float* rstd, int rows,
                        bool dropout_on, uint64_t stream) const;
+  // The stack's output from x_L (and ResiDual's d_L) into h: x_L + N(d_L), N(x_L) or x_L.
+  void stack_output(float* h, float* resi_n, float* mean, float* rstd, const float* x,
+                    const float* dual, int rows) const;
   void sublayer_backward(Sublayer& s, float* g_in, const float* g_out, int index);
-  void attention_forward(Sublayer& s);
+  QKVSource qkv_source(const Sublayer& s, int rows, int memory_rows) const;
+  // 'q': part (0 q, 1 k, 2 v) gathered contiguous and normalised per head; src then points there.
+  void normalize_part(const Sublayer& s, QKVSource& src, int part) const;
+  // [k | v] = m Wkv^T + bkv of the encoder output m [src.rows[1], d] into s.mem_kv, then ('q') k
+  // and v normalised per head; src then says where cross-attention's keys and values are.
+  void memory_keys_values(const Sublayer& s, const float* memory, QKVSource& src) const;
+  AttentionDims batch_attention_dims(const Sublayer& s, int B, int T, int S, const int32_t* key_len,
+                                     const int32_t* memory_len) const;
+  void attention_forward(Sublayer& s, const Pass& pass) const;
   void attention_backward(Sublayer& s, float* g_u, const float* g_f);
-  void mlp_forward(Sublayer& s);
+  void mlp_forward(Sublayer& s, const Pass& pass) const;
   void mlp_backward(Sublayer& s, float* g_u, const float* g_f);
 
   ParamStore& params_;

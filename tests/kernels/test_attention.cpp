@@ -356,6 +356,51 @@ TEST(Attention, NonFiniteCallDoesNotLeakIntoTheNext) {
   EXPECT_EQ(grad[0], grad[1]);
 }
 
+// One query per row over keys laid out as a KV cache: rows `capacity` positions apart
+// (kv_batch_stride), and rows reading another batch's keys (kv_batch, with key_len indexed by
+// it: hypotheses sharing a source). Each row must give the same bits as the kernel on a
+// contiguous copy of the keys it reads; stale cache positions beyond Tk (NaN) are never read.
+TEST(Attention, KeysInACacheLayoutMatchContiguousKeys) {
+  Rng rng(27);
+  const int H = 2, d = 16, capacity = 50, Tk = 37, sources = 2;
+  const std::vector<int32_t> key_len = {37, 21};  // per source
+  const size_t span = static_cast<size_t>(capacity) * d;
+  std::vector<float> K(sources * span, NAN), V(sources * span, NAN);
+  for (int b = 0; b < sources; ++b)
+    for (size_t i = 0; i < static_cast<size_t>(Tk) * d; ++i) {
+      K[b * span + i] = static_cast<float>(rng.normal());
+      V[b * span + i] = static_cast<float>(rng.normal());
+    }
+  for (bool shared : {false, true}) {
+    const std::vector<int32_t> kv_batch =
+        shared ? std::vector<int32_t>{1, 0, 1} : std::vector<int32_t>{0, 1};
+    const int B = static_cast<int>(kv_batch.size());
+    const auto q = random_vec(static_cast<size_t>(B) * d, rng);
+    AttentionDims dims;
+    dims.B = B, dims.H = H, dims.d = d, dims.Tq = 1, dims.Tk = Tk, dims.causal = true;
+    dims.q_stride = d, dims.kv_stride = d, dims.kv_batch_stride = static_cast<long>(span);
+    if (shared) dims.kv_batch = kv_batch.data(), dims.key_len = key_len.data();
+    std::vector<float> out(static_cast<size_t>(B) * d), lse(static_cast<size_t>(B) * H);
+    attention_forward(out.data(), lse.data(), nullptr, q.data(), K.data(), V.data(), dims);
+    for (int b = 0; b < B; ++b) {
+      const int src = kv_batch[b], n = shared ? key_len[src] : Tk;
+      AttentionDims one = dims;
+      one.B = 1, one.Tk = n, one.kv_batch_stride = 0, one.kv_batch = nullptr, one.key_len = nullptr;
+      std::vector<float> o1(d), l1(H);
+      attention_forward(o1.data(), l1.data(), nullptr, q.data() + b * d, K.data() + src * span,
+                        V.data() + src * span, one);
+      for (int c = 0; c < d; ++c) ASSERT_EQ(out[b * d + c], o1[c]) << shared << " row " << b;
+      for (int h = 0; h < H; ++h) ASSERT_EQ(lse[b * H + h], l1[h]) << shared << " row " << b;
+    }
+    if (shared) {
+      std::vector<float> g(K.size());
+      EXPECT_THROW(attention_backward(g.data(), g.data(), g.data(), out.data(), out.data(),
+                                      lse.data(), q.data(), K.data(), V.data(), dims),
+                   std::invalid_argument);
+    }
+  }
+}
+
 TEST(Attention, RejectsInconsistentDims) {
   std::vector<float> buf(64, 0.0f);
   AttentionDims a;
