@@ -1,5 +1,6 @@
-"""normlab from Python.
+"""normlab from Python (docs/python.md).
 
-`normlab.torch` (needs PyTorch) holds the models as `nn.Module`s; `normlab.safetensors` reads and
-writes checkpoints with numpy only.
+`diagnostics(run_dir)`: a run's diagnostics.jsonl as numpy arrays keyed by block;
+`normlab.torch`: the models as PyTorch modules (needs PyTorch); `normlab.safetensors`.
 """
+from .diagnostics import diagnostics  # noqa: F401
