@@ -60,3 +60,17 @@ def engine_grad(binary, model_path, rows, workdir):
     run(binary, "grad", "-m", model_path, "--tokens", tokens, "-o", out)
     grads, metadata = safetensors.read(out)
     return float(metadata["loss"]), grads
+
+
+FORTUNES = "/usr/share/games/fortunes"
+
+
+def train_tiny_run(binary, work, *extra):
+    """`normlab prepare` on three fortune files into WORK/data, then a tiny `normlab train` into
+    WORK/run (extra: more flags, e.g. "--steps", "6"). Returns the run directory."""
+    files = ",".join(f"{FORTUNES}/{n}.u8" for n in ("pets", "goedel", "magic"))
+    run(binary, "prepare", "--input", files, "--vocab_size", "400", "--out_dir", f"{work}/data")
+    run(binary, "train", "--data", f"{work}/data", "--out_dir", f"{work}/run", "--d_model", "16",
+        "--n_heads", "2", "--d_ff", "32", "--seq_len", "16", "--batch_size", "2", "--warmup", "1",
+        "--eval_batches", "1", "--progress", "false", "--threads", "2", *extra)
+    return f"{work}/run"

@@ -11,8 +11,6 @@ import numpy as np
 import engine  # noqa: F401  (puts python/ on the path)
 import normlab
 
-FORTUNES = "/usr/share/games/fortunes"
-
 
 def main():
     binary = sys.argv[1]
@@ -24,14 +22,7 @@ def main():
             failures.append(what)
 
     with tempfile.TemporaryDirectory() as work:
-        files = ",".join(f"{FORTUNES}/{n}.u8" for n in ("pets", "goedel", "magic"))
-        engine.run(binary, "prepare", "--input", files, "--vocab_size", "400", "--out_dir",
-                   f"{work}/data")
-        engine.run(binary, "train", "--data", f"{work}/data", "--out_dir", f"{work}/run",
-                   "--d_model", "16", "--n_heads", "2", "--n_layers", "3", "--d_ff", "32",
-                   "--seq_len", "16", "--batch_size", "2", "--steps", "6", "--warmup", "2",
-                   "--diag_every", "2", "--eval_batches", "1", "--progress", "false",
-                   "--threads", "2")
+        engine.train_tiny_run(binary, work, "--n_layers", "3", "--steps", "6", "--diag_every", "2")
         d = normlab.diagnostics(f"{work}/run")
         with open(f"{work}/run/diagnostics.jsonl") as f:
             lines = [json.loads(line) for line in f]

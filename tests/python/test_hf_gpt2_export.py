@@ -18,7 +18,6 @@ import gpt2_forward
 from normlab import safetensors
 
 TINY = {"vocab_size": 40, "d_model": 16, "n_heads": 2, "n_layers": 3, "d_ff": 24, "seq_len": 8}
-FORTUNES = "/usr/share/games/fortunes"
 
 # Checkpoints GPT-2 can express: Pre-LN, LayerNorm (any eps), learned positions, dt 1, alpha 1, no
 # embedding scale; the MLP width is GPT-2's n_inner, dropout its resid/embd_pdrop.
@@ -112,13 +111,7 @@ def check_refused(binary, config, needle, seed, work):
 
 def check_tokenizer(binary, work):
     """A trained run's checkpoint: tokenizer.model is copied byte for byte."""
-    files = ",".join(f"{FORTUNES}/{n}.u8" for n in ("pets", "goedel", "magic"))
-    engine.run(binary, "prepare", "--input", files, "--vocab_size", "400", "--out_dir",
-               f"{work}/data")
-    engine.run(binary, "train", "--data", f"{work}/data", "--out_dir", f"{work}/run",
-               "--d_model", "16", "--n_heads", "2", "--n_layers", "2", "--d_ff", "32",
-               "--seq_len", "16", "--batch_size", "2", "--steps", "1", "--warmup", "1",
-               "--eval_batches", "1", "--progress", "false")
+    engine.train_tiny_run(binary, work, "--n_layers", "2", "--steps", "1")
     ckpt = f"{work}/run/checkpoint.safetensors"
     r = export(binary, ckpt, f"{work}/hf-tok")
     with open(f"{work}/data/tokenizer.model", "rb") as a, open(f"{work}/hf-tok/tokenizer.model",
