@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/memory.hpp"
 #include "io/safetensors.hpp"
 
 namespace normlab {
@@ -44,6 +45,12 @@ std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info)
   Config config = config_from_metadata(file, path);
   std::unique_ptr<Model> model;
   try {
+    {  // the parameters and their gradients must fit before they are allocated
+      MemoryCount count;
+      Model::create(config);
+      check_memory(2 * sizeof(float) * uint64_t{count.parameter_floats}, "",
+                   "parameters and gradients of the model in its config");
+    }
     model = Model::create(config);
   } catch (const UserError& e) {
     throw UserError(path + ": " + e.what());

@@ -37,7 +37,7 @@ void DecoderLM::plan(int B, int T) {
   plan_head(plan, static_cast<int>(BT));
   plan.want(&g_x0_, BT * d);
   plan.allocate(arena_);
-  tokens_.resize(BT);
+  if (!MemoryCount::active()) tokens_.resize(BT);
 }
 
 double DecoderLM::forward(const int32_t* tokens, const int32_t* targets, int B, int T,

@@ -50,7 +50,8 @@ void EncoderDecoder::plan(int B, int S, int T, long src_cells, long tgt_cells) {
   plan.want(&g_y0_, BT * d);
   plan.want(&g_memory_, BS * d), plan.want(&g_x0_, BS * d);
   plan.allocate(arena_);
-  src_.resize(BS), tgt_.resize(BT), src_len_.resize(static_cast<size_t>(B));
+  if (!MemoryCount::active())
+    src_.resize(BS), tgt_.resize(BT), src_len_.resize(static_cast<size_t>(B));
 }
 
 const float* EncoderDecoder::encode(const int32_t* src, const int32_t* src_len, int B, int S) {

@@ -60,7 +60,9 @@ Model::Model(const Config& config) : config_(config) {
                     std::to_string(m.d));
   if (!(m.dropout >= 0 && m.dropout < 1)) throw UserError("option 'dropout' must be in [0, 1)");
   tok_emb_ = static_cast<long>(params_.add("tok_emb.weight", {m.vocab, m.d}, ParamRole::Embedding));
-  if (!m.learned_positions) {
+  if (MemoryCount* count = MemoryCount::active()) {
+    if (!m.learned_positions) count->activation_floats += static_cast<size_t>(m.max_T) * m.d;
+  } else if (!m.learned_positions) {
     sinusoids_.resize(static_cast<size_t>(m.max_T) * m.d);
     sinusoidal_positions(sinusoids_.data(), m.max_T, m.d);
   }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kernels/vector_ops.hpp"
+#include "model/memory_plan.hpp"
 
 namespace normlab {
 
@@ -19,6 +20,10 @@ size_t ParamStore::add(const std::string& name, std::vector<int64_t> shape, Para
 }
 
 void ParamStore::allocate() {
+  if (MemoryCount* count = MemoryCount::active()) {
+    count->parameter_floats += total_;
+    return;
+  }
   values_.assign(total_, 0.0f);
   grads_.assign(total_, 0.0f);
 }

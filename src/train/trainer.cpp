@@ -17,6 +17,7 @@
 #include "model/checkpoint.hpp"
 #include "train/directory_lock.hpp"
 #include "train/interrupt.hpp"
+#include "train/memory_estimate.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
 #include "train/run_directory.hpp"
@@ -81,6 +82,9 @@ TrainResult train(Config config, RunStart start) {
   const uint64_t seed = static_cast<uint64_t>(config.get_int("seed"));
   if (config.get_int("batch_size") <= 0 || accum <= 0 || total_steps <= 0)
     throw UserError("options 'batch_size', 'grad_accum' and 'steps' must be positive");
+
+  // Parameters, optimizer and activations must fit before any of them is allocated.
+  check_training_memory(config, data);
 
   // The newest complete state (none yet: a resumed run starts again from its initialisation).
   const SavedState saved = resume ? find_saved_state(out) : SavedState{};

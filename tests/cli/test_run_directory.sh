@@ -47,6 +47,22 @@ expect_error "--overwrite with a truncated token file" data_cut/train.bin "run" 
   "$NL" train "${TRAIN[@]}" --out_dir run --data data_cut --steps 2 --overwrite
 check "... leaves the old run as it was" diff -r run.orig run
 
+# ---- memory: measured before anything is allocated or written
+expect_error "a model larger than any machine's memory" "GiB available" "." -- \
+  "$NL" train "${TRAIN[@]}" --out_dir r_huge --steps 2 --d_model 65536 --n_layers 10000
+check "... creates no run directory" test ! -e r_huge
+# A checkpoint whose config describes such a model (and holds no tensors).
+"$PY" - <<'PYEOF'
+import json, struct
+config = {"d_model": 65536, "n_layers": 10000, "n_heads": 4, "vocab_size": 400}
+meta = {"format": "pt", "normlab.config": json.dumps(config), "normlab.step": "1"}
+header = json.dumps({"__metadata__": meta}).encode()
+header += b" " * (-len(header) % 8)
+open("huge.safetensors", "wb").write(struct.pack("<Q", len(header)) + header)
+PYEOF
+expect_error "generate from a checkpoint whose model cannot fit" "huge.safetensors: needs" "." -- \
+  "$NL" generate --model huge.safetensors --tokenizer data/tokenizer.model --prompt Hi
+
 # ---- --resume takes the run's config (the README's example, as written)
 "$NL" train --data data --out_dir b2t --placement b2t --n_layers 3 --dt 1 --steps 3 \
   --d_model 32 --n_heads 2 --d_ff 64 --seq_len 32 --batch_size 4 --eval_batches 2 \
