@@ -49,12 +49,12 @@ check "... leaves the old run as it was" diff -r run.orig run
 
 # ---- memory: measured before anything is allocated or written
 expect_error "a model larger than any machine's memory" "GiB available" "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_huge --steps 2 --d_model 65536 --n_layers 10000
+  "$NL" train "${TRAIN[@]}" --out_dir r_huge --steps 2 --d_model 65536 --d_ff 1048576 --n_layers 100
 check "... creates no run directory" test ! -e r_huge
 # A checkpoint whose config describes such a model (and holds no tensors).
 "$PY" - <<'PYEOF'
 import json, struct
-config = {"d_model": 65536, "n_layers": 10000, "n_heads": 4, "vocab_size": 400}
+config = {"d_model": 65536, "d_ff": 1048576, "n_layers": 100, "n_heads": 4, "vocab_size": 400}
 meta = {"format": "pt", "normlab.config": json.dumps(config), "normlab.step": "1"}
 header = json.dumps({"__metadata__": meta}).encode()
 header += b" " * (-len(header) % 8)
