@@ -62,6 +62,11 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
     CLI::Option* opt = app.add_option(
         names,
         [&out, key, is_bool](const CLI::results_t& r) {
+          // As in a config file, an option is set once: a repeated flag is an error, not a
+          // silent "last one wins".
+          if (r.size() > 1)
+            throw UserError("--" + key + ": given " + std::to_string(r.size()) +
+                            " times; give it once");
           // A bare bool flag arrives as an empty result.
           std::string v = r.empty() ? std::string() : r.back();
           out.flags[key] = (is_bool && v.empty()) ? "true" : v;
@@ -69,7 +74,7 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
         },
         o.range.bounded() ? o.help + " Allowed: " + o.range.text() + "." : o.help);
     opt->option_text(option_text(o))
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->group(o.group + " options");
     if (is_bool) opt->expected(0, 1);
   }

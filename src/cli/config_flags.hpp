@@ -21,7 +21,8 @@ struct ConfigFlags {
 // --key VALUE option per option whose group is in `groups` or whose key is in `keys`, also
 // spelled with dashes (--d-model). Values are type-checked later by Config::set, not by CLI11. Bool
 // options take an explicit value (--rescale_init false) or the bare form (--rescale_init) meaning
-// true. Repeating a flag keeps the last value.
+// true. A flag given twice (in either spelling) throws UserError, as a key set twice in a config
+// file does.
 void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups,
                       const std::vector<std::string>& keys = {});
 

@@ -1,9 +1,19 @@
 // normlab: train Transformer LMs with any layer-normalization placement.
 #include <cstdio>
+#include <filesystem>
 #include <map>
+#include <new>
 
+#include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+
+namespace {
+int fail(const std::string& message) {
+  std::fprintf(stderr, "normlab: error: %s\n", message.c_str());
+  return 1;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace normlab::cli;
@@ -34,17 +44,27 @@ int main(int argc, char** argv) {
   add("export", "Write a checkpoint in another framework's layout (Hugging Face GPT-2)",
       setup_export);
   add("options", "List every option (config key and flag) with its documentation", setup_options);
+  // Exit codes (docs/reliability.md, "Errors and exit codes"): 0 done, 1 an error in what was
+  // given (command line, config, data, checkpoint, a file that cannot be read or written), 2 a
+  // bug in normlab. Every error is one line on stderr.
   try {
+    check_command_word(app, argc, argv);
+    for (auto& [sub, run] : runners) sub->allow_extras();
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
     for (auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+      if (sub->parsed()) {
+        check_no_extras(app, *sub);
+        return run();
+      }
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    return fail(parse_error_message(e));
   } catch (const normlab::UserError& e) {
-    std::fprintf(stderr, "normlab: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    return fail(e.path1().empty() ? e.what() : e.path1().string() + ": " + e.code().message());
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory (a smaller model, batch or seq_len needs less)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "normlab: internal error: %s\n", e.what());
     return 2;

@@ -1,5 +1,6 @@
 #include "core/options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -222,6 +223,27 @@ std::vector<OptionSpec> make_options() {
   // clang-format on
 }
 
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string underscored(std::string s) {
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+}
+
 std::string number_text(double v) {
   char buf[32];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -267,6 +289,17 @@ const OptionSpec* find_option(const std::string& key) {
   for (const auto& o : all_options())
     if (o.key == key) return &o;
   return nullptr;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& vocabulary) {
+  const std::string w = underscored(word);
+  const std::string* best = nullptr;
+  size_t best_d = 0;
+  for (const auto& v : vocabulary) {
+    const size_t d = edit_distance(w, underscored(v));
+    if (!best || d < best_d) best = &v, best_d = d;
+  }
+  return best && best_d <= std::max<size_t>(2, w.size() / 3) ? *best : "";
 }
 
 }  // namespace normlab

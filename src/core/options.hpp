@@ -46,4 +46,9 @@ struct OptionSpec {
 const std::vector<OptionSpec>& all_options();
 const OptionSpec* find_option(const std::string& key);
 
+// The word of `vocabulary` closest to `word` (edit distance; '-' and '_' compare equal) when it
+// is close enough to be a likely typo of it, else "". One rule for config keys, flags and
+// command names.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& vocabulary);
+
 }  // namespace normlab

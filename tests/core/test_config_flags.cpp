@@ -29,19 +29,35 @@ ConfigFlags parse(std::vector<std::string> args, std::vector<std::string>* rest 
 TEST(ConfigFlags, ValuesDashesAndBareBools) {
   std::vector<std::string> rest;
   ConfigFlags f = parse({"--d-model", "64", "--n_layers=3", "--rescale_init", "--decay_all", "no",
-                         "--lr", "1e-4", "--lr", "2e-4", "pos"},
+                         "--lr", "2e-4", "pos"},
                         &rest);
   EXPECT_EQ(f.flags.at("d_model"), "64");
   EXPECT_EQ(f.flags.at("n_layers"), "3");
   EXPECT_EQ(f.flags.at("rescale_init"), "true");
   EXPECT_EQ(f.flags.at("decay_all"), "no");
-  EXPECT_EQ(f.flags.at("lr"), "2e-4");  // the last one wins
+  EXPECT_EQ(f.flags.at("lr"), "2e-4");
   EXPECT_EQ(rest, std::vector<std::string>{"pos"});
   Config c = resolve_config(f);
   EXPECT_EQ(c.get_int("d_model"), 64);
   EXPECT_TRUE(c.get_bool("rescale_init"));
   EXPECT_FALSE(c.get_bool("decay_all"));
   EXPECT_DOUBLE_EQ(c.get_float("lr"), 2e-4);
+}
+
+// A flag is set once, as a key in a config file is: no silent "last one wins".
+TEST(ConfigFlags, RepeatedFlagIsAnError) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--lr", "1e-4", "--lr", "2e-4"},
+                                             {"--d-model", "64", "--d_model", "32"},
+                                             {"--rescale_init", "--rescale_init", "false"}}) {
+    try {
+      parse(args);
+      FAIL() << args[0];
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(": given 2 times; give it once"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(ConfigFlags, OnlyRequestedGroups) {
