@@ -79,36 +79,29 @@ const char* type_phrase(OptionType t) {
   return "a value";
 }
 
-// Levenshtein distance, for "did you mean" suggestions.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
+[[noreturn]] void unknown_option(const std::string& key, const std::string& origin) {
+  std::vector<std::string> keys;
+  for (const auto& o : all_options()) keys.push_back(o.key);
+  const std::string best = did_you_mean(key, keys);
+  std::string msg = origin + ": unknown option '" + key + "'";
+  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
+  throw UserError(msg);
 }
 
-[[noreturn]] void unknown_option(const std::string& key, const std::string& origin) {
-  // Dashed spellings (d-model) are compared as their underscore form.
-  std::string k = key;
-  std::replace(k.begin(), k.end(), '-', '_');
-  const OptionSpec* best = nullptr;
-  size_t best_d = 0;
-  for (const auto& o : all_options()) {
-    const size_t d = edit_distance(k, o.key);
-    if (!best || d < best_d) best = &o, best_d = d;
+// `value` as an error message may show it: on one line (control bytes escaped), and cut short.
+std::string shown(const std::string& value) {
+  std::string s;
+  for (char c : value.substr(0, 80)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      s += buf;
+    } else {
+      s += c;
+    }
   }
-  std::string msg = origin + ": unknown option '" + key + "'";
-  if (best && best_d <= std::max<size_t>(2, k.size() / 3))
-    msg += " (did you mean '" + best->key + "'?)";
-  throw UserError(msg);
+  return value.size() > 80 ? s + "..." : s;
 }
 
 // The option's range; an integer option also fits in 32 bits, as the model and the trainer
@@ -253,21 +246,22 @@ void Config::set(const std::string& key, const std::string& value, const std::st
   }
   if (!canonicalize(*o, value, &v))
     throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got '" +
-                    value + "'");
+                    shown(value) + "'");
   if (!o->choices.empty() && std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
     throw UserError(origin + ": option '" + key + "' must be one of " + join(o->choices, ", ") +
-                    "; got '" + value + "'");
+                    "; got '" + shown(value) + "'");
+  // WHERE is the flag itself, or "FILE: key" for a value from a file.
+  const std::string where = origin.rfind("--", 0) == 0 ? origin : origin + ": " + key;
+  // No path, block description or name holds a NUL, and C strings would cut it off silently.
+  if (v.find('\0') != std::string::npos) throw UserError(where + ": contains a NUL byte");
   if (o->type == OptionType::Int || o->type == OptionType::Float) {
     double number = 0;
     parse_double(v, &number);
     // The declared range is named when it is what the value breaks; else the 32-bit limit.
     const Range& declared = o->range;
     const Range r = declared.contains(number) ? effective_range(*o) : declared;
-    if (!r.contains(number)) {
-      // WHERE is the flag itself, or "FILE: key" for a value from a file.
-      const std::string where = origin.rfind("--", 0) == 0 ? origin : origin + ": " + key;
+    if (!r.contains(number))
       throw UserError(where + ": must be " + range_phrase(r) + ", got " + trim(value));
-    }
   }
   values_[key] = v;
 }

@@ -81,10 +81,14 @@ void remove_temporary_files(const fs::path& dir) {
 }
 
 YAML::Node load_yaml_file(const std::string& path) {
+  // A directory opens as an empty stream, which would read as an empty (valid) config.
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw UserError(path + ": is a directory, not a config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path + ": cannot open: " + std::strerror(errno));
   std::stringstream buf;
   buf << in.rdbuf();
+  if (in.bad()) throw UserError(path + ": cannot read: " + std::strerror(errno));
   try {
     return YAML::Load(buf.str());
   } catch (const YAML::ParserException& e) {
