@@ -62,6 +62,27 @@ bool write_all(int fd, const void* data, size_t n) {
   return true;
 }
 
+// Index of the first NaN or Inf of an F32 or BF16 tensor, or -1. Every tensor normlab reads is
+// model or optimizer state, where a non-finite value is always damage (a diverged or corrupted
+// file), never data: found here, it is named before anything computes with it.
+int64_t first_non_finite(const SafeTensor& t) {
+  // The exponent bits all set means NaN or Inf, in binary32 and in bfloat16 alike.
+  if (t.dtype == "F32") {
+    for (size_t i = 0; i + 4 <= t.bytes.size(); i += 4) {
+      uint32_t u;
+      std::memcpy(&u, t.bytes.data() + i, 4);
+      if ((u & 0x7f800000u) == 0x7f800000u) return static_cast<int64_t>(i / 4);
+    }
+  } else if (t.dtype == "BF16") {
+    for (size_t i = 0; i + 2 <= t.bytes.size(); i += 2) {
+      uint16_t h;
+      std::memcpy(&h, t.bytes.data() + i, 2);
+      if ((h & 0x7f80u) == 0x7f80u) return static_cast<int64_t>(i / 2);
+    }
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::vector<float> SafeTensor::to_f32() const {
@@ -285,6 +306,8 @@ SafeTensorsFile read_safetensors(const std::string& path) {
       in.read(reinterpret_cast<char*>(e.t.bytes.data()), e.end - e.begin);
       if (!in) throw error("cannot read tensor '" + e.name + "'");
     }
+    if (const int64_t bad = first_non_finite(e.t); bad >= 0)
+      throw error("tensor '" + e.name + "' holds NaN or Inf (element " + std::to_string(bad) + ")");
     out.tensors.emplace_back(std::move(e.name), std::move(e.t));
   }
   return out;

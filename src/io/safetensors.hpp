@@ -27,7 +27,8 @@ struct SafeTensorsFile {
 // Tensors are written in the order given.
 void write_safetensors(const std::string& path, const SafeTensorsFile& file);
 // Validates everything (header length, JSON, dtypes, offsets within the file, sizes matching
-// shapes, no overlap) and throws UserError("PATH: <problem>") on the first problem.
+// shapes, no overlap, no NaN or Inf in an F32 or BF16 tensor) and throws
+// UserError("PATH: <problem>") on the first problem, naming the tensor where there is one.
 SafeTensorsFile read_safetensors(const std::string& path);
 
 // Helper for float tensors.
