@@ -28,11 +28,15 @@ float label_smoothing(const Config& config) {
 
 namespace {
 
-TokenFile read_checked(const fs::path& path, const std::string& tokenizer_identity) {
+TokenFile read_checked(const fs::path& path, const Tokenizer& tokenizer) {
   TokenFile file = read_token_file(path.string());
-  if (file.tokenizer_identity != tokenizer_identity)
+  if (file.tokenizer_identity != tokenizer.identity())
     throw UserError(path.string() + ": vocabulary mismatch: token file was made by tokenizer " +
-                    file.tokenizer_identity + ", the corpus tokenizer is " + tokenizer_identity);
+                    file.tokenizer_identity + ", the corpus tokenizer is " + tokenizer.identity());
+  if (file.vocab_size != static_cast<uint32_t>(tokenizer.vocab_size()))
+    throw UserError(path.string() + ": vocabulary mismatch: the header says " +
+                    std::to_string(file.vocab_size) + " ids, the corpus tokenizer has " +
+                    std::to_string(tokenizer.vocab_size()));
   return file;
 }
 
@@ -167,6 +171,17 @@ class TranslationTask : public TrainingTask {
 
 }  // namespace
 
+void check_corpus_dir(const fs::path& data) {
+  std::error_code ec;
+  if (!fs::exists(data, ec))
+    throw UserError(data.string() + ": no such corpus directory (made by 'normlab prepare')");
+  if (!fs::is_directory(data, ec))
+    throw UserError(data.string() + ": not a directory; --data takes a prepared corpus directory");
+  if (!fs::is_regular_file(data / "meta.json", ec))
+    throw UserError(data.string() +
+                    ": not a finished corpus: no meta.json, which 'normlab prepare' writes last");
+}
+
 std::unique_ptr<TrainingTask> make_training_task(const Config& config, const fs::path& data,
                                                  const Tokenizer& tokenizer,
                                                  std::unique_ptr<Model> model) {
@@ -184,8 +199,8 @@ std::unique_ptr<TrainingTask> make_training_task(const Config& config, const fs:
     throw UserError(data.string() +
                     ": holds a parallel corpus ('prepare-parallel'); train it with --arch encdec");
   LanguageModelData streams;
-  streams.train = read_checked(data / "train.bin", identity).tokens;
-  streams.valid = read_checked(data / "valid.bin", identity).tokens;
+  streams.train = read_checked(data / "train.bin", tokenizer).tokens;
+  streams.valid = read_checked(data / "valid.bin", tokenizer).tokens;
   streams.train_label = (data / "train.bin").string();
   streams.valid_label = (data / "valid.bin").string();
   return make_language_model_task(config, std::move(streams), std::move(model));

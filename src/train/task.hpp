@@ -29,6 +29,11 @@ class TrainingTask {
   virtual double evaluate(long max_batches) = 0;
 };
 
+// Throws UserError("DIR: ...") unless `data` is a corpus directory that 'prepare' or
+// 'prepare-parallel' finished: they write meta.json last, so without it the directory is not one,
+// or a build that was cut short.
+void check_corpus_dir(const std::filesystem::path& data);
+
 // The task of `config`'s arch over the prepared corpus in `data` (`prepare` for arch=lm,
 // `prepare-parallel` for arch=encdec), training `model`. Checks the token files against
 // `tokenizer`; plans the model's memory for the largest batch.

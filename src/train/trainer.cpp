@@ -75,6 +75,7 @@ TrainResult train(Config config, RunStart start) {
   ScopedMatmulPrecision precision_scope(precision.precision);
 
   // The vocabulary comes from the corpus's tokenizer.
+  check_corpus_dir(data);
   Tokenizer tokenizer((data / "tokenizer.model").string());
   config.set("vocab_size", std::to_string(tokenizer.vocab_size()), "tokenizer");
 
