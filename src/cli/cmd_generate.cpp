@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "core/utf8.hpp"
 #include "data/tokenizer.hpp"
 #include "decode/generate.hpp"
 #include "model/checkpoint.hpp"
@@ -26,11 +27,8 @@ Runner setup_generate(CLI::App& app) {
       std::fputs(config.dump_yaml().c_str(), stdout);
       return 0;
     }
-    if (config.get_int("max_tokens") < 0) throw UserError("option 'max_tokens' must be >= 0");
-    if (config.get_float("temperature") < 0) throw UserError("option 'temperature' must be >= 0");
-    if (config.get_int("top_k") < 0) throw UserError("option 'top_k' must be >= 0");
-    if (!(config.get_float("top_p") > 0 && config.get_float("top_p") <= 1))
-      throw UserError("option 'top_p' must be in (0, 1]");
+    if (const size_t bad = find_invalid_utf8(*prompt); bad != std::string::npos)
+      throw UserError("--prompt: invalid UTF-8 at byte " + std::to_string(bad));
     CheckpointInfo info;
     auto model = load_model_as<DecoderLM>(
         *model_path, &info, "a language model (arch=lm; use 'normlab translate' for arch=encdec)");
