@@ -55,18 +55,19 @@ void check_no_extras(const CLI::App& app, const CLI::App& sub) {
     throw UserError("'" + arg + "': unexpected argument of '" + command +
                     "' (flags take one value each: --key VALUE)");
   const std::string name = flag_name(arg), where = arg.substr(0, arg.find('='));
-  std::vector<std::string> flags;
-  for (const CLI::Option* o : sub.get_options())
-    for (const std::string& n : o->get_lnames()) flags.push_back(n);
-  std::string best = did_you_mean(name, flags);
-  if (!best.empty()) throw UserError(where + ": unknown option (did you mean '--" + best + "'?)");
-  // An option of the vocabulary that this command does not read: say which commands do.
+  // An option that this command does not read but others do: say which (before a guess, since
+  // the name is right).
   std::vector<std::string> users;
   for (const CLI::App* other : app.get_subcommands([](const CLI::App*) { return true; }))
     if (other->get_option_no_throw("--" + name)) users.push_back(other->get_name());
   if (!users.empty())
-    throw UserError(where + ": not an option of '" + command + "' (an option of " + joined(users) +
-                    ")");
+    throw UserError(where + ": not an option of '" + command + "' (an option of " +
+                    joined(users) + ")");
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : sub.get_options())
+    for (const std::string& n : o->get_lnames()) flags.push_back(n);
+  const std::string best = did_you_mean(name, flags);
+  if (!best.empty()) throw UserError(where + ": unknown option (did you mean '--" + best + "'?)");
   throw UserError(where + ": unknown option of '" + command + "' (normlab " + command +
                   " --help lists them)");
 }
