@@ -81,6 +81,20 @@ require_corpus() {
   done
 }
 
+# set_flag ARRAY FLAG VALUE: gives FLAG the value VALUE in the named array of arguments (appended
+# if absent). normlab rejects a flag given twice, so a case overriding a shared flag replaces it.
+set_flag() {
+  local -n args=$1
+  local i
+  for i in "${!args[@]}"; do
+    if [ "${args[$i]}" = "$2" ]; then
+      args[i + 1]=$3
+      return
+    fi
+  done
+  args+=("$2" "$3")
+}
+
 # Prints the tmp files left under the given directories (none expected).
 leftover_tmp() {
   find "$@" -name '*.tmp*' 2>/dev/null || true

@@ -22,7 +22,9 @@ prep() {  # prep OUT_DIR ARGS...
 prep data --vocab_size $VOCAB
 prep data_v420 --vocab_size 420
 prep data_uni --vocab_size $VOCAB --tokenizer unigram
-TRAIN=("${TINY[@]}" --threads 2 --log_every 1000 --eval_every 0 --data data)
+# A flag is given once, so cases on another corpus use TRAIN_BASE and their own --data.
+TRAIN_BASE=("${TINY[@]}" --threads 2 --log_every 1000 --eval_every 0)
+TRAIN=("${TRAIN_BASE[@]}" --data data)
 "$NL" train "${TRAIN[@]}" --out_dir run --steps 3 --save_every 1 2>"$W/train.err" ||
   { not_ok "fixture: train run" "$(cat "$W/train.err")"; finish; exit 1; }
 CKPT=run/checkpoint.safetensors
@@ -63,7 +65,7 @@ printf 'beta2: 1\n' >range.yaml
 for bad in "lr -1" "warmup -1" "lower_fraction 1.5" "clip_norm -1" "beta2 1" "seq_len 1000000000"; do
   set -- $bad
   expect_error "out of range: --$1 $2" "--$1: must be" "." -- \
-    "$NL" train "${TRAIN[@]}" --out_dir c1 --$1 $2
+    "$NL" train --data data --out_dir c1 --$1 $2
 done
 expect_error "out of range in a config file" "range.yaml: beta2: must be in [0, 1), got 1" "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir c1 --config range.yaml
@@ -106,9 +108,9 @@ expect_error "resume with a different n_layers" "n_layers" "run" -- \
 expect_error "resume with a different placement" "placement" "run" -- \
   "$NL" train "${TRAIN[@]}" --out_dir run --steps 6 --resume --placement post
 expect_error "resume against a corpus with another vocab size" "$CKPT" "run" -- \
-  "$NL" train "${TRAIN[@]}" --out_dir run --steps 6 --resume --data data_v420
+  "$NL" train "${TRAIN_BASE[@]}" --out_dir run --steps 6 --resume --data data_v420
 expect_error "resume against a corpus with another tokenizer (same size)" "$CKPT" "run" -- \
-  "$NL" train "${TRAIN[@]}" --out_dir run --steps 6 --resume --data data_uni
+  "$NL" train "${TRAIN_BASE[@]}" --out_dir run --steps 6 --resume --data data_uni
 check "failed resumes leave the run directory untouched" diff -r run.orig run
 
 # ---- corpora
@@ -133,15 +135,15 @@ PROGRESS_OK=1 expect_error "vocab_size too small for the corpus" "vocab_size" ".
 check "failed prepares leave no corpus files" \
   test -z "$(find . -path './p_*' -type f)"
 expect_error "train with a missing corpus directory" nodata "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_nodata --data nodata --steps 2
+  "$NL" train "${TRAIN_BASE[@]}" --out_dir r_nodata --data nodata --steps 2
 cp -r data data_cut
 head -c 100 data/train.bin >data_cut/train.bin
 expect_error "train on a truncated token file" data_cut/train.bin "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_cut --data data_cut --steps 2
+  "$NL" train "${TRAIN_BASE[@]}" --out_dir r_cut --data data_cut --steps 2
 cp -r data data_mixed
 cp data_uni/train.bin data_mixed/train.bin
 expect_error "token file made by another tokenizer" data_mixed/train.bin "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_mixed --data data_mixed --steps 2
+  "$NL" train "${TRAIN_BASE[@]}" --out_dir r_mixed --data data_mixed --steps 2
 touch not_a_dir
 expect_error "out_dir that is a regular file" not_a_dir "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir not_a_dir --steps 2

@@ -112,7 +112,10 @@ check "two runs with the same seed and threads: identical losses" \
 check "two runs with the same seed and threads: identical checkpoints" \
   cmp "$W/A/run/checkpoint.safetensors" "$W/C/run/checkpoint.safetensors"
 mkdir -p "$W/T1"
-train_in "$W/T1" --steps $((2 * N)) --threads 1 || true
+TRAIN_2T=("${TRAIN[@]}")
+set_flag TRAIN --threads 1
+train_in "$W/T1" --steps $((2 * N)) || true
+TRAIN=("${TRAIN_2T[@]}")
 losses "$W/T1/run/metrics.jsonl" >"$W/T1/losses" 2>/dev/null || true
 # oneDNN may split a matmul's reduction differently for 1 and 2 threads (it does with its AVX2
 # kernels), so across thread counts the losses agree to float round-off, not bit for bit.

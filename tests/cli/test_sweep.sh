@@ -215,7 +215,9 @@ expect_error "bad placement" "--placements: option 'placement' must be one of" \
   "$NL" sweep "${TINY[@]}" --placements pre,middle --out_dir bad
 expect_error "flag on a grid axis" "--lr: 'lr' is a grid axis" \
   "$NL" sweep "${TINY[@]}" --lrs 1e-3,2e-3 --lr 1e-3 --out_dir bad
+STEPS30=("${TINY[@]}")
+set_flag STEPS30 --steps 30
 expect_error "changed config over a finished run" "summary.json: this run was made with steps 20" \
-  "$NL" sweep "${TINY[@]}" "${GRID[@]}" --steps 30 --out_dir s1
+  "$NL" sweep "${STEPS30[@]}" "${GRID[@]}" --out_dir s1
 
 finish
