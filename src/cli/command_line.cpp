@@ -22,10 +22,12 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
-// "--n_layer=4" -> "n_layer"; "-x" -> "x".
+// "--n_layer=4" -> "n_layer"; "-x" -> "x"; "--" -> "".
 std::string flag_name(const std::string& arg) {
-  std::string name = arg.substr(arg.find_first_not_of('-'));
-  return name.substr(0, name.find('='));
+  const size_t begin = arg.find_first_not_of('-');
+  if (begin == std::string::npos) return "";
+  const size_t eq = arg.find('=', begin);
+  return arg.substr(begin, eq == std::string::npos ? std::string::npos : eq - begin);
 }
 
 }  // namespace
@@ -51,18 +53,18 @@ void check_no_extras(const CLI::App& app, const CLI::App& sub) {
   if (extras.empty()) return;
   const std::string& arg = extras.front();
   const std::string command = sub.get_name();
-  if (arg.size() < 2 || arg[0] != '-')
+  const std::string name = flag_name(arg), where = arg.substr(0, arg.find('='));
+  if (arg[0] != '-' || name.empty())
     throw UserError("'" + arg + "': unexpected argument of '" + command +
                     "' (flags take one value each: --key VALUE)");
-  const std::string name = flag_name(arg), where = arg.substr(0, arg.find('='));
   // An option that this command does not read but others do: say which (before a guess, since
   // the name is right).
   std::vector<std::string> users;
   for (const CLI::App* other : app.get_subcommands([](const CLI::App*) { return true; }))
     if (other->get_option_no_throw("--" + name)) users.push_back(other->get_name());
   if (!users.empty())
-    throw UserError(where + ": not an option of '" + command + "' (an option of " +
-                    joined(users) + ")");
+    throw UserError(where + ": not an option of '" + command + "' (an option of " + joined(users) +
+                    ")");
   std::vector<std::string> flags;
   for (const CLI::Option* o : sub.get_options())
     for (const std::string& n : o->get_lnames()) flags.push_back(n);
