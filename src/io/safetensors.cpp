@@ -85,12 +85,12 @@ int64_t first_non_finite(const SafeTensor& t) {
 
 }  // namespace
 
-std::vector<float> SafeTensor::to_f32() const {
+std::vector<float> SafeTensor::to_f32(const std::string& where) const {
   int64_t numel = 0;
   const int64_t elem = dtype_size(dtype);
   if (elem == 0 || !byte_size(shape, 1, &numel) ||
       numel * elem != static_cast<int64_t>(bytes.size()))
-    throw UserError("tensor of dtype '" + dtype + "' and shape " + shape_string(shape) + " has " +
+    throw UserError(where + ": dtype '" + dtype + "' and shape " + shape_string(shape) + " has " +
                     std::to_string(bytes.size()) + " bytes of data");
   std::vector<float> out(static_cast<size_t>(numel));
   if (dtype == "F32") {
@@ -103,7 +103,7 @@ std::vector<float> SafeTensor::to_f32() const {
       out[static_cast<size_t>(i)] = std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
     }
   } else {
-    throw UserError("tensor of dtype '" + dtype + "' cannot be read as F32 (expected F32 or BF16)");
+    throw UserError(where + ": dtype '" + dtype + "' cannot be read as F32 (expected F32 or BF16)");
   }
   return out;
 }

@@ -63,7 +63,7 @@ std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info)
     if (t->shape != e.shape)
       throw UserError(path + ": tensor '" + e.name + "' has shape " + shape_string(t->shape) +
                       ", the config needs " + shape_string(e.shape));
-    std::vector<float> values = t->to_f32();
+    std::vector<float> values = t->to_f32(path + ": tensor '" + e.name + "'");
     std::memcpy(p.value(i), values.data(), e.numel * sizeof(float));
   }
   if (file.tensors.size() != p.entries().size()) {

@@ -35,8 +35,12 @@ double run_gradient_check(const Config& run, const GradientCheckRequest& request
   // 'auto' follows the checkpoint's arch.
   const float smoothing =
       label_smoothing(run.get_string("label_smoothing") == "auto" ? model->config() : run);
-  if (lm) lm->plan(rows.B, rows.T);
-  if (encdec) encdec->plan(rows.B, rows.S, rows.T);
+  try {  // rows longer than the model's seq_len: the token file is what to fix
+    if (lm) lm->plan(rows.B, rows.T);
+    if (encdec) encdec->plan(rows.B, rows.S, rows.T);
+  } catch (const UserError& e) {
+    throw UserError(request.tokens_path + ": " + e.what());
+  }
   auto forward = [&]() {
     if (lm) return lm->forward(rows.inputs.data(), rows.targets.data(), rows.B, rows.T, smoothing);
     return encdec->forward(rows.src.data(), rows.src_len.data(), rows.B, rows.S, rows.inputs.data(),

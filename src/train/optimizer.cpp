@@ -71,7 +71,7 @@ void AdamW::load(const std::string& path) {
       if (t->shape != e.shape)
         throw UserError(path + ": optimizer tensor '" + which + e.name + "' has shape " +
                         shape_string(t->shape) + ", expected " + shape_string(e.shape));
-      std::vector<float> v = t->to_f32();
+      std::vector<float> v = t->to_f32(path + ": tensor '" + which + e.name + "'");
       float* dst = (which[0] == 'm' ? m_.data() : v_.data()) + e.offset;
       std::memcpy(dst, v.data(), e.numel * sizeof(float));
     }

@@ -151,6 +151,25 @@ hostile "resume from a checkpoint with a NaN weight" "holds NaN or Inf" -- \
 check "failed resume leaves the run untouched" \
   test "$before" = "$(cd run_nan && find . -type f -exec md5sum {} + | sort)"
 
+# A tensor stored as I32 (same size as F32): a valid safetensors file, but not model weights.
+"$PY" - $CKPT int.safetensors <<'EOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+header = json.loads(b[8:8 + n])
+header[sorted(k for k in header if k != "__metadata__")[0]]["dtype"] = "I32"
+text = json.dumps(header, separators=(",", ":")).encode()
+text += b" " * (n - len(text))
+assert len(text) == n
+open(sys.argv[2], "wb").write(b[:8] + text + b[8 + n:])
+EOF
+hostile "checkpoint with an integer weight tensor" "int.safetensors: tensor '" -- \
+  "$NL" "${GEN[@]}" --model int.safetensors --tokenizer data/tokenizer.model --prompt Hi
+# grad rows longer than the model's context: the token file is named.
+"$PY" -c 'print(" ".join(str(i % 50 + 1) for i in range(40)))' >long_rows.txt
+hostile "grad rows longer than seq_len" "long_rows.txt: sequence length 39 exceeds seq_len 32" -- \
+  "$NL" grad --model $CKPT --tokens long_rows.txt --out g.safetensors
+
 # ---- text that is not UTF-8
 hostile "invalid UTF-8 prompt" "--prompt: invalid UTF-8 at byte 3" -- \
   "$NL" "${GEN[@]}" --model $CKPT --prompt $'Hi \xff there'
