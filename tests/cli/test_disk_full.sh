@@ -42,8 +42,10 @@ mkdir full
 mount -t tmpfs -o size=${size}k tmpfs full
 # out_dir is the mount point itself: an empty directory is a valid place for a new run. (No step
 # lines on stderr: the error must be the only line.)
+QUIET=("${TRAIN[@]}")  # a flag is given once: replaced, not repeated (lib.sh)
+set_flag QUIET --log_every 1000
 expect_error "train into a full disk" "cannot save step 2: No space left on device; the \
-checkpoint of step 1 is kept" "full" -- "$NL" train "${TRAIN[@]}" --log_every 1000 --out_dir full
+checkpoint of step 1 is kept" "full" -- "$NL" train "${QUIET[@]}" --out_dir full
 check "no staged or commit files left" test -z "$(unfinished_writes full)"
 check "the kept checkpoint is step 1 and loads" "$NL" generate --model full/checkpoint.safetensors \
   --prompt Hi --max_tokens 2 --seed 1

@@ -14,6 +14,9 @@ cd "$W"
 
 prepare_corpus data
 TRAIN=("${TINY[@]}" --threads 1 --log_every 1000 --eval_every 0 --data data)
+# A flag is given once, so the cases on another corpus replace --data (lib.sh).
+CUT=("${TRAIN[@]}")
+set_flag CUT --data data_cut
 steps_of() {  # the "steps" of a run's summary.json
   "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"])' "$1/summary.json"
 }
@@ -40,11 +43,11 @@ check "a new run in an existing empty directory" "$NL" train "${TRAIN[@]}" --out
 cp -r data data_cut
 head -c 100 data/train.bin >data_cut/train.bin
 expect_error "new run on a truncated token file" data_cut/train.bin "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_cut --data data_cut --steps 2
+  "$NL" train "${CUT[@]}" --out_dir r_cut --steps 2
 check "... creates no run directory" test ! -e r_cut
 rm -rf run && cp -r run.orig run
 expect_error "--overwrite with a truncated token file" data_cut/train.bin "run" -- \
-  "$NL" train "${TRAIN[@]}" --out_dir run --data data_cut --steps 2 --overwrite
+  "$NL" train "${CUT[@]}" --out_dir run --steps 2 --overwrite
 check "... leaves the old run as it was" diff -r run.orig run
 
 # ---- memory: measured before anything is allocated or written
