@@ -103,8 +103,10 @@ expect_error "train --resume with no checkpoint" fresh/checkpoint.safetensors ".
   "$NL" train "${TRAIN[@]}" --out_dir fresh --steps 6 --resume
 
 # ---- resume against a different config or vocabulary
+OTHER_DEPTH=("${TRAIN[@]}")
+set_flag OTHER_DEPTH --n_layers 3
 expect_error "resume with a different n_layers" "n_layers" "run" -- \
-  "$NL" train "${TRAIN[@]}" --out_dir run --steps 6 --resume --n_layers 3
+  "$NL" train "${OTHER_DEPTH[@]}" --out_dir run --steps 6 --resume
 expect_error "resume with a different placement" "placement" "run" -- \
   "$NL" train "${TRAIN[@]}" --out_dir run --steps 6 --resume --placement post
 expect_error "resume against a corpus with another vocab size" "$CKPT" "run" -- \

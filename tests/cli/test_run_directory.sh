@@ -51,8 +51,12 @@ expect_error "--overwrite with a truncated token file" data_cut/train.bin "run" 
 check "... leaves the old run as it was" diff -r run.orig run
 
 # ---- memory: measured before anything is allocated or written
+HUGE=("${TRAIN[@]}")
+set_flag HUGE --d_model 65536
+set_flag HUGE --d_ff 1048576
+set_flag HUGE --n_layers 100
 expect_error "a model larger than any machine's memory" "GiB available" "." -- \
-  "$NL" train "${TRAIN[@]}" --out_dir r_huge --steps 2 --d_model 65536 --d_ff 1048576 --n_layers 100
+  "$NL" train "${HUGE[@]}" --out_dir r_huge --steps 2
 check "... creates no run directory" test ! -e r_huge
 # A checkpoint whose config describes such a model (and holds no tensors).
 "$PY" - <<'PYEOF'
