@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/files.hpp"
+#include "core/message_text.hpp"
 #include "core/options.hpp"
 
 namespace normlab {
@@ -105,7 +106,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     const size_t d = edit_distance(k, o.key);
     if (!best || d < best_d) best = &o, best_d = d;
   }
-  std::string msg = origin + ": unknown option '" + key + "'";
+  std::string msg = origin + ": unknown option " + quote(key);
   if (best && best_d <= std::max<size_t>(2, k.size() / 3))
     msg += " (did you mean '" + best->key + "'?)";
   throw UserError(msg);
@@ -132,6 +133,17 @@ const OptionSpec& spec_or_throw(const std::string& key) {
   const OptionSpec* o = find_option(key);
   if (!o) throw std::logic_error("Config: no option '" + key + "' in the vocabulary");
   return *o;
+}
+
+// Whether TEXT is valid UTF-8. The config is stored as JSON (checkpoint metadata), and JSON text
+// is UTF-8, so the encoder's own check is the one that matters.
+bool is_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
 }
 
 // Validates `value` against the option's type and writes its canonical text; false if invalid.
@@ -251,12 +263,14 @@ void Config::set(const std::string& key, const std::string& value, const std::st
     values_[key] = "";
     return;
   }
+  if (o->type == OptionType::String && !is_utf8(value))
+    throw UserError(origin + ": option '" + key + "' expects UTF-8 text, got " + quote(value));
   if (!canonicalize(*o, value, &v))
-    throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got '" +
-                    value + "'");
+    throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got " +
+                    quote(value));
   if (!o->choices.empty() && std::find(o->choices.begin(), o->choices.end(), v) == o->choices.end())
     throw UserError(origin + ": option '" + key + "' must be one of " + join(o->choices, ", ") +
-                    "; got '" + value + "'");
+                    "; got " + quote(value));
   if (o->type == OptionType::Int || o->type == OptionType::Float) {
     double number = 0;
     parse_double(v, &number);
@@ -285,11 +299,11 @@ void Config::merge_file(const std::string& path) {
     if (!kv.first.IsScalar()) throw UserError(path + ": " + line + ": option names must be text");
     const std::string key = kv.first.Scalar();
     if (!seen.insert(key).second)
-      throw UserError(path + ": " + line + ": option '" + key + "' is set twice");
+      throw UserError(path + ": " + line + ": option " + quote(key) + " is set twice");
     const YAML::Node& v = kv.second;
     if (v.IsSequence() || v.IsMap())
-      throw UserError(path + ": " + line + ": option '" + key + "' expects a single value, got a " +
-                      (v.IsMap() ? "mapping" : "list"));
+      throw UserError(path + ": " + line + ": option " + quote(key) +
+                      " expects a single value, got a " + (v.IsMap() ? "mapping" : "list"));
     next.set(key, v.IsScalar() ? v.Scalar() : std::string(), path);
   }
   *this = std::move(next);
