@@ -196,23 +196,11 @@ std::string yaml_scalar(const std::string& s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./+-", c))) plain = false;
   if (plain) return s;
+  // A YAML double-quoted scalar takes the same escapes (\\, \n, \t, \r, \xNN), plus \".
   std::string q = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      q += '\\';
-      q += c;
-    } else if (c == '\n') {
-      q += "\\n";
-    } else if (c == '\t') {
-      q += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      q += buf;
-    } else {
-      q += c;
-    }
+  for (const char c : printable(s)) {
+    if (c == '"') q += '\\';
+    q += c;
   }
   return q + "\"";
 }
