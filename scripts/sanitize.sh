@@ -2,12 +2,12 @@
 # Builds the GoogleTest binaries with AddressSanitizer + UndefinedBehaviorSanitizer (gcc) in
 # build-asan/ and runs them: an out-of-bounds access, use after free, leak or undefined behaviour
 # fails the test it happens in. docs/reliability.md, "Fuzzing and sanitizers".
-# Usage: scripts/sanitize.sh [SUITE...]   SUITE: a tests/ folder (kernels model io data train diag
+# Usage: scripts/sanitize.sh [SUITE...]   SUITE: a tests/ folder (core kernels model io data train diag
 # report eval decode); default: all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(kernels model io data train diag report eval decode)
+[ ${#suites[@]} -gt 0 ] || suites=(core kernels model io data train diag report eval decode)
 
 # -O1 keeps the instrumented tests fast enough; every UB report aborts. Warnings are not errors
 # here: GCC's sanitizer instrumentation provokes false -Wmaybe-uninitialized/-Wstringop reports,
