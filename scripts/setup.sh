@@ -16,6 +16,8 @@ if [ "${NORMLAB_CORPUS_DEPS:-1}" = 1 ]; then
 fi
 # Test-only: the PyTorch oracle (parity tests, bench/) and Chromium (report page checks, PNGs).
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread chromium); fi
+# Test-only: clang's libFuzzer and sanitizer runtimes for scripts/fuzz.sh (docs/reliability.md).
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

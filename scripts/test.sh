@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Tests run two at a time on 2 cores: spinning OpenMP threads would fight over them.
 export OMP_WAIT_POLICY=PASSIVE
-cd build && ctest --output-on-failure -j2 --timeout 900
+(cd build && ctest --output-on-failure -j2 --timeout 900)
+# Every fuzz target for 30 s (docs/reliability.md, "Fuzzing and sanitizers").
+bash scripts/fuzz.sh 30

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/files.hpp"
+#include "core/message_text.hpp"
 #include "core/options.hpp"
 
 namespace normlab {
@@ -127,6 +128,17 @@ const OptionSpec& spec_or_throw(const std::string& key) {
   return *o;
 }
 
+// Whether TEXT is valid UTF-8. The config is stored as JSON (checkpoint metadata), and JSON text
+// is UTF-8, so the encoder's own check is the one that matters.
+bool is_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 // Validates `value` against the option's type and writes its canonical text; false if invalid.
 bool canonicalize(const OptionSpec& o, const std::string& value, std::string* out) {
   switch (o.type) {
@@ -177,23 +189,11 @@ std::string yaml_scalar(const std::string& s) {
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./+-", c))) plain = false;
   if (plain) return s;
+  // A YAML double-quoted scalar takes the same escapes (\\, \n, \t, \r, \xNN), plus \".
   std::string q = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      q += '\\';
-      q += c;
-    } else if (c == '\n') {
-      q += "\\n";
-    } else if (c == '\t') {
-      q += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      q += buf;
-    } else {
-      q += c;
-    }
+  for (const char c : printable(s)) {
+    if (c == '"') q += '\\';
+    q += c;
   }
   return q + "\"";
 }
@@ -244,6 +244,8 @@ void Config::set(const std::string& key, const std::string& value, const std::st
     values_[key] = "";
     return;
   }
+  if (o->type == OptionType::String && !is_utf8(value))
+    throw UserError(origin + ": option '" + key + "' expects UTF-8 text, got " + quote(value));
   if (!canonicalize(*o, value, &v))
     throw UserError(origin + ": option '" + key + "' expects " + type_phrase(o->type) + ", got '" +
                     shown(value) + "'");
@@ -279,11 +281,11 @@ void Config::merge_file(const std::string& path) {
     if (!kv.first.IsScalar()) throw UserError(path + ": " + line + ": option names must be text");
     const std::string key = kv.first.Scalar();
     if (!seen.insert(key).second)
-      throw UserError(path + ": " + line + ": option '" + key + "' is set twice");
+      throw UserError(path + ": " + line + ": option " + quote(key) + " is set twice");
     const YAML::Node& v = kv.second;
     if (v.IsSequence() || v.IsMap())
-      throw UserError(path + ": " + line + ": option '" + key + "' expects a single value, got a " +
-                      (v.IsMap() ? "mapping" : "list"));
+      throw UserError(path + ": " + line + ": option " + quote(key) +
+                      " expects a single value, got a " + (v.IsMap() ? "mapping" : "list"));
     next.set(key, v.IsScalar() ? v.Scalar() : std::string(), path);
   }
   *this = std::move(next);

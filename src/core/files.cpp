@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/message_text.hpp"
 
 namespace normlab {
 
@@ -92,9 +93,10 @@ YAML::Node load_yaml_file(const std::string& path) {
   try {
     return YAML::Load(buf.str());
   } catch (const YAML::ParserException& e) {
-    throw UserError(path + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    // yaml-cpp's messages quote the offending input (any byte): keep them on one line.
+    throw UserError(path + ": line " + std::to_string(e.mark.line + 1) + ": " + printable(e.msg));
   } catch (const YAML::Exception& e) {
-    throw UserError(path + ": " + e.what());
+    throw UserError(path + ": " + printable(e.what()));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <set>
 
 #include "core/config.hpp"
+#include "core/message_text.hpp"
 
 namespace normlab {
 
@@ -41,6 +43,17 @@ bool byte_size(const std::vector<int64_t>& shape, int64_t elem, int64_t* out) {
   }
   *out = n;
   return true;
+}
+
+// The header length the reference implementation accepts at most (huggingface/safetensors,
+// MAX_HEADER_SIZE = 100'000'000): a larger one is corrupt, and is rejected before allocating.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
+// nlohmann's message without its "[json.exception.out_of_range.406] " prefix.
+std::string json_problem(const nlohmann::json::exception& e) {
+  const std::string what = e.what();
+  const size_t end = what.find("] ");
+  return end == std::string::npos ? what : what.substr(end + 2);
 }
 
 std::string errno_text() {
@@ -90,7 +103,7 @@ std::vector<float> SafeTensor::to_f32(const std::string& where) const {
   const int64_t elem = dtype_size(dtype);
   if (elem == 0 || !byte_size(shape, 1, &numel) ||
       numel * elem != static_cast<int64_t>(bytes.size()))
-    throw UserError(where + ": dtype '" + dtype + "' and shape " + shape_string(shape) + " has " +
+    throw UserError(where + ": dtype " + quote(dtype) + " and shape " + shape_string(shape) + " has " +
                     std::to_string(bytes.size()) + " bytes of data");
   std::vector<float> out(static_cast<size_t>(numel));
   if (dtype == "F32") {
@@ -103,14 +116,23 @@ std::vector<float> SafeTensor::to_f32(const std::string& where) const {
       out[static_cast<size_t>(i)] = std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
     }
   } else {
-    throw UserError(where + ": dtype '" + dtype + "' cannot be read as F32 (expected F32 or BF16)");
+    throw UserError(where + ": dtype " + quote(dtype) + " cannot be read as F32 (expected F32 or BF16)");
   }
   return out;
 }
 
 const SafeTensor* SafeTensorsFile::find(const std::string& name) const {
-  for (const auto& [n, t] : tensors)
-    if (n == name) return &t;
+  // Scan from just after the previous hit, wrapping around: loaders ask for the tensors in file
+  // order (or a subsequence of it), so each lookup is O(1) and a load is linear in the number of
+  // tensors, not quadratic.
+  const size_t n = tensors.size();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (find_hint_ + k) % n;
+    if (tensors[i].first == name) {
+      find_hint_ = i + 1;
+      return &tensors[i].second;
+    }
+  }
   return nullptr;
 }
 
@@ -118,6 +140,19 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+std::optional<int64_t> metadata_count(const SafeTensorsFile& file, const std::string& key,
+                                      const std::string& path) {
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) return std::nullopt;
+  const std::string& text = it->second;
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0)
+    throw UserError(path + ": metadata '" + key + "' is " + quote(text) +
+                    ", expected a non-negative integer");
+  return v;
 }
 
 SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape) {
@@ -133,14 +168,12 @@ SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape)
 }
 
 void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
-  // ordered_json keeps the header in the order the tensors are laid out, which makes the file
-  // easier to read with a hex dump and matches what read_safetensors returns.
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!file.metadata.empty()) {
-    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : file.metadata) meta[k] = v;
-    header["__metadata__"] = std::move(meta);
-  }
+  // The header lists the tensors in the order they are laid out, which makes the file easier to
+  // read with a hex dump and matches what read_safetensors returns. It is joined entry by entry:
+  // nlohmann's ordered_json finds a key by a linear scan, which made a model with 100k tensors
+  // take minutes to save.
+  std::string text = "{";
+  if (!file.metadata.empty()) text += "\"__metadata__\":" + nlohmann::json(file.metadata).dump();
   int64_t offset = 0;
   std::set<std::string> seen;
   for (const auto& [name, t] : file.tensors) {
@@ -151,13 +184,15 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
     if (elem == 0 || !byte_size(t.shape, elem, &size) ||
         size != static_cast<int64_t>(t.bytes.size()))
       throw std::invalid_argument(path + ": tensor '" + name + "' (" + t.dtype + ", shape " +
-                                  shape_string(t.shape) + ") has " +
-                                  std::to_string(t.bytes.size()) + " bytes of data");
-    header[name] = {
+                                  shape_string(t.shape) + ") has " + std::to_string(t.bytes.size()) +
+                                  " bytes of data");
+    const nlohmann::ordered_json entry = {
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
+    if (text.size() > 1) text += ',';
+    text += nlohmann::json(name).dump() + ":" + entry.dump();
     offset += size;
   }
-  std::string text = header.dump();
+  text += '}';
   // Pad with spaces so the data section starts 8-byte aligned (the 8-byte length prefix is
   // itself a multiple of 8); trailing whitespace is valid JSON and the spec allows it.
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -208,6 +243,9 @@ SafeTensorsFile read_safetensors(const std::string& path) {
                 " bytes, shorter than the 8-byte header length");
   uint64_t n = 0;
   in.read(reinterpret_cast<char*>(&n), 8);
+  if (n > kMaxHeaderBytes)
+    throw error("header length " + std::to_string(n) + " is larger than the format's limit of " +
+                std::to_string(kMaxHeaderBytes) + " bytes");
   if (n > static_cast<uint64_t>(file_size - 8))
     throw error("header length " + std::to_string(n) + " is larger than the " +
                 std::to_string(file_size - 8) + " bytes after the length prefix");
@@ -222,6 +260,9 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     header = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw error("header is not valid JSON (byte " + std::to_string(e.byte) + " of the header)");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number literal beyond double's range (1e999): valid JSON syntax, but nothing we can read.
+    throw error("header has a number that does not fit a double: " + json_problem(e));
   }
   if (!header.is_object()) throw error("header is not a JSON object");
 
@@ -239,12 +280,12 @@ SafeTensorsFile read_safetensors(const std::string& path) {
       if (!v.is_object()) throw error("__metadata__ is not a JSON object");
       for (auto m = v.begin(); m != v.end(); ++m) {
         if (!m.value().is_string())
-          throw error("__metadata__ value for '" + m.key() + "' is not a string");
+          throw error("__metadata__ value for " + quote(m.key()) + " is not a string");
         out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
+    const std::string where = "tensor " + quote(name);
     if (!v.is_object()) throw error(where + " is not a JSON object");
     for (const char* field : {"dtype", "shape", "data_offsets"})
       if (!v.contains(field)) throw error(where + " has no '" + field + "'");
@@ -253,7 +294,7 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     if (!v["dtype"].is_string()) throw error(where + ": 'dtype' is not a string");
     e.t.dtype = v["dtype"].get<std::string>();
     const int64_t elem = dtype_size(e.t.dtype);
-    if (elem == 0) throw error(where + " has unknown dtype '" + e.t.dtype + "'");
+    if (elem == 0) throw error(where + " has unknown dtype " + quote(e.t.dtype));
     if (!v["shape"].is_array()) throw error(where + ": 'shape' is not an array");
     for (const auto& d : v["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
@@ -290,13 +331,15 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     if (!last || e.end > last->end) last = &e;
   }
   if (last && last->end > data_size)
-    throw error("truncated: tensor '" + last->name + "' ends at byte " + std::to_string(last->end) +
-                " but the data section has " + std::to_string(data_size) + " bytes");
+    throw error("truncated: tensor " + quote(last->name) + " ends at byte " +
+                std::to_string(last->end) + " but the data section has " +
+                std::to_string(data_size) + " bytes");
   const Entry* reach = nullptr;  // the entry with the largest end so far
   for (const Entry& e : entries) {
     // Zero-sized tensors occupy no bytes and may share an offset with a neighbour.
     if (reach && e.begin < reach->end && e.begin != e.end)
-      throw error("tensors '" + reach->name + "' and '" + e.name + "' overlap in the data section");
+      throw error("tensors " + quote(reach->name) + " and " + quote(e.name) +
+                  " overlap in the data section");
     if (!reach || e.end > reach->end) reach = &e;
   }
   for (Entry& e : entries) {
@@ -304,10 +347,10 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     if (e.end > e.begin) {
       in.seekg(data_start + e.begin);
       in.read(reinterpret_cast<char*>(e.t.bytes.data()), e.end - e.begin);
-      if (!in) throw error("cannot read tensor '" + e.name + "'");
+      if (!in) throw error("cannot read tensor " + quote(e.name));
     }
     if (const int64_t bad = first_non_finite(e.t); bad >= 0)
-      throw error("tensor '" + e.name + "' holds NaN or Inf (element " + std::to_string(bad) + ")");
+      throw error("tensor " + quote(e.name) + " holds NaN or Inf (element " + std::to_string(bad) + ")");
     out.tensors.emplace_back(std::move(e.name), std::move(e.t));
   }
   return out;

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,11 @@ struct SafeTensor {
 struct SafeTensorsFile {
   std::map<std::string, std::string> metadata;
   std::vector<std::pair<std::string, SafeTensor>> tensors;  // in file order
+  // O(1) per lookup when names are asked for in file order, O(n) otherwise; not thread-safe.
   const SafeTensor* find(const std::string& name) const;
+
+ private:
+  mutable size_t find_hint_ = 0;  // where find() starts scanning
 };
 
 // Writes to PATH.tmp.<pid>, fsyncs, then renames onto PATH: a crash never leaves a partial file.
@@ -32,6 +37,11 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file);
 // shapes, no overlap, no NaN or Inf in an F32 or BF16 tensor) and throws
 // UserError("PATH: <problem>") on the first problem, naming the tensor where there is one.
 SafeTensorsFile read_safetensors(const std::string& path);
+
+// The metadata value KEY (a step or a count) as an integer >= 0; nullopt when absent. Anything
+// else ("12x", "-1", "", out of range) throws UserError("PATH: metadata 'KEY' is ...").
+std::optional<int64_t> metadata_count(const SafeTensorsFile& file, const std::string& key,
+                                      const std::string& path);
 
 // Helper for float tensors.
 SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape);

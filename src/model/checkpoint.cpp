@@ -74,8 +74,7 @@ std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info)
   if (info) {
     info->tokenizer_identity =
         file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";
-    info->step =
-        file.metadata.count("normlab.step") ? std::stol(file.metadata.at("normlab.step")) : 0;
+    info->step = metadata_count(file, "normlab.step", path).value_or(0);
   }
   return model;
 }

@@ -10,7 +10,8 @@ namespace normlab {
 
 size_t ParamStore::add(const std::string& name, std::vector<int64_t> shape, ParamRole role) {
   if (!values_.empty()) throw std::logic_error("ParamStore::add after allocate");
-  if (find(name)) throw std::logic_error("duplicate parameter " + name);
+  if (!index_.emplace(name, entries_.size()).second)
+    throw std::logic_error("duplicate parameter " + name);
   size_t n = 1;
   for (auto s : shape) n *= static_cast<size_t>(s);
   entries_.push_back({name, std::move(shape), role, total_, n});
@@ -29,15 +30,14 @@ void ParamStore::allocate() {
 }
 
 const ParamEntry* ParamStore::find(const std::string& name) const {
-  for (const auto& e : entries_)
-    if (e.name == name) return &e;
-  return nullptr;
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 size_t ParamStore::index_of(const std::string& name) const {
-  for (size_t i = 0; i < entries_.size(); ++i)
-    if (entries_[i].name == name) return i;
-  throw std::logic_error("no parameter " + name);
+  const auto it = index_.find(name);
+  if (it == index_.end()) throw std::logic_error("no parameter " + name);
+  return it->second;
 }
 
 void ParamStore::zero_grads() {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace normlab {
@@ -40,6 +41,9 @@ class ParamStore {
 
  private:
   std::vector<ParamEntry> entries_;
+  // name -> index into entries_: add(), find() and index_of() are O(1), so a model with a
+  // million tensors registers in linear time (a linear scan per add() made it quadratic).
+  std::unordered_map<std::string, size_t> index_;
   std::vector<float> values_, grads_;
   size_t total_ = 0;
 };

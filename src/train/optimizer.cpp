@@ -76,8 +76,7 @@ void AdamW::load(const std::string& path) {
       std::memcpy(dst, v.data(), e.numel * sizeof(float));
     }
   }
-  auto it = file.metadata.find("normlab.step");
-  step_ = it == file.metadata.end() ? 0 : std::stol(it->second);
+  step_ = metadata_count(file, "normlab.step", path).value_or(0);
 }
 
 }  // namespace normlab

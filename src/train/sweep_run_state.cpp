@@ -93,13 +93,11 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix) {
   std::string why;
   try {
     const SafeTensorsFile f = read_safetensors(ckpt.string());
-    auto it = f.metadata.find("normlab.step");
-    if (it == f.metadata.end()) throw UserError(ckpt.string() + ": no 'normlab.step' in metadata");
-    step = std::stol(it->second);
+    const auto stored = metadata_count(f, "normlab.step", ckpt.string());
+    if (!stored) throw UserError(ckpt.string() + ": no 'normlab.step' in metadata");
+    step = *stored;
   } catch (const UserError& e) {
     why = e.what();
-  } catch (const std::exception&) {
-    why = ckpt.string() + ": unreadable 'normlab.step' in metadata";
   }
   if (step > 0 && step < config.get_int("steps")) {
     say(prefix + ": resumed at step " + std::to_string(step));

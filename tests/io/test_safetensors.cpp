@@ -237,4 +237,81 @@ TEST_F(SafetensorsTest, FileOrderFollowsOffsets) {
   EXPECT_EQ(g.tensors[1].first, "a");
 }
 
+TEST_F(SafetensorsTest, NumberBeyondDoubleRange) {
+  // Valid JSON syntax, but 1e999 overflows a double: nlohmann throws out_of_range, which used to
+  // escape as "internal error: number overflow".
+  expect_error(raw(R"({"w":{"dtype":"F32","shape":[1e999],"data_offsets":[0,4]}})", 4),
+               "header has a number that does not fit a double: number overflow parsing '1e999'");
+}
+
+TEST_F(SafetensorsTest, HeaderLengthBeyondFormatLimit) {
+  // Rejected from the 8-byte prefix alone, before the header is allocated.
+  std::string p = path("huge.st");
+  {
+    std::ofstream out(p, std::ios::binary);
+    uint64_t n = uint64_t{1} << 62;
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out << "{}";
+  }
+  expect_error(p, "header length 4611686018427387904 is larger than the format's limit");
+}
+
+TEST_F(SafetensorsTest, AbsurdSizesRejectedBeforeAllocating) {
+  // 2^60 floats (4 EiB) that the file does not hold: an error, not std::bad_alloc.
+  expect_error(raw(R"({"w":{"dtype":"F32","shape":[1152921504606846976],)"
+                   R"("data_offsets":[0,4611686018427387904]}})",
+                   8),
+               "truncated: tensor 'w' ends at byte 4611686018427387904");
+  // A shape whose byte size overflows int64.
+  expect_error(
+      raw(R"({"w":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
+      "shape [4294967296, 4294967296] is too large");
+}
+
+TEST_F(SafetensorsTest, NamesFromTheFileStayOnOneLine) {
+  // A JSON-escaped newline or escape byte in a tensor name must not split or colour the message.
+  expect_error(raw(R"({"a\nb\u001b":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}})", 4),
+               R"(tensor 'a\nb\x1b' has unknown dtype 'F33')");
+}
+
+TEST_F(SafetensorsTest, MetadataCount) {
+  SafeTensorsFile f;
+  f.metadata["normlab.step"] = "42";
+  EXPECT_EQ(metadata_count(f, "normlab.step", "m.st"), 42);
+  EXPECT_EQ(metadata_count(f, "absent", "m.st"), std::nullopt);
+  for (const char* bad : {"12x", "-1", "", " 3", "99999999999999999999", "4.0"}) {
+    f.metadata["normlab.step"] = bad;
+    try {
+      metadata_count(f, "normlab.step", "m.st");
+      FAIL() << "accepted '" << bad << "'";
+    } catch (const UserError& e) {
+      EXPECT_EQ(std::string(e.what()), "m.st: metadata 'normlab.step' is '" + std::string(bad) +
+                                           "', expected a non-negative integer");
+    }
+  }
+}
+
+TEST_F(SafetensorsTest, ManyTensorsRoundTrip) {
+  // 200k tensors: writing (the header), reading and finding each by name are linear. With the
+  // former quadratic header assembly and name lookup this took many minutes (ctest timeout).
+  constexpr int kTensors = 200000;
+  SafeTensorsFile f;
+  for (int i = 0; i < kTensors; ++i) {
+    const float v = static_cast<float>(i);
+    f.tensors.emplace_back("blocks." + std::to_string(i) + ".w", make_f32_tensor(&v, {1}));
+  }
+  write_safetensors(path("many.st"), f);
+  const SafeTensorsFile g = read_safetensors(path("many.st"));
+  ASSERT_EQ(g.tensors.size(), static_cast<size_t>(kTensors));
+  for (int i = 0; i < kTensors; ++i) {
+    const SafeTensor* t = g.find("blocks." + std::to_string(i) + ".w");
+    ASSERT_NE(t, nullptr) << i;
+    ASSERT_EQ(t->to_f32(), std::vector<float>{static_cast<float>(i)});
+  }
+  // Out of order and absent names are still found (or not) correctly.
+  EXPECT_EQ(g.find("blocks.7.w")->to_f32(), std::vector<float>{7.0f});
+  EXPECT_EQ(g.find("blocks.199999.w")->to_f32(), std::vector<float>{199999.0f});
+  EXPECT_EQ(g.find("blocks.200000.w"), nullptr);
+}
+
 }  // namespace
