@@ -108,11 +108,13 @@ class StackSpec:
         fn = config["final_norm"]
         self.final_norm = (preset_final if fn == "auto" else fn == "true") and not self.dual
         self.dt = parse_dt(str(config["dt"]), L)
+        # normlab writes a placement out in its checkpoints (residual_alpha: deepnorm, a number);
+        # `auto` is a config that names only the preset.
         alpha = str(config["residual_alpha"])
-        if alpha != "auto":
+        if alpha == "auto":
+            alpha = "deepnorm" if placement == "deepnorm" else "1"
+        if alpha != "deepnorm":
             self.alpha = float(alpha)
-        elif placement != "deepnorm":
-            self.alpha = 1.0
         elif role == "lm":  # Wang et al. 2022: (2L)^(1/4); encoder-decoder: 0.81 (N^4 M)^(1/16)
             self.alpha = (2.0 * L) ** 0.25
         elif role == "encoder":

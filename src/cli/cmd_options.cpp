@@ -1,3 +1,5 @@
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
 #include "core/options.hpp"
 
@@ -21,8 +23,24 @@ const char* type_name(OptionType t) {
 
 Runner setup_options(CLI::App& app) {
   auto markdown = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
   app.add_flag("--markdown", *markdown, "Print docs/options.md");
-  return [markdown]() {
+  app.add_flag("--json", *json,
+               "Print every option as JSON (key, type, default, group, choices, help), e.g. the "
+               "placement choices for a test");
+  return [markdown, json]() {
+    if (*json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& o : all_options())
+        out.push_back({{"key", o.key},
+                       {"type", type_name(o.type)},
+                       {"default", o.default_value},
+                       {"group", o.group},
+                       {"choices", o.choices},
+                       {"help", o.help}});
+      std::printf("%s\n", out.dump(1).c_str());
+      return 0;
+    }
     std::string group;
     if (*markdown)
       std::printf(

@@ -29,7 +29,8 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
   for (const auto& s : file.base) file_base.push_back({s.key, s.value, s.origin});
   // The sweep file's base sits between the --config files and the flags; the grid axes then set
   // their own keys cell by cell.
-  const Config base = resolve_config(flags, Config::defaults(), {}, file_base);
+  // Unexpanded: each cell sets its own placement (core/placement_presets.hpp).
+  const Config base = merge_config(flags, Config::defaults(), {}, file_base);
   std::vector<SweepAxis> command_axes = option_axes(base);
   for (const auto& g : args.grid) command_axes.push_back(parse_grid_argument(g));
   std::set<std::string> flag_keys;

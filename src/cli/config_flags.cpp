@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/options.hpp"
+#include "core/placement_presets.hpp"
 
 namespace normlab {
 
@@ -80,14 +81,20 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
   }
 }
 
-Config resolve_config(const ConfigFlags& flags, Config c,
-                      const std::vector<ConfigSetting>& command_defaults,
-                      const std::vector<ConfigSetting>& over_files) {
+Config merge_config(const ConfigFlags& flags, Config c,
+                    const std::vector<ConfigSetting>& command_defaults,
+                    const std::vector<ConfigSetting>& over_files) {
   for (const auto& s : command_defaults) c.set(s.key, s.value, s.origin);
   for (const auto& f : flags.files) c.merge_file(f);
   for (const auto& s : over_files) c.set(s.key, s.value, s.origin);
   for (const auto& [key, value] : flags.flags) c.set(key, value, "--" + key);
   return c;
+}
+
+Config resolve_config(const ConfigFlags& flags, Config base,
+                      const std::vector<ConfigSetting>& command_defaults,
+                      const std::vector<ConfigSetting>& over_files) {
+  return expand_placement(merge_config(flags, std::move(base), command_defaults, over_files));
 }
 
 }  // namespace normlab

@@ -31,10 +31,15 @@ struct ConfigSetting {
   std::string key, value, origin;
 };
 
-// The effective config, by the one precedence of every command, lowest first: `base` (the
-// vocabulary's defaults, or a resumed run's own config), `command_defaults` (a command's own
-// defaults), each --config file in order, `over_files` (a sweep file's base), then the flags
-// (origin "--key").
+// The settings by the one precedence of every command, lowest first: `base` (the vocabulary's
+// defaults, or a resumed run's own config), `command_defaults` (a command's own defaults), each
+// --config file in order, `over_files` (a sweep file's base), then the flags (origin "--key").
+// The placement stays a name: a sweep sets each cell's placement on this.
+Config merge_config(const ConfigFlags& flags, Config base = Config::defaults(),
+                    const std::vector<ConfigSetting>& command_defaults = {},
+                    const std::vector<ConfigSetting>& over_files = {});
+// The effective config: merge_config, then the placement written out
+// (core/placement_presets.hpp), as --dump-config shows it.
 Config resolve_config(const ConfigFlags& flags, Config base = Config::defaults(),
                       const std::vector<ConfigSetting>& command_defaults = {},
                       const std::vector<ConfigSetting>& over_files = {});

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/placement_presets.hpp"
+
 namespace normlab {
 
 namespace {
@@ -57,22 +59,25 @@ std::vector<OptionSpec> make_options() {
     {"positions",       String, "learned", "model",     one_of({"learned", "sinusoidal"}),
         "Position embedding: a learned table, or fixed sinusoids (Vaswani et al. 2017)."},
     // ---- model: placement
-    {"placement",       String, "pre",   "model",     one_of({"post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid", "resi", "none", "custom"}),
-        "Where normalization sits; a preset of the block description (docs/model.md). 'sandwich' "
-        "is an alias of 'peri'. 'custom' takes 'block' as given."},
+    {"placement",       String, "pre",   "model",     one_of(placement_names()),
+        "Where normalization sits: a preset that stands for the values of block, lower_block, "
+        "lower_fraction, final_norm, residual_alpha and init (core/placement_presets.cpp; "
+        "equations in docs/placements.md); values set by hand win, and --dump-config shows "
+        "them written out. 'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given."},
     {"block",           String, "",      "model",     any_value,
         "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
         "scale by 1/sqrt(l), N norm the stream itself; q changes F itself: per-head q/k/v norms "
         "inside attention); after: steps on F's output (n norm, d dropout, t tee into ResiDual's "
         "dual stream, a residual alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a "
-        "post-norm). Letters: src/model/block_ops.cpp. Setting it implies placement=custom."},
+        "post-norm). Letters: src/model/block_ops.cpp. A block other than the placement's "
+        "implies placement=custom."},
     {"lower_block",     String, "",      "model",     any_value,
         "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post)."},
     {"lower_fraction",  Float,  "0.25",  "model",     ge_le(0, 1),
         "Fraction of blocks, from the bottom, that use lower_block (Mix-LN's alpha; Li et al. "
         "2024)."},
     {"final_norm",      String, "auto",  "model",     one_of({"auto", "true", "false"}),
-        "Norm after the last block: auto (as the placement's source), true or false."},
+        "Norm after the last block: auto (as the placement's preset), true or false."},
     {"norm",            String, "layernorm", "model",     one_of({"layernorm", "rmsnorm", "dyt"}),
         "Normalization function N."},
     {"norm_eps",        Float,  "1e-5",  "model",     gt(0),
@@ -82,14 +87,15 @@ std::vector<OptionSpec> make_options() {
     {"dt",              String, "1",     "model",     any_value,
         "Residual step: x + dt*F(x) (Kan et al. 2025). A number, '1/L' or '1/sqrt(L)'."},
     {"residual_alpha",  String, "auto",  "model",     any_value,
-        "Weight of the shortcut, alpha*x + F(x): auto ((2L)^(1/4) for deepnorm, else 1) or a "
-        "number."},
+        "Weight of the shortcut, alpha*x + F(x): auto (as the placement's preset), a number, or "
+        "deepnorm (Wang et al. 2022: (2L)^(1/4) decoder-only; encoder 0.81 (N^4 M)^(1/16), "
+        "decoder (3M)^(1/4))."},
     // ---- model: initialisation
     {"init",            String, "auto",  "model",     one_of({"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm"}),
         "Initialisation: xavier (fairseq), gpt2 (N(0,0.02), residual outputs / sqrt(2L)), small "
         "(Spike No More: std sqrt(2/(5d)), outputs / sqrt(2L)), tfixup (Huang et al. 2020), "
-        "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2). auto: deepnorm for "
-        "the deepnorm placement, tfixup for none, else xavier."},
+        "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2). auto: as the "
+        "placement's preset."},
     {"rescale_init",    Bool,   "false", "model",     any_value,
         "B2T's rescaling: every block weight matrix multiplied by L^(-1/2) (Takase et al.)."},
     {"scale_embedding", Bool,   "false", "model",     any_value,

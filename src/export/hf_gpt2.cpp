@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "core/placement_presets.hpp"
 #include "data/staged_files.hpp"
 #include "io/safetensors.hpp"
 #include "model/block_description.hpp"
@@ -41,8 +42,7 @@ std::vector<std::string> inexpressible(const Config& c) {
   if (c.get_bool("scale_embedding"))
     out.push_back("scale_embedding=true (GPT-2 adds wte and wpe unscaled)");
   const StackDescription s = describe_stack(c);
-  const std::string placement =
-      c.get_string("block").empty() ? c.get_string("placement") : "custom";
+  const std::string placement = expand_placement(c).get_string("placement");
   for (size_t l = 0; l < s.blocks.size(); ++l)
     if (!is_pre_ln(s.blocks[l].attn) || !is_pre_ln(s.blocks[l].mlp)) {
       out.push_back("block " + std::to_string(l) + " '" + s.blocks[l].text() + "' of placement " +

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/config.hpp"
+#include "core/placement_presets.hpp"
 
 namespace normlab {
 
@@ -120,52 +121,18 @@ float parse_dt(const std::string& text, int n_layers) {
   return static_cast<float>(v);
 }
 
-namespace {
-struct Preset {
-  const char* name;
-  const char* block;
-  bool final_norm;
-};
-// docs/model.md, "Placement presets"; sources in ../shared/docs/placements.md.
-const Preset kPresets[] = {
-    {"post", "attn:|dan mlp:|dan", false},       // Vaswani et al. 2017
-    {"pre", "attn:n|da mlp:n|da", true},         // Xiong et al. 2020
-    {"peri", "attn:n|nda mlp:n|nda", true},      // Kim et al. 2025
-    {"sandwich", "attn:n|nda mlp:n|nda", true},  // Ding et al. 2021 (CogView)
-    {"b2t", "attn:|dan mlp:|dabn", false},       // Takase et al. 2023
-    {"deepnorm", "attn:|dan mlp:|dan", false},   // Wang et al. 2022
-    {"mixln", "attn:n|da mlp:n|da", true},       // Li et al. 2024 (upper blocks; lower: post)
-    {"lns", "attn:ns|da mlp:ns|da", true},       // Sun et al. 2025
-    {"hybrid", "attn:q|da mlp:N|da", true},      // Zhuo et al. 2025
-    {"resi", "attn:|dtan mlp:|dtan", false},     // Xie et al. 2023
-    {"none", "attn:|da mlp:|da", false},         // with T-Fixup (Huang et al. 2020)
-};
-}  // namespace
-
-StackDescription describe_stack(const Config& config, StackRole role) {
+StackDescription describe_stack(const Config& given, StackRole role) {
+  // The placement's option values written out (core/placement_presets.cpp): from here on only
+  // values are read, never the placement's name.
+  const Config config = expand_placement(given);
   const bool encdec = role != StackRole::LanguageModel;
   const int M = static_cast<int>(config.get_int("n_layers"));  // decoder (or LM) depth
   const int N = encdec ? static_cast<int>(config.get_int("encoder_layers")) : 0;
   const int L = role == StackRole::Encoder ? N : M;
-  std::string placement = config.get_string("placement");
-  std::string block_text = config.get_string("block");
-  if (!block_text.empty()) placement = "custom";
   StackDescription s;
   s.role = role;
   s.layers = L;
-  std::string lower_text = config.get_string("lower_block");
-  bool preset_final = true;
-  if (placement == "custom") {
-    if (block_text.empty())
-      throw UserError("option 'placement': 'custom' needs a 'block' description");
-  } else {
-    for (const auto& p : kPresets)
-      if (placement == p.name) {
-        block_text = p.block;
-        preset_final = p.final_norm;
-      }
-    if (placement == "mixln" && lower_text.empty()) lower_text = "attn:|dan mlp:|dan";
-  }
+  const std::string& lower_text = config.get_string("lower_block");
   // A decoder block's cross-attention follows its self-attention's recipe unless given
   // (B2T's decoder, h2 = N2(h1 + C(h1, m)), is Post-LN's cross sublayer).
   auto resolve = [&](BlockRecipe b) {
@@ -173,7 +140,7 @@ StackDescription describe_stack(const Config& config, StackRole role) {
     b.has_cross = role == StackRole::Decoder;
     return b;
   };
-  BlockRecipe upper = resolve(parse_block(block_text, "option 'block'"));
+  BlockRecipe upper = resolve(parse_block(config.get_string("block"), "option 'block'"));
   int n_lower = 0;
   BlockRecipe lower;
   if (!lower_text.empty()) {
@@ -185,8 +152,7 @@ StackDescription describe_stack(const Config& config, StackRole role) {
     if (b.attn.needs(kDualStream) || b.mlp.needs(kDualStream) ||
         (b.has_cross && b.cross.needs(kDualStream)))
       s.dual_stream = true;
-  const std::string& fn = config.get_string("final_norm");
-  s.final_norm = fn == "auto" ? preset_final : fn == "true";
+  s.final_norm = config.get_string("final_norm") == "true";
   if (s.dual_stream) s.final_norm = false;  // ResiDual's output is x_L + N(d_L)
   s.dt = parse_dt(config.get_string("dt"), L);
   // DeepNorm constants (Wang et al. 2022, torchscale): decoder-only alpha = (2L)^(1/4),
@@ -199,19 +165,20 @@ StackDescription describe_stack(const Config& config, StackRole role) {
   if (role == StackRole::Decoder)
     deep_alpha = std::pow(3.0 * M, 0.25), deep_beta = std::pow(12.0 * M, -0.25);
   const std::string& a = config.get_string("residual_alpha");
-  if (a == "auto") {
-    s.alpha = placement == "deepnorm" ? static_cast<float>(deep_alpha) : 1.0f;
+  if (a == "deepnorm") {
+    s.alpha = static_cast<float>(deep_alpha);
   } else {
     char* end = nullptr;
     double v = std::strtod(a.c_str(), &end);
     if (a.empty() || *end != '\0')
-      throw UserError("option 'residual_alpha': expected 'auto' or a number, got '" + a + "'");
+      throw UserError("option 'residual_alpha': expected 'auto', 'deepnorm' or a number, got '" +
+                      a + "'");
     s.alpha = static_cast<float>(v);
   }
   s.init = config.get_string("init");
-  if (s.init == "auto")
-    s.init = placement == "deepnorm" ? "deepnorm" : placement == "none" ? "tfixup" : "xavier";
-  // T-Fixup (Huang et al. 2020) decoder rule (9L)^(-1/4); its encoder rule 0.67 N^(-1/4).
+  // The init scheme's gain (init.cpp): DeepNorm's beta for this stack, or T-Fixup's
+  // (Huang et al. 2020) decoder rule (9L)^(-1/4) and encoder rule 0.67 N^(-1/4). (Huang et al.
+  // 2020) decoder rule (9L)^(-1/4); its encoder rule 0.67 N^(-1/4).
   if (s.init == "deepnorm") s.init_gain = static_cast<float>(deep_beta);
   if (s.init == "tfixup")
     s.init_gain = static_cast<float>(role == StackRole::Encoder ? 0.67 * std::pow(L, -0.25)

@@ -1,5 +1,5 @@
-// The letters of the block language, as one table (block_ops.cpp): for each op its letter, where
-// it may stand, which sublayers allow it, the parameters it owns and what it saves for the
+// The letters of the block language, as one table (block_ops() below): for each op its letter,
+// where it may stand, which sublayers allow it, the parameters it owns and what it saves for the
 // backward. The table drives parsing and printing (block_description.cpp), parameter
 // registration and memory planning (TransformerStack's constructor and plan()); the math of each
 // op stays explicit in TransformerStack's forward and backward. The grammar and the equations
@@ -15,7 +15,7 @@ enum class Op : uint8_t {
   NormStream,    // N
   Norm,          // n
   ScaleByDepth,  // s
-  QKVNorm,       // q (modifies F itself)
+  QKVNorm,       // q (changes F itself)
   // POST: steps on F's output y, in order.
   NormOut,     // n before 'a'
   Dropout,     // d
@@ -23,8 +23,9 @@ enum class Op : uint8_t {
   Residual,    // a
   BlockInput,  // b
   NormPost,    // n after 'a'
+  Count,       // not an op: the number of ops
 };
-constexpr int kOpCount = 10;
+constexpr int kOpCount = static_cast<int>(Op::Count);
 
 // Where a letter may stand in "PRE|POST".
 enum class OpPlace : uint8_t {
@@ -77,8 +78,51 @@ struct OpSpec {
   unsigned scratch;           // OpScratch
 };
 
-// Every op, in the order the stack registers their parameters (PRE, then POST).
-const std::vector<OpSpec>& block_ops();
+// Every op, in the order the stack registers their parameters (PRE, then POST). A new letter is
+// an Op above and a row here, plus its forward and backward in transformer_stack.cpp. Letters
+// follow Marian's transformer-preprocess/postprocess where they mean the same (d dropout, a add,
+// n norm); ResiDual's dual stream is 't' ("tee": y also flows into the second stream) because
+// Marian's 'r' is RMSNorm. Equations and sources: docs/placements.md.
+inline const std::vector<OpSpec>& block_ops() {
+  // clang-format off
+  static const std::vector<OpSpec> ops = {
+    // op               letter place                  sublayers
+    {Op::NormStream,   'N', OpPlace::Pre,            kAnySublayer,
+     "the stream itself is normalised first, x = N(x) (HybridNorm's MLP)",
+     {{"norm_stream", false}}, kSavesOutput | kSavesStats, kStreamGradient},
+    {Op::Norm,         'n', OpPlace::Pre,            kAnySublayer,
+     "F reads u = N(x) (Pre-LN)",
+     {{"norm_in", false}}, kSavesStats, kSharedInput},
+    {Op::ScaleByDepth, 's', OpPlace::Pre,            kAnySublayer,
+     "u = u / sqrt(l), l the 1-based block (LayerNorm Scaling)",
+     {}, 0, kSharedInput},
+    {Op::QKVNorm,      'q', OpPlace::Pre,            kAttentionOnly,
+     "changes F itself: attention normalises each head's q, k and v (HybridNorm)",
+     {{"q_norm", true}, {"k_norm", true}, {"v_norm", true}},
+     kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
+    {Op::NormOut,      'n', OpPlace::BeforeResidual, kAnySublayer,
+     "y = N(y) before 'a' (Peri-LN's output norm)",
+     {{"norm_out", false}}, kSavesOutput | kSavesStats | kReadsInput, 0},
+    {Op::Dropout,      'd', OpPlace::AnyPost,        kAnySublayer,
+     "y = dropout(y)",
+     {}, kSavesOutput | kAliasWithoutDropout, 0},
+    {Op::DualStream,   't', OpPlace::BeforeResidual, kAnySublayer,
+     "tee: d = d + y into ResiDual's dual stream, y goes on; the output becomes x_L + N(d_L)",
+     {}, 0, kDualStream},
+    {Op::Residual,     'a', OpPlace::Residual,       kAnySublayer,
+     "y = alpha x + dt y (the residual)",
+     {}, kSavesOutput, 0},
+    {Op::BlockInput,   'b', OpPlace::AfterResidual,  kAnySublayer,
+     "y = y + x_block, the block's input (B2T connection)",
+     {}, kSavesOutput, kBlockGradient},
+    {Op::NormPost,     'n', OpPlace::AfterResidual,  kAnySublayer,
+     "y = N(y) after 'a': a post-norm (Post-LN)",
+     {{"norm_post", false}}, kSavesOutput | kSavesStats | kReadsInput, 0},
+  };
+  // clang-format on
+  return ops;
+}
+
 const OpSpec& op_spec(Op op);
 // The op spelled `letter` at `place`-compatible position: before '|' (pre), after '|' before or
 // after 'a' (seen_residual). nullptr if no op has that letter there.

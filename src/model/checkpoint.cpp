@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/memory.hpp"
+#include "core/placement_presets.hpp"
 #include "io/safetensors.hpp"
 
 namespace normlab {
@@ -95,8 +96,12 @@ Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string&
 }
 
 void check_same_model(const Config& stored, const Config& config, const std::string& path) {
+  // Compared with their placements written out, so that a checkpoint whose config names only the
+  // preset matches a run whose config spells it out.
+  const nlohmann::json want = expand_placement(stored).to_json(),
+                       got = expand_placement(config).to_json();
   for (const auto& key : model_config_keys()) {
-    auto a = stored.to_json()[key], b = config.to_json()[key];
+    auto a = want[key], b = got[key];
     if (a != b)
       throw UserError(path + ": config mismatch: " + key + " is " + a.dump() +
                       " in the checkpoint but " + b.dump() + " in this run");

@@ -1,4 +1,4 @@
-// Initialisation schemes (../shared/docs/placements.md, "Initialisation and embedding rules"):
+// Initialisation schemes (docs/placements.md, "Initialisation"):
 //   xavier   fairseq: Xavier-uniform matrices (q, k, v as three d x d matrices), zero biases,
 //            embeddings N(0, d^-1/2).
 //   gpt2     N(0, 0.02) everywhere; residual output projections (attn.proj, mlp.fc2) / sqrt(2L).
@@ -8,6 +8,8 @@
 //            projections, fc1 and fc2 scaled by (9L)^(-1/4) (decoder rule; encoder 0.67 N^(-1/4)).
 //   deepnorm Wang et al. 2022 (torchscale): Xavier-normal; v, the attention output projections,
 //            fc1, fc2 with gain beta, q and k with gain 1 (beta per stack: block_description.cpp).
+// A placement chooses its scheme through its preset's `init` value (core/placement_presets.cpp);
+// this file knows schemes, never placements.
 // B2T's rescale_init (Takase et al.) multiplies every block weight matrix by L^(-1/2) afterwards,
 // L the depth of the matrix's own stack.
 // In an encoder–decoder each parameter follows its stack's depth and constants; fused

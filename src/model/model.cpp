@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/placement_presets.hpp"
 #include "kernels/cross_entropy.hpp"
 #include "kernels/dropout.hpp"
 #include "kernels/embedding.hpp"
@@ -29,7 +30,9 @@ std::unique_ptr<Model> Model::create(const Config& config) {
   return std::make_unique<DecoderLM>(config);
 }
 
-Model::Model(const Config& config) : config_(config) {
+// The model keeps its config with the placement written out (core/placement_presets.hpp), so that
+// a checkpoint's metadata says what the preset meant.
+Model::Model(const Config& config) : config_(expand_placement(config)) {
   ModelShape& m = shape_;
   const bool encdec = config.get_string("arch") == "encdec";
   m.vocab = static_cast<int>(config.get_int("vocab_size"));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/placement_presets.hpp"
 #include "model/params.hpp"
 
 namespace normlab {
@@ -28,6 +29,15 @@ inline Config tiny_config(const std::string& placement, const std::string& norm,
   c.set("lower_fraction", "0.4", "test");
   if (placement == "pre" || placement == "peri") c.set("dt", "0.5", "test");
   return c;
+}
+
+// Every placement preset (core/placement_presets.cpp) but `custom`: a new preset is tested
+// without editing a list.
+inline std::vector<std::string> every_placement() {
+  std::vector<std::string> names;
+  for (const auto& name : placement_names())
+    if (name != "custom") names.push_back(name);
+  return names;
 }
 
 // The tiny encoder–decoder: 2 encoder and 3 decoder blocks.

@@ -1,8 +1,12 @@
-"""Running the normlab binary from the reference tests: one subprocess helper, token rows."""
+"""Running the normlab binary from the reference tests: one subprocess helper, token rows, the
+placements normlab offers, and the config the reference is built from."""
+import json
 import os
 import subprocess
 
 import numpy as np
+
+import model as ref
 
 # The tiny model every reference test uses.
 TINY = {"vocab_size": 50, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8,
@@ -47,15 +51,58 @@ def write_pair_tokens(path, vocab, lengths, seed):
     return rows
 
 
+def product_placements(exe):
+    """The placements normlab offers: the `placement` option's choices (`normlab options --json`)
+    but `custom`. The parity tests run every one, so a preset without equations in model.py fails
+    (ref.Model raises ValueError for a placement it does not know)."""
+    r = run([exe, "options", "--json"])
+    choices = {o["key"]: o["choices"] for o in json.loads(r.stdout)}.get("placement", [])
+    names = [c for c in choices if c != "custom"]
+    if not names:
+        raise CaseError("`normlab options --json` lists no placement choices")
+    return names
+
+
+# Options a placement preset stands for; normlab writes them out in its effective config
+# (docs/placements.md). The reference resolves them itself from the test's own config, so that a
+# wrong preset in normlab is a parity failure instead of being copied into the oracle.
+PRESET_OPTIONS = ("placement", "block", "lower_block", "lower_fraction", "final_norm",
+                  "residual_alpha")
+
+
+def expected_expansion(key, cfg):
+    """What normlab must write for a preset option the test left at `auto`, by the reference's
+    own reading of the placement (model.py)."""
+    full = ref.full_config(cfg)
+    if key == "final_norm":
+        return "true" if ref.has_final_norm(full) else "false"
+    if key == "residual_alpha":
+        return "deepnorm" if full["placement"] == "deepnorm" else "1"
+    return "auto"
+
+
+def reference_config(cfg, model_cfg, override=None):
+    """The reference model's config: normlab's echo (model_cfg) for the shape and everything
+    else, the test's own values or the reference's defaults for PRESET_OPTIONS, then `override`."""
+    full = ref.full_config(cfg)
+    out = dict(model_cfg)
+    out.update({k: full[k] for k in PRESET_OPTIONS})
+    out.update(override or {})
+    return out
+
+
 def check_effective_config(cfg, model_cfg):
     """The checkpoint's normlab.config must echo every option the test set (floats and `block`
-    may come back re-spelled, `sandwich` may be resolved to `peri`)."""
+    may come back re-spelled, `sandwich` may be resolved to `peri`); an `auto` the placement
+    resolves must come back as the reference's own resolution (expected_expansion)."""
     for k, v in cfg.items():
         if k == "block" or isinstance(v, float):
             continue
         if k == "placement" and v == "sandwich" and model_cfg.get(k) == "peri":
             continue
         if k not in model_cfg:
-            raise CaseError(f"normlab.config has no {k} (the config set {v!r})")
-        if str(model_cfg[k]) != str(v):
-            raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")
+            raise CaseError(f"normlab.config has no {k} (the config said {v!r})")
+        want = expected_expansion(k, cfg) if v == "auto" else v
+        if str(model_cfg[k]) != str(want):
+            raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}"
+                            + (f" (the reference resolves it to {want!r})" if want != v else ""))

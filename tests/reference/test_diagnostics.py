@@ -28,7 +28,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
-from cli_driver import BATCH, TINY, CaseError, run, write_tokens  # noqa: E402
+from cli_driver import (BATCH, TINY, CaseError, reference_config, run,  # noqa: E402
+                        write_tokens)
 
 TOL = 1e-3
 STAT_KEYS = {"rms", "mean_abs", "var", "batch_var"}
@@ -277,7 +278,7 @@ def run_case(exe, tmp, label, cfg, seed):
         raise CaseError(f"--diag output unreadable: {e}")
 
     model_cfg, params = ref.load_checkpoint(model_path)
-    m = ref.Model(model_cfg)
+    m = ref.Model(reference_config(cfg, model_cfg))
     if m.param_shapes() != {k: list(v.shape) for k, v in params.items()}:
         raise CaseError("checkpoint parameters differ from the reference's (see test_parity.py)")
     x, y = ref.read_token_text(ids_path)

@@ -19,12 +19,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
-from cli_driver import BATCH, TINY, CaseError, run, write_tokens  # noqa: E402
+from cli_driver import (BATCH, TINY, CaseError, check_effective_config,  # noqa: E402
+                        product_placements, reference_config, run, write_tokens)
 import safetensors_io  # noqa: E402
 
 TOL = 1e-4
-PLACEMENTS = ["post", "pre", "peri", "sandwich", "b2t", "deepnorm", "mixln", "lns", "hybrid",
-              "resi", "none"]
 NORMS = ["layernorm", "rmsnorm", "dyt"]
 # AdamW steps before the final gradient: option `adamw_steps` of the vocabulary (docs/model.md).
 STEPS_FLAG = "--adamw-steps"
@@ -117,24 +116,20 @@ def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
         cmd += [STEPS_FLAG, str(steps)] + [a for k, v in opt.items() for a in (f"--{k}", str(v))]
     run(cmd)
 
-    # The reference: config from the checkpoint's metadata (what normlab says it built).
+    # The reference: config from the checkpoint's metadata (what normlab says it built), with the
+    # placement resolved by the reference itself (cli_driver.reference_config).
     model_cfg, params = ref.load_checkpoint(model_path)
-    for k, v in cfg.items():
-        if k == "block" or isinstance(v, float):
-            continue  # a description may come back re-spelled; floats may be re-printed
-        if k == "placement" and v == "sandwich" and model_cfg.get(k) == "peri":
-            continue  # the alias may be resolved in the effective config
-        if k in model_cfg and str(model_cfg[k]) != str(v):
-            raise CaseError(f"normlab.config has {k}={model_cfg[k]!r}, the config said {v!r}")
-    rcfg = dict(model_cfg, **(ref_override or {}))
+    check_effective_config(cfg, model_cfg)
+    rcfg = reference_config(cfg, model_cfg, ref_override)
     m = ref.Model(rcfg)
     return compare_with_reference(m, rcfg, params, ref.read_token_text(ids_path), grad_path,
                                   steps, opt)
 
 
-def cases():
+def cases(placements):
+    """placements: every placement normlab offers (cli_driver.product_placements)."""
     out = []
-    for pl in PLACEMENTS:
+    for pl in placements:
         for nm in NORMS:
             cfg = dict(TINY, placement=pl, norm=nm, dt=DT.get(pl, "1"))
             if pl == "mixln":
@@ -169,9 +164,10 @@ def main():
     if not os.access(exe, os.X_OK):
         print(f"FAIL cannot run {exe}\n0 passed, 1 failed")
         return 1
+    placements = product_placements(exe)  # raises (the test fails) if normlab lists none
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="normlab-parity-") as tmp:
-        for i, (label, cfg, override, steps, T) in enumerate(cases()):
+        for i, (label, cfg, override, steps, T) in enumerate(cases(placements)):
             if filt and filt not in label:
                 continue
             safe = "".join(c if c.isalnum() else "_" for c in label)

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as ref  # noqa: E402
-from cli_driver import (TINY, CaseError, check_effective_config, run,  # noqa: E402
-                        write_pair_tokens)
-from test_parity import DT, NORMS, PLACEMENTS, TOL, compare_with_reference  # noqa: E402
+from cli_driver import (TINY, CaseError, check_effective_config,  # noqa: E402
+                        product_placements, reference_config, run, write_pair_tokens)
+from test_parity import DT, NORMS, TOL, compare_with_reference  # noqa: E402
 
 # Different depths per stack; lower_fraction 0.67 gives Mix-LN 2 of 3 encoder blocks and 1 of 2
 # decoder blocks in Post-LN.
@@ -300,17 +300,17 @@ def run_case(exe, tmp, label, cfg, seed, lengths, ref_override=None, steps=0, sm
 
     model_cfg, params = ref.load_checkpoint(model_path)
     check_effective_config(cfg, model_cfg)
-    rcfg = dict(model_cfg, **(ref_override or {}))
+    rcfg = reference_config(cfg, model_cfg, ref_override)
     m = ref.make_model(rcfg, smoothing=AUTO_SMOOTHING if smoothing is None else smoothing)
     return compare_with_reference(m, rcfg, params, ref.read_pair_text(ids_path), grad_path,
                                   steps, opt)
 
 
-def cases():
+def cases(placements):
     """(label, config, reference override, AdamW steps, row lengths, label smoothing or None for
-    the default)."""
+    the default), for every placement normlab offers (cli_driver.product_placements)."""
     out = []
-    for pl in PLACEMENTS:
+    for pl in placements:
         for nm in NORMS:
             cfg = dict(TINY_ED, placement=pl, norm=nm, dt=DT.get(pl, "1"))
             if pl == "mixln":
@@ -372,13 +372,14 @@ def main():
     except OSError as e:
         print(f"FAIL cannot run {exe}: {e}\n0 passed, 1 failed")
         return 1
+    placements = product_placements(exe)  # raises (the test fails) if normlab lists none
     passed, failed = 0, 0 if ok_self else 1
     if "--label_smoothing" not in help_text:
         print("FAIL `normlab grad --help` lists no --label_smoothing (the cases below pass it)")
         failed += 1
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="normlab-parity-encdec-") as tmp:
-        for i, (label, cfg, override, steps, lengths, sm) in enumerate(cases()):
+        for i, (label, cfg, override, steps, lengths, sm) in enumerate(cases(placements)):
             if filt and filt not in label:
                 continue
             safe = "".join(c if c.isalnum() else "_" for c in label)
