@@ -15,9 +15,9 @@
 #include "core/config.hpp"
 #include "decode/beam_search.hpp"
 #include "decode/encoder_decoder_scorer.hpp"
-#include "model/kv_cache.hpp"
 #include "model/decoder_lm.hpp"
 #include "model/encoder_decoder.hpp"
+#include "model/kv_cache.hpp"
 
 using namespace normlab;
 

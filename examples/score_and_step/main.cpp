@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <stdexcept>
 #include <normlab/normlab.hpp>
+#include <stdexcept>
 #include <vector>
 
 int main(int argc, char** argv) {

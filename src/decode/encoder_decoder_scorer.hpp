@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "decode/incremental_scorer.hpp"
-#include "model/kv_cache.hpp"
 #include "model/encoder_decoder.hpp"
+#include "model/kv_cache.hpp"
 
 namespace normlab {
 

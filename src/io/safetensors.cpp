@@ -103,8 +103,8 @@ std::vector<float> SafeTensor::to_f32(const std::string& where) const {
   const int64_t elem = dtype_size(dtype);
   if (elem == 0 || !byte_size(shape, 1, &numel) ||
       numel * elem != static_cast<int64_t>(bytes.size()))
-    throw UserError(where + ": dtype " + quote(dtype) + " and shape " + shape_string(shape) + " has " +
-                    std::to_string(bytes.size()) + " bytes of data");
+    throw UserError(where + ": dtype " + quote(dtype) + " and shape " + shape_string(shape) +
+                    " has " + std::to_string(bytes.size()) + " bytes of data");
   std::vector<float> out(static_cast<size_t>(numel));
   if (dtype == "F32") {
     if (numel > 0) std::memcpy(out.data(), bytes.data(), bytes.size());
@@ -116,7 +116,8 @@ std::vector<float> SafeTensor::to_f32(const std::string& where) const {
       out[static_cast<size_t>(i)] = std::bit_cast<float>(static_cast<uint32_t>(h) << 16);
     }
   } else {
-    throw UserError(where + ": dtype " + quote(dtype) + " cannot be read as F32 (expected F32 or BF16)");
+    throw UserError(where + ": dtype " + quote(dtype) +
+                    " cannot be read as F32 (expected F32 or BF16)");
   }
   return out;
 }
@@ -184,8 +185,8 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
     if (elem == 0 || !byte_size(t.shape, elem, &size) ||
         size != static_cast<int64_t>(t.bytes.size()))
       throw std::invalid_argument(path + ": tensor '" + name + "' (" + t.dtype + ", shape " +
-                                  shape_string(t.shape) + ") has " + std::to_string(t.bytes.size()) +
-                                  " bytes of data");
+                                  shape_string(t.shape) + ") has " +
+                                  std::to_string(t.bytes.size()) + " bytes of data");
     const nlohmann::ordered_json entry = {
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + size}}};
     if (text.size() > 1) text += ',';
@@ -350,7 +351,8 @@ SafeTensorsFile read_safetensors(const std::string& path) {
       if (!in) throw error("cannot read tensor " + quote(e.name));
     }
     if (const int64_t bad = first_non_finite(e.t); bad >= 0)
-      throw error("tensor " + quote(e.name) + " holds NaN or Inf (element " + std::to_string(bad) + ")");
+      throw error("tensor " + quote(e.name) + " holds NaN or Inf (element " + std::to_string(bad) +
+                  ")");
     out.tensors.emplace_back(std::move(e.name), std::move(e.t));
   }
   return out;

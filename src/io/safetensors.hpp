@@ -14,7 +14,7 @@ namespace normlab {
 struct SafeTensor {
   std::string dtype;  // "F32", "BF16", "I32", "I64"
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;         // raw little-endian data
+  std::vector<uint8_t> bytes;  // raw little-endian data
   // F32 or BF16 to float; another dtype throws UserError("WHERE: ..."), WHERE naming the tensor
   // (e.g. "PATH: tensor 'NAME'").
   std::vector<float> to_f32(const std::string& where = "tensor") const;

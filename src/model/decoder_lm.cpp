@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "model/kv_cache.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
+#include "model/kv_cache.hpp"
 
 namespace normlab {
 

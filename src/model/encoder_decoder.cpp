@@ -4,9 +4,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "model/kv_cache.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
+#include "model/kv_cache.hpp"
 
 namespace normlab {
 
