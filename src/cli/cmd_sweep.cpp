@@ -20,10 +20,12 @@ namespace {
 struct SweepArgs {
   std::string sweep_file;
   std::vector<std::string> grid;  // --grid KEY=V1,V2
+  std::string shard = "1/1";      // --shard I/N
   bool list = false;
 };
 
 int run(const ConfigFlags& flags, const SweepArgs& args) {
+  const SweepShard shard = parse_shard(args.shard);
   const SweepFile file = args.sweep_file.empty() ? SweepFile{} : read_sweep_file(args.sweep_file);
   std::vector<ConfigSetting> file_base;
   for (const auto& s : file.base) file_base.push_back({s.key, s.value, s.origin});
@@ -42,10 +44,13 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
   }
   const std::vector<SweepCell> cells = expand_grid(base, axes);
   if (args.list) {
-    for (const auto& c : cells) std::printf("%s\t%s\n", c.name.c_str(), to_string(inspect_run(c)));
+    for (size_t i = 0; i < cells.size(); ++i)
+      if (shard.owns(i))
+        std::printf("%s\t%s\n", cells[i].name.c_str(), to_string(inspect_run(cells[i])));
     return 0;
   }
-  const SweepOutcome o = run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"));
+  const SweepOutcome o =
+      run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"), shard);
   return o.signal != 0 ? 128 + o.signal : 0;
 }
 
@@ -64,8 +69,14 @@ Runner setup_sweep(CLI::App& app) {
       ->group("sweep options")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--shard", args->shard,
+                 "Run only shard I of N of the cells (cell c belongs to shard c mod N + 1), for "
+                 "N processes without MPI such as a Slurm job array; processes sharing the "
+                 "directory never run one cell twice")
+      ->type_name("I/N");
   app.add_flag("--list", args->list,
-               "Print each run's name and state (done, interrupted, new) and exit");
+               "Print each run's name and state (done, interrupted, new), of the shard with "
+               "--shard, and exit");
   return [flags, args]() { return run(*flags, *args); };
 }
 

@@ -30,6 +30,13 @@ bool is_run_file(const std::string& name) {
   return names.count(name) != 0 || is_temporary_file_name(name);
 }
 
+// A lock file (NAME.lock) is another process's business, not part of the run: a sweep holds
+// RUN/cell.lock while a run trains (sweep.hpp). It is neither counted nor removed, since removing
+// a lock file that is held lets a second process lock a new file of the same name.
+bool is_lock_file_name(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
+}
+
 // What a continuation may change (see check_continuation): the learning-rate schedule and
 // clipping that drive it, the machine, and the instruments; options of other commands do not
 // apply to a run.
@@ -61,6 +68,7 @@ void check_run_directory(const fs::path& out, RunStart start) {
   for (const auto& e : fs::directory_iterator(out, ec)) {
     const std::string name = e.path().filename().string();
     if (is_temporary_file_name(name)) continue;  // of a writer killed before config.yaml
+    if (is_lock_file_name(name)) continue;
     empty = false;
     if (!is_run_file(name)) only_run_files = false;
   }

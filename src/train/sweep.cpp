@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "train/directory_lock.hpp"
 #include "train/interrupt.hpp"
@@ -25,7 +26,7 @@ void say(const std::string& line) {
 }  // namespace
 
 SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& sweep_dir,
-                       bool progress) {
+                       bool progress, const SweepShard& shard) {
   // Every existing run is checked against its cell before anything is trained or written.
   std::vector<RunState> states;
   for (const SweepCell& c : cells) states.push_back(inspect_run(c));
@@ -34,52 +35,79 @@ SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& s
   if (ec || !fs::is_directory(sweep_dir))
     throw UserError(sweep_dir + ": cannot create the sweep directory" +
                     (ec ? ": " + ec.message() : std::string()));
-  DirectoryLock lock(sweep_dir, "sweep.lock", "another sweep is running in this directory");
 
   SweepOutcome outcome;
-  const long n = static_cast<long>(cells.size());
-  ProgressBar bar(n, progress);
-  std::vector<SweepRunRow> rows;
-  for (long i = 0; i < n; ++i) {
-    const SweepCell& cell = cells[static_cast<size_t>(i)];
+  const size_t n = cells.size();
+  std::vector<size_t> mine;
+  for (size_t i = 0; i < n; ++i)
+    if (shard.owns(i)) mine.push_back(i);
+  ProgressBar bar(static_cast<long>(mine.size()), progress);
+  for (size_t k = 0; k < mine.size(); ++k) {
+    const size_t i = mine[k];
+    const SweepCell& cell = cells[i];
     const std::string prefix =
         "[" + std::to_string(i + 1) + "/" + std::to_string(n) + "] " + cell.name;
-    if (states[static_cast<size_t>(i)] == RunState::Done) {
+    // A finished run stays finished; any other cell is claimed first, then looked at again,
+    // because another process sharing the sweep may have run it since (docs/sweep.md).
+    RunState state = states[i];
+    std::unique_ptr<DirectoryLock> claim;
+    if (state != RunState::Done) {
+      const fs::path run_dir = cell.config.get_string("out_dir");
+      fs::create_directories(run_dir, ec);
+      if (ec)
+        throw UserError(run_dir.string() + ": cannot create the run directory: " + ec.message());
+      claim = DirectoryLock::try_lock(run_dir, "cell.lock");
+      if (!claim) {
+        ++outcome.elsewhere;
+        say(prefix + ": skipped (running in another process)");
+        continue;
+      }
+      state = inspect_run(cell);
+    }
+    if (state == RunState::Done) {
       ++outcome.skipped;
       say(prefix + ": skipped (done)");
     } else {
       // The bar gets a line of its own: train() draws its own per-step bar or log lines below.
       if (bar.active()) {
-        bar.update(i, "next: " + cell.name);
+        bar.update(static_cast<long>(k), "next: " + cell.name);
         bar.finish();
       }
       ++outcome.runs;
-      if (states[static_cast<size_t>(i)] == RunState::Resume) {
+      if (state == RunState::Resume) {
         if (finish_interrupted_run(cell.config, prefix)) ++outcome.resumed;
       } else {
         train(cell.config, RunStart::Overwrite);
       }
     }
-    SweepRunRow row = read_run_row(cell);
+    const SweepRunRow row = read_run_row(cell);
     if (row.status != "ok") ++outcome.diverged;
-    if (states[static_cast<size_t>(i)] != RunState::Done) {
+    if (state != RunState::Done) {
       char valid[64] = "";
       if (row.status == "ok" && std::isfinite(row.valid_loss))
         std::snprintf(valid, sizeof valid, ", valid loss %.4f", row.valid_loss);
       say(prefix + ": " + row.status + valid);
+      claim.reset();
+      update_sweep_summary(sweep_dir, cells);
     }
-    rows.push_back(std::move(row));
-    write_sweep_summary(sweep_dir, rows);
     if (interrupt_signal() != 0) {  // the run saved its state; the sweep stops with it
       outcome.signal = interrupt_signal();
       break;
     }
   }
+  update_sweep_summary(sweep_dir, cells);
+  std::string share = std::to_string(n) + " runs";
+  if (shard.count > 1)
+    share = "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ": " +
+            std::to_string(mine.size()) + " of " + share;
+  const std::string elsewhere =
+      outcome.elsewhere ? ", " + std::to_string(outcome.elsewhere) + " left to other processes"
+                        : "";
   std::fprintf(stderr,
-               "sweep: %zu runs (%ld trained, %ld resumed, %ld skipped as done), %ld not ok; "
+               "sweep: %s (%ld trained, %ld resumed, %ld skipped as done%s), %ld not ok; "
                "%s/summary.csv\n",
-               cells.size(), outcome.runs, outcome.resumed, outcome.skipped, outcome.diverged,
-               sweep_dir.c_str());
+               share.c_str(), outcome.runs, outcome.resumed, outcome.skipped, elsewhere.c_str(),
+               outcome.diverged, sweep_dir.c_str());
   return outcome;
 }
 }  // namespace normlab

@@ -1,6 +1,7 @@
 #include "train/sweep_summary.hpp"
 
 #include "core/files.hpp"
+#include "train/directory_lock.hpp"
 #include "train/sweep_run_state.hpp"
 
 namespace normlab {
@@ -48,7 +49,19 @@ SweepRunRow read_run_row(const SweepCell& cell) {
   return r;
 }
 
-void write_sweep_summary(const fs::path& sweep_dir, const std::vector<SweepRunRow>& rows) {
+void update_sweep_summary(const fs::path& sweep_dir, const std::vector<SweepCell>& cells) {
+  const auto lock = DirectoryLock::wait_lock(sweep_dir, "sweep.lock");
+  std::vector<SweepRunRow> rows;
+  for (const SweepCell& cell : cells) {
+    const fs::path summary = fs::path(cell.config.get_string("out_dir")) / "summary.json";
+    if (!fs::exists(summary)) continue;
+    try {
+      rows.push_back(read_run_row(cell));
+    } catch (const UserError&) {
+      // Another process resuming this interrupted run has just removed its summary.json.
+      if (fs::exists(summary)) throw;
+    }
+  }
   std::string text;
   for (const char* col : kCsvColumns) text += std::string(text.empty() ? "" : ",") + col;
   text += "\n";
