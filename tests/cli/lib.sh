@@ -156,3 +156,21 @@ unfinished_writes() {
   leftover_tmp "$1"
   find "$1" -name '*.next' -o -name checkpoint.commit
 }
+
+# kill_during_second_run PID DONE MIDWAY: SIGKILLs the sweep process PID once run directory DONE
+# has its summary.json and MIDWAY a checkpoint but no summary.json yet (waits up to ~60 s), then
+# reaps it. Sets KILLED=1 if it was killed so, else 0 (the sweep ended first, or never got there).
+kill_during_second_run() {
+  local pid=$1 done_run=$2 midway=$3
+  KILLED=0
+  for _ in $(seq 1 3000); do
+    if [ -f "$done_run/summary.json" ] && [ -f "$midway/checkpoint.safetensors" ] &&
+      [ ! -f "$midway/summary.json" ]; then
+      kill -9 "$pid" 2>/dev/null && KILLED=1
+      break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  wait "$pid" 2>/dev/null
+}

@@ -89,17 +89,8 @@ A=s2/b2t-L1-lr3e-3-dt1-s1
 B=s2/b2t-L2-lr3e-3-dt1-s1
 "$NL" sweep "${TINY[@]}" "${SUB[@]}" --out_dir s2 >/dev/null 2>s2a.err &
 BG=$!
-killed=0
-for _ in $(seq 1 3000); do  # up to ~60 s
-  if [ -f "$A/summary.json" ] && [ -f "$B/checkpoint.safetensors" ] &&
-    [ ! -f "$B/summary.json" ]; then
-    kill -9 "$BG" 2>/dev/null && killed=1
-    break
-  fi
-  kill -0 "$BG" 2>/dev/null || break
-  sleep 0.02
-done
-wait "$BG" 2>/dev/null
+kill_during_second_run "$BG" "$A" "$B"
+killed=$KILLED
 BG=
 if [ "$killed" -eq 1 ] && [ ! -f "$B/summary.json" ]; then
   ok "sweep killed while its second run was in progress"

@@ -106,17 +106,8 @@ A=s3/${RUNS[0]}
 B=s3/${RUNS[2]}
 "$NL" sweep "${SMALL[@]}" "${GRID[@]}" --out_dir s3 --shard 1/2 >/dev/null 2>s3a.err &
 BG=($!)
-killed=0
-for _ in $(seq 1 3000); do  # up to ~60 s
-  if [ -f "$A/summary.json" ] && [ -f "$B/checkpoint.safetensors" ] &&
-    [ ! -f "$B/summary.json" ]; then
-    kill -9 "${BG[0]}" 2>/dev/null && killed=1
-    break
-  fi
-  kill -0 "${BG[0]}" 2>/dev/null || break
-  sleep 0.02
-done
-wait "${BG[0]}" 2>/dev/null
+kill_during_second_run "${BG[0]}" "$A" "$B"
+killed=$KILLED
 BG=()
 check_that "shard 1/2 killed while its second cell was training" \
   '[ "$killed" -eq 1 ] && [ ! -f "$B/summary.json" ]'
