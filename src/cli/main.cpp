@@ -1,18 +1,37 @@
 // normlab: train Transformer LMs with any layer-normalization placement.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <new>
+#include <string>
+#include <thread>
 
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "core/config.hpp"
+#include "train/distributed.hpp"
 
 namespace {
-int fail(const std::string& message) {
-  std::fprintf(stderr, "normlab: error: %s\n", message.c_str());
-  return 1;
+
+// Prints the error and, under MPI, ends the whole job: the other ranks may be waiting in a
+// collective for this one and would hang. A rank other than 0 waits 5 s first, so that when
+// every rank fails alike (a config error) rank 0's abort ends it and its line is the only one.
+int fail(int code, const char* kind, const std::string& what) {
+  const normlab::Ranks* ranks = nullptr;
+  try {
+    ranks = &normlab::Ranks::world();
+  } catch (const std::exception&) {  // the launcher-without-MPI error, already being reported
+  }
+  if (ranks && !ranks->is_root()) std::this_thread::sleep_for(std::chrono::seconds(5));
+  std::fprintf(stderr, "normlab: %s: %s\n", kind, what.c_str());
+  std::fflush(stderr);
+  if (ranks) ranks->abort_others(code);
+  return code;
 }
+
+int fail(const std::string& message) { return fail(1, "error", message); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,8 +85,7 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     return fail("out of memory (a smaller model, batch or seq_len needs less)");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "normlab: internal error: %s\n", e.what());
-    return 2;
+    return fail(2, "internal error", e.what());
   }
   return 0;
 }

@@ -117,7 +117,7 @@ std::vector<OptionSpec> make_options() {
     {"seed",            Int,    "1",     "train",     ge(0),
         "Seed for initialisation, batches, dropout and sampling."},
     {"threads",         Int,    "0",     "train",     ge_le(0, 4096),
-        "OpenMP threads (0: all cores)."},
+        "OpenMP threads of each rank (0: all cores, shared among the MPI ranks on a host)."},
     {"precision",       String, "auto",  "train",     one_of({"auto", "bf16", "fp32"}),
         "Matmul precision: bf16 rounds the inputs of every dense product to bfloat16 and "
         "accumulates in f32; weights, gradients, optimizer state, norms, softmax and loss stay "
@@ -134,7 +134,8 @@ std::vector<OptionSpec> make_options() {
         "Label smoothing eps of the training loss (Szegedy et al. 2016): 'auto' is 0.1 for "
         "arch=encdec (fairseq's translation recipe) and 0 for the language model."},
     {"grad_accum",      Int,    "1",     "train",     ge(1),
-        "Micro-batches accumulated per optimizer step."},
+        "Micro-batches accumulated per optimizer step; under mpirun they are divided among the ranks, "
+        "so the step is the same whatever the rank count (docs/distributed.md)."},
     {"steps",           Int,    "1000",  "train",     ge(1),             "Optimizer steps."},
     {"lr",              Float,  "1e-3",  "train",     gt(0),             "Peak learning rate."},
     {"schedule",        String, "inverse_sqrt", "train",     one_of({"inverse_sqrt", "cosine", "constant"}),

@@ -16,6 +16,7 @@
 #include "kernels/precision.hpp"
 #include "model/checkpoint.hpp"
 #include "train/directory_lock.hpp"
+#include "train/distributed.hpp"
 #include "train/interrupt.hpp"
 #include "train/memory_estimate.hpp"
 #include "train/optimizer.hpp"
@@ -61,15 +62,18 @@ TrainResult train(Config config, RunStart start) {
     throw UserError("option 'data': give a prepared corpus directory ('normlab prepare')");
   if (out_dir.empty()) throw UserError("option 'out_dir': give a directory for the run");
   const fs::path data(data_dir), out(out_dir);
+  // Data-parallel ranks (train/distributed.hpp): all train, only rank 0 (the writer) touches the
+  // run directory and prints.
+  const Ranks& ranks = Ranks::world();
+  const bool writer = ranks.is_root();
   // Everything is checked before the first file of the run is written (docs/reliability.md).
-  check_run_directory(out, start);
+  if (writer) check_run_directory(out, start);
   // One writer per run: a second train (or sweep) on the same out_dir is refused.
   const char* const kBusy = "another normlab process is writing this run";
   std::unique_ptr<DirectoryLock> lock;
-  if (fs::is_directory(out)) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
+  if (writer && fs::is_directory(out)) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
   if (resume) check_continuation(read_run_config(out), config, out);
-  const int threads = static_cast<int>(config.get_int("threads"));
-  configure_threads(threads);
+  configure_threads(threads_per_rank(config.get_int("threads"), ranks));
   // Matmul precision of this run (kernels/precision.hpp); the previous one is restored on return.
   const PrecisionChoice precision = resolve_precision(config.get_string("precision"));
   ScopedMatmulPrecision precision_scope(precision.precision);
@@ -123,44 +127,54 @@ TrainResult train(Config config, RunStart start) {
   }
 
   // All inputs are valid: now the run directory. config.yaml first: from then on the directory
-  // is a run that --resume can continue, whenever a kill comes.
+  // is a run that --resume can continue, whenever a kill comes. Every rank has read the saved
+  // state before the writer changes the directory.
+  ranks.barrier();
   std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec || !fs::is_directory(out))
-    throw UserError(out_dir + ": cannot create the run directory" +
-                    (ec ? ": " + ec.message() : std::string()));
-  if (!lock) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
-  if (start == RunStart::Overwrite) clear_run_directory(out);
-  if (resume) recover_saved_state(out);
-  remove_temporary_files(out);
-  fs::remove(out / "summary.json", ec);  // the run is neither finished nor interrupted now
-  write_text_atomic((out / "config.yaml").string(), config.dump_yaml());
-  copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
-  // Said once the run is set up, so that a config error stays the only line on stderr.
-  if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
+  if (writer) {
+    fs::create_directories(out, ec);
+    if (ec || !fs::is_directory(out))
+      throw UserError(out_dir + ": cannot create the run directory" +
+                      (ec ? ": " + ec.message() : std::string()));
+    if (!lock) lock = std::make_unique<DirectoryLock>(out, "", kBusy);
+    if (start == RunStart::Overwrite) clear_run_directory(out);
+    if (resume) recover_saved_state(out);
+    remove_temporary_files(out);
+    fs::remove(out / "summary.json", ec);  // the run is neither finished nor interrupted now
+    write_text_atomic((out / "config.yaml").string(), config.dump_yaml());
+    copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
+    // Said once the run is set up, so that a config error stays the only line on stderr.
+    if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
+  }
 
   const Schedule schedule = Schedule::from_config(config, total_steps);
   const long eval_every = config.get_int("eval_every"), save_every = config.get_int("save_every");
   const long log_every = std::max(1L, config.get_int("log_every"));
   const long eval_batches = config.get_int("eval_batches");
   const long keep_last = config.get_int("keep_last");
-  if (start_step > 0) {
+  if (start_step > 0 && writer) {
     truncate_jsonl_after(out / "metrics.jsonl", start_step);
     truncate_jsonl_after(out / "diagnostics.jsonl", start_step);
   }
-  std::ofstream metrics(out / "metrics.jsonl", start_step > 0 ? std::ios::app : std::ios::trunc);
+  // The other ranks write their (identical) metrics to the null device.
+  std::ofstream metrics(writer ? out / "metrics.jsonl" : fs::path("/dev/null"),
+                        start_step > 0 ? std::ios::app : std::ios::trunc);
   if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
-  ProgressBar bar(total_steps, config.get_bool("progress"));
-  const bool quiet_log = bar.active();
+  ProgressBar bar(total_steps, writer && config.get_bool("progress"));
+  const bool quiet_log = bar.active() || !writer;
 
   long saved_step = start_step;
   auto save = [&](long step) {
-    save_state(
-        out, step, saved_step, keep_last,
-        [&](const std::string& path) {
-          save_model(path, *net, {tokenizer.identity(), step});
-        },
-        [&](const std::string& path) { opt.save(path, tokenizer.identity()); });
+    const std::vector<float>& w = net->params().values();
+    ranks.check_same(checksum(w.data(), w.size() * sizeof(float)),
+                     "the weights at step " + std::to_string(step));
+    if (writer)
+      save_state(
+          out, step, saved_step, keep_last,
+          [&](const std::string& path) {
+            save_model(path, *net, {tokenizer.identity(), step});
+          },
+          [&](const std::string& path) { opt.save(path, tokenizer.identity()); });
     saved_step = step;
   };
   auto log_json = [&](const nlohmann::json& j) {
@@ -172,7 +186,8 @@ TrainResult train(Config config, RunStart start) {
 
   const StabilitySettings stability = StabilitySettings::from_config(config);
   StabilityMonitor monitor(stability);
-  DiagnosticsWriter diag((out / "diagnostics.jsonl").string(), start_step > 0, net->params());
+  DiagnosticsWriter diag(writer ? (out / "diagnostics.jsonl").string() : "/dev/null",
+                         start_step > 0, net->params());
   auto write_summary = [&](const TrainResult& r) {
     nlohmann::json j = {
         {"status", r.status},
@@ -185,7 +200,7 @@ TrainResult train(Config config, RunStart start) {
         {"matmul_precision", std::string(precision_name(precision.precision)) +
                                  (precision.emulated ? " (emulated)" : "")},
         {"config", config.to_json()}};
-    write_text_atomic(out / "summary.json", j.dump(1) + "\n");
+    if (writer) write_text_atomic(out / "summary.json", j.dump(1) + "\n");
   };
 
   TrainResult result;
@@ -206,7 +221,7 @@ TrainResult train(Config config, RunStart start) {
     diag.before_update(*net);
     diag.after_update(0);
   }
-  TrainingStep training_step(*task, opt, schedule, accum, seed);
+  TrainingStep training_step(*task, opt, schedule, accum, seed, &ranks);
   for (long step = start_step + 1; step <= total_steps; ++step) {
     const bool probe = DiagnosticsWriter::due(step, stability.diag_every, total_steps);
     StepVerdict verdict = StepVerdict::Apply;
@@ -265,9 +280,11 @@ TrainResult train(Config config, RunStart start) {
         std::fprintf(stderr, "step %ld  valid loss %.4f  ppl %.2f\n", step, vl, std::exp(vl));
     }
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
-    if (interrupt_signal() != 0) break;
+    // A signal may reach the ranks at different steps: they stop together at the first one.
+    if (ranks.max(interrupt_signal()) != 0) break;
   }
-  if (const int signal = interrupt_signal(); signal != 0 && result.steps < total_steps) {
+  if (const int signal = static_cast<int>(ranks.max(interrupt_signal()));
+      signal != 0 && result.steps < total_steps) {
     if (saved_step != result.steps) save(result.steps);
     bar.finish();
     result.status = "interrupted at step " + std::to_string(result.steps);

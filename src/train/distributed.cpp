@@ -1,0 +1,148 @@
+#include "train/distributed.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "core/config.hpp"
+
+#ifdef NORMLAB_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace normlab {
+
+namespace {
+
+// The world size an MPI launcher announces in the environment (OpenMPI's mpirun, PMIx, Slurm's
+// PMI-2), or 0 when the process was not started by one.
+int launcher_size(const char** variable) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(name)) {
+      *variable = name;
+      return std::max(1, std::atoi(v));
+    }
+  return 0;
+}
+
+int launcher_local_size() {
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"})
+    if (const char* v = std::getenv(name)) return std::max(1, std::atoi(v));
+  return 1;
+}
+
+// Floats per allreduce: 4 MB, large enough to reach the link's bandwidth, small enough that the
+// transport overlaps one bucket's transfer with the next one's reduction.
+constexpr size_t kBucketFloats = size_t{1} << 20;
+
+}  // namespace
+
+int threads_per_rank(long threads_option, const Ranks& ranks) {
+  if (threads_option > 0 || ranks.local_size() == 1) return static_cast<int>(threads_option);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores / ranks.local_size());
+}
+
+uint64_t checksum(const void* data, size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+#ifdef NORMLAB_HAVE_MPI
+
+namespace {
+struct MpiSession {  // MPI_Finalize at exit, after every collective of the run
+  ~MpiSession() {
+    int done = 0;
+    MPI_Finalized(&done);
+    if (!done) MPI_Finalize();
+  }
+};
+}  // namespace
+
+Ranks::Ranks() {
+  const char* variable = nullptr;
+  if (launcher_size(&variable) == 0) return;
+  static MpiSession session;
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  local_size_ = std::min(size_, launcher_local_size());
+  mpi_ = true;
+}
+
+void Ranks::sum(float* data, size_t n) const {
+  if (!mpi_ || size_ == 1) return;
+  for (size_t at = 0; at < n; at += kBucketFloats)
+    MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kBucketFloats, n - at)),
+                  MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+
+void Ranks::sum(double* data, size_t n) const {
+  if (!mpi_ || size_ == 1) return;
+  MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+long Ranks::max(long value) const {
+  if (!mpi_ || size_ == 1) return value;
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_LONG, MPI_MAX, MPI_COMM_WORLD);
+  return value;
+}
+
+void Ranks::barrier() const {
+  if (mpi_ && size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void Ranks::check_same(uint64_t value, const std::string& what) const {
+  if (!mpi_ || size_ == 1) return;
+  uint64_t low = value, high = value;
+  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  if (low != high)
+    throw std::runtime_error(what + " differ across the " + std::to_string(size_) + " ranks");
+}
+
+void Ranks::abort_others(int code) const {
+  // Not MPI_Abort: OpenMPI may drop the rank's last stderr line while aborting. A rank that exits
+  // without MPI_Finalize makes the launcher end the job just as well (mpirun kills the others).
+  if (mpi_ && size_ > 1) {
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+}
+
+#else  // one process: every collective is the identity
+
+Ranks::Ranks() {
+  const char* variable = nullptr;
+  const int n = launcher_size(&variable);
+  if (n > 1)
+    throw UserError(std::string("distributed run: started as ") + std::to_string(n) +
+                    " MPI ranks (" + variable +
+                    "), but this normlab was built without MPI; install libopenmpi-dev and "
+                    "openmpi-bin (scripts/setup.sh) and rebuild");
+}
+
+void Ranks::sum(float*, size_t) const {}
+void Ranks::sum(double*, size_t) const {}
+long Ranks::max(long value) const {
+  return value;
+}
+void Ranks::barrier() const {}
+void Ranks::check_same(uint64_t, const std::string&) const {}
+void Ranks::abort_others(int) const {}
+
+#endif
+
+Ranks& Ranks::world() {
+  static Ranks ranks;
+  return ranks;
+}
+
+}  // namespace normlab

@@ -1,0 +1,50 @@
+// The ranks of a data-parallel run (docs/distributed.md). Everything MPI is behind this small
+// interface: built with MPI and started by an MPI launcher (mpirun, srun), the ranks are
+// MPI_COMM_WORLD; otherwise there is one rank and every collective is the identity. The trainer
+// therefore has no MPI code and no #ifdef.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace normlab {
+
+class Ranks {
+ public:
+  // The ranks of this process (initialises MPI on first use when launched by MPI). Throws
+  // UserError when launched as several MPI ranks by a normlab built without MPI.
+  static Ranks& world();
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+  // Ranks that share this host (the OpenMP thread default divides the cores among them).
+  int local_size() const { return local_size_; }
+
+  // In-place sum over the ranks (MPI_Allreduce). Floats go in buckets of a few MB, so that no
+  // single message is huge and the transport can pipeline them.
+  void sum(float* data, size_t n) const;
+  void sum(double* data, size_t n) const;
+  // The largest `value` over the ranks (an agreement: every rank gets the same answer).
+  long max(long value) const;
+  // Returns once every rank has reached it.
+  void barrier() const;
+  // Throws (on every rank) unless `value` is the same on all ranks; `what` names it in the error.
+  void check_same(uint64_t value, const std::string& what) const;
+  // Ends the whole job at once (MPI_Abort) after this rank has printed its error: the other
+  // ranks may be blocked in a collective and would never see it. Returns when there is one rank.
+  void abort_others(int code) const;
+
+ private:
+  Ranks();
+  int rank_ = 0, size_ = 1, local_size_ = 1;
+  bool mpi_ = false;
+};
+
+// OpenMP threads of each rank for the option `threads`: itself when positive; 0 (all cores) shares
+// the host's cores among the ranks on it, so that N ranks on one host do not oversubscribe it.
+int threads_per_rank(long threads_option, const Ranks& ranks);
+
+// FNV-1a over `bytes` bytes: the checksum that proves every rank holds the same weights.
+uint64_t checksum(const void* data, size_t bytes);
+
+}  // namespace normlab
