@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Faults of a data-parallel run (docs/distributed.md): a rank killed mid-run ends the job within
+# seconds, with mpirun's line naming the rank, and --resume continues from the last complete
+# checkpoint to the same losses as an uninterrupted run; a run that diverges stops every rank with
+# one `diverged at step S` line. Skipped (77) without MPI.
+# Called by ctest as: bash test_mpi_faults.sh PATH_TO_normlab REPO_ROOT
+set -euo pipefail
+NL=$(realpath "$1")
+ROOT=$(realpath "$2")
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+# shellcheck source=lib.sh
+source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=mpi_lib.sh
+source "$ROOT/tests/cli/mpi_lib.sh"
+require_mpi
+require_corpus
+cd "$W"
+check "prepare" "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data
+LM=("${TINY[@]}" --data data --precision fp32 --seed 5 --grad_accum 2 --warmup 5 --log_every 1
+    --eval_every 0 --save_every 5 --threads 1)
+STEPS=400
+
+# ---- kill rank 1 once the first checkpoint exists
+"${MPIRUN[@]}" -np 2 "$NL" train "${LM[@]}" --out_dir run --steps $STEPS >kill.out 2>kill.err &
+job=$!
+for _ in $(seq 600); do
+  [ -f run/checkpoint.safetensors ] && break
+  sleep 0.1
+done
+rank1=""
+for pid in $(pgrep -f "$NL train" || true); do
+  if { tr "\0" "\n" <"/proc/$pid/environ"; } 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then
+    rank1=$pid
+  fi
+done
+if [ -n "$rank1" ]; then
+  ok "found rank 1 (pid $rank1) after the first checkpoint"
+  kill -9 "$rank1"
+else
+  not_ok "found rank 1 after the first checkpoint" "$(cat kill.err)"
+fi
+killed_at=$(date +%s)
+rc=0
+wait $job || rc=$?
+took=$(($(date +%s) - killed_at))
+if [ $rc -ne 0 ] && [ $took -le 20 ]; then
+  ok "the job ends (exit $rc) ${took}s after rank 1 is killed"
+else
+  not_ok "the job ends within 20 s after rank 1 is killed" "exit $rc after ${took}s"
+fi
+check "the error names the killed rank" grep -q "rank 1 .*exited on signal 9" kill.err
+last=$(grep -c '"loss"' run/metrics.jsonl || true)
+if [ "$last" -lt $STEPS ]; then ok "the run stopped early ($last steps logged)"; else
+  not_ok "the run stopped early" "$last steps logged"; fi
+check "resume on 2 ranks to step 30" "${MPIRUN[@]}" -np 2 "$NL" train "${LM[@]}" --out_dir run \
+  --steps 30 --resume
+check "one process, 30 steps, uninterrupted" "$NL" train "${LM[@]}" --out_dir ref --steps 30
+check "the resumed run has the uninterrupted run's losses (1e-5) and no temporary files" "$PY" -c '
+import json, sys
+def losses(run):
+    return {j["step"]: j["loss"] for j in map(json.loads, open(run + "/metrics.jsonl")) if "loss" in j}
+a, b = losses("run"), losses("ref")
+assert sorted(a) == list(range(1, 31)), sorted(a)
+bad = [s for s in b if abs(a[s] - b[s]) > 1e-5 * abs(b[s])]
+assert not bad, [(s, a[s], b[s]) for s in bad]'
+check "no temporary files in the run" test -z "$(leftover_tmp run)"
+
+# ---- divergence: the same verdict on every rank, one line
+DIVERGE=(--placement none --lr 1e30 --clip_norm 0 --warmup 0 --log_every 100)
+expect_error "2 ranks diverge together" "diverged at step 2" "div" -- \
+  "${MPIRUN[@]}" -q -np 2 "$NL" train "${LM[@]}" "${DIVERGE[@]}" --out_dir div --steps 20
+finish
