@@ -30,7 +30,9 @@ int fail(int code, const char* kind, const std::string& what) {
   return code;
 }
 
-int fail(const std::string& message) { return fail(1, "error", message); }
+int fail(const std::string& message) {
+  return fail(1, "error", message);
+}
 
 }  // namespace
 
