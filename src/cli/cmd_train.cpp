@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "train/distributed.hpp"
 #include "train/interrupt.hpp"
 #include "train/run_directory.hpp"
 #include "train/trainer.hpp"
@@ -41,16 +42,19 @@ Runner setup_train(CLI::App& app) {
                                         : RunStart::New;
     TrainResult r = train(config, start);
     const std::string out = config.get_string("out_dir");
+    const bool writer = Ranks::world().is_root();  // one line per job, not per rank
     if (r.signal != 0) {
-      std::fprintf(stderr, "train: %s by %s; the state of step %ld is saved (%s/summary.json)\n",
-                   r.status.c_str(), signal_name(r.signal), r.steps, out.c_str());
+      if (writer)
+        std::fprintf(stderr, "train: %s by %s; the state of step %ld is saved (%s/summary.json)\n",
+                     r.status.c_str(), signal_name(r.signal), r.steps, out.c_str());
       return 128 + r.signal;
     }
     if (r.status != "ok")
       throw UserError("training " + r.status + " (see " + out +
                       "/summary.json; the last checkpoint is kept)");
-    std::fprintf(stderr, "train: %ld steps, final loss %.4f, valid loss %.4f\n", r.steps,
-                 r.last_loss, r.valid_loss);
+    if (writer)
+      std::fprintf(stderr, "train: %ld steps, final loss %.4f, valid loss %.4f\n", r.steps,
+                   r.last_loss, r.valid_loss);
     return 0;
   };
 }
