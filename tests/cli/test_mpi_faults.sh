@@ -76,4 +76,24 @@ set_flag DIVERGE --log_every 100
 expect_error "2 ranks diverge together" "diverged at step 2" "div" -- \
   "${MPIRUN[@]}" -q -np 2 "$NL" train "${DIVERGE[@]}" --placement none --lr 1e30 --clip_norm 0 \
   --out_dir div --steps 20
+# ---- a NaN on one rank only: rank 1 alone takes a 1e30 learning rate (mpirun's MPMD form, one
+# command line per rank), so from step 2 its loss is NaN while rank 0's is finite; the summed loss
+# gives every rank the same verdict and the job ends with rank 0's one line
+ONE=(-np 1 "$NL" train "${DIVERGE[@]}" --placement none --clip_norm 0 --out_dir nan --steps 20)
+start=$(date +%s)
+expect_error "NaN on rank 1 only: every rank stops" "diverged at step 2" "nan" -- \
+  "${MPIRUN[@]}" -q "${ONE[@]}" --lr 1e-3 : "${ONE[@]}" --lr 1e30
+took=$(($(date +%s) - start))
+check_that "... within 20 s (${took}s)" '[ $took -le 20 ]'
+check "... and no checkpoint" test ! -e nan/checkpoint.safetensors
+
+# ---- weights that differ across ranks are caught at the save: rank 1 learns at another rate
+MIS=(-np 1 "$NL" train "${LM[@]}" --out_dir mismatch --steps 3)
+set_flag MIS --save_every 1
+rc=0
+"${MPIRUN[@]}" -q "${MIS[@]}" --lr 1e-3 : "${MIS[@]}" --lr 2e-3 >mis.out 2>mis.err || rc=$?
+check_that "differing weights: exit 2 and one error line naming the step (rc $rc)" \
+  '[ $rc -eq 2 ] && [ "$(grep -c "^normlab: " mis.err)" -eq 1 ] &&
+   grep -q "^normlab: internal error: the weights at step 1 differ across the 2 ranks" mis.err'
+check "... and no checkpoint was written" test ! -e mismatch/checkpoint.safetensors
 finish
