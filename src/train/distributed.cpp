@@ -79,9 +79,16 @@ Ranks::Ranks() {
 
 void Ranks::sum(float* data, size_t n) const {
   if (!mpi_ || size_ == 1) return;
-  for (size_t at = 0; at < n; at += kBucketFloats)
+  const double t0 = MPI_Wtime();
+  MPI_Barrier(MPI_COMM_WORLD);
+  const double t1 = MPI_Wtime();
+  for (size_t at = 0; at < n; at += kBucketFloats, ++sum_time_.allreduces)
     MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kBucketFloats, n - at)),
                   MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  sum_time_.calls += 1;
+  sum_time_.bytes += static_cast<double>(n * sizeof(float));
+  sum_time_.wait_s += t1 - t0;
+  sum_time_.allreduce_s += MPI_Wtime() - t1;
 }
 
 void Ranks::sum(double* data, size_t n) const {

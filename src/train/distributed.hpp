@@ -21,7 +21,7 @@ class Ranks {
   int local_size() const { return local_size_; }
 
   // In-place sum over the ranks (MPI_Allreduce). Floats go in buckets of a few MB, so that no
-  // single message is huge and the transport can pipeline them.
+  // single message is huge and the transport can pipeline them. Timed (gradient_sum_time()).
   void sum(float* data, size_t n) const;
   void sum(double* data, size_t n) const;
   // The largest `value` over the ranks (an agreement: every rank gets the same answer).
@@ -34,10 +34,23 @@ class Ranks {
   // ranks may be blocked in a collective and would never see it. Returns when there is one rank.
   void abort_others(int code) const;
 
+  // What the float sums (the gradients) have cost so far on this rank. A barrier before each sum
+  // separates waiting for the slowest rank (load imbalance) from the allreduce proper
+  // (communication); the barrier costs one message latency per step.
+  struct SumTime {
+    long calls = 0;          // sum(float*) calls (one per step in training)
+    long allreduces = 0;     // MPI_Allreduce calls (buckets)
+    double bytes = 0;        // payload summed, per rank
+    double wait_s = 0;       // in the barrier: waiting for the other ranks to arrive
+    double allreduce_s = 0;  // in MPI_Allreduce
+  };
+  const SumTime& gradient_sum_time() const { return sum_time_; }
+
  private:
   Ranks();
   int rank_ = 0, size_ = 1, local_size_ = 1;
   bool mpi_ = false;
+  mutable SumTime sum_time_;
 };
 
 // OpenMP threads of each rank for the option `threads`: itself when positive; 0 (all cores) shares

@@ -199,7 +199,16 @@ TrainResult train(Config config, RunStart start) {
         {"spikes", r.spikes},
         {"matmul_precision", std::string(precision_name(precision.precision)) +
                                  (precision.emulated ? " (emulated)" : "")},
+        {"ranks", ranks.size()},
         {"config", config.to_json()}};
+    if (ranks.size() > 1) {  // this process's share of the run (bench/mpi_scaling.sh reads it)
+      const Ranks::SumTime& t = ranks.gradient_sum_time();
+      j["gradient_sum"] = {{"steps", t.calls},
+                           {"allreduces", t.allreduces},
+                           {"bytes", t.bytes},
+                           {"wait_s", t.wait_s},
+                           {"allreduce_s", t.allreduce_s}};
+    }
     if (writer) write_text_atomic(out / "summary.json", j.dump(1) + "\n");
   };
 
