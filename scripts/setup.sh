@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libdnnl-dev libsentencepiece-dev libcli11-dev
           nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev fortunes
-          libjs-chart.js libopenmpi-dev openmpi-bin)
+          libjs-chart.js libopenmpi-dev openmpi-bin iproute2)
 # German GNU gettext catalogs for the default corpus of `normlab prepare-parallel`
 # (docs/parallel-corpus.md): about 42 MB download, 270 MB installed, no services. Without them the
 # default corpus is only what the base system ships. NORMLAB_CORPUS_DEPS=0 skips them.
