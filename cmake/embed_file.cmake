@@ -1,16 +1,17 @@
-# Embeds a text file (the report page's .js and .css) into the library as a C string, so the file
-# stays a real, lintable source while the binary stays self-contained.
+# Embeds text files (the report page's .js and .css) into the library as a C string, so the files
+# stay real, lintable sources while the binary stays self-contained.
 #
 # Included from CMakeLists.txt it defines
-#   normlab_embed_file(TARGET SYMBOL FILE)
+#   normlab_embed_file(TARGET SYMBOL FILE...)
 # which adds to TARGET a generated source defining `const char* const SYMBOL` (SYMBOL may be
-# namespace-qualified, e.g. normlab::report::kReportPageStyle) holding FILE's bytes, regenerated
-# whenever FILE or this script changes.
+# namespace-qualified, e.g. normlab::report::kReportPageStyle) holding the FILEs' bytes, one after
+# the other in the order given, regenerated whenever a FILE or this script changes.
 #
-# Run as `cmake -DINPUT=FILE -DNAME=REL_PATH -DOUTPUT=FILE.cpp -DSYMBOL=NS::NAME -P
-# embed_file.cmake` it writes that source (REL_PATH only names FILE in a comment). The bytes go in
-# as an array of '\xNN' characters, not a string literal, so no content (quotes, backslashes, a
-# raw-string delimiter, non-ASCII) needs escaping.
+# Run as `cmake -DINPUT=FILE[|FILE...] -DNAME=REL_PATH -DOUTPUT=FILE.cpp -DSYMBOL=NS::NAME -P
+# embed_file.cmake` it writes that source (REL_PATH only names the first FILE in a comment; '|'
+# separates files because ';' would split the argument). The bytes go in as an array of '\xNN'
+# characters, not a string literal, so no content (quotes, backslashes, a raw-string delimiter,
+# non-ASCII) needs escaping.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   foreach(var INPUT NAME OUTPUT SYMBOL)
@@ -18,7 +19,12 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "embed_file.cmake: -D${var}=... is required")
     endif()
   endforeach()
-  file(READ "${INPUT}" hex HEX)
+  string(REPLACE "|" ";" inputs "${INPUT}")
+  set(hex "")
+  foreach(input IN LISTS inputs)
+    file(READ "${input}" part HEX)
+    string(APPEND hex "${part}")
+  endforeach()
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
   string(REPEAT "'\\\\x[0-9a-f][0-9a-f]'," 16 line)  # CMake's regex has no {n}
   string(REGEX REPLACE "(${line})" "\\1\n    " bytes "${bytes}")
@@ -46,14 +52,20 @@ endif()
 set(NORMLAB_EMBED_SCRIPT "${CMAKE_CURRENT_LIST_FILE}")
 
 function(normlab_embed_file target symbol file)
-  get_filename_component(input "${file}" ABSOLUTE)
-  file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${input}")
+  set(inputs "")
+  foreach(f IN ITEMS ${file} ${ARGN})
+    get_filename_component(input "${f}" ABSOLUTE)
+    list(APPEND inputs "${input}")
+  endforeach()
+  list(GET inputs 0 first)
+  file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${first}")
+  string(REPLACE ";" "|" joined "${inputs}")
   set(output "${CMAKE_BINARY_DIR}/embedded/${rel}.cpp")
   add_custom_command(
     OUTPUT "${output}"
-    COMMAND "${CMAKE_COMMAND}" "-DINPUT=${input}" "-DNAME=${rel}" "-DOUTPUT=${output}" "-DSYMBOL=${symbol}" -P
+    COMMAND "${CMAKE_COMMAND}" "-DINPUT=${joined}" "-DNAME=${rel}" "-DOUTPUT=${output}" "-DSYMBOL=${symbol}" -P
             "${NORMLAB_EMBED_SCRIPT}"
-    DEPENDS "${input}" "${NORMLAB_EMBED_SCRIPT}"
+    DEPENDS ${inputs} "${NORMLAB_EMBED_SCRIPT}"
     COMMENT "Embedding ${rel}"
     VERBATIM)
   target_sources(${target} PRIVATE "${output}")

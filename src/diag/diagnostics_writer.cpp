@@ -20,7 +20,10 @@ void DiagnosticsWriter::before_update(const Model& model) {
   nlohmann::json ps = nlohmann::json::object();
   for (size_t i = 0; i < params_.entries().size(); ++i) {
     const ParamEntry& e = params_.entries()[i];
-    ps[e.name] = {{"grad_norm", std::sqrt(sum_squares(params_.grad(i), e.numel))}};
+    // weight_norm = ||w_old|| lets a reader combine tensors: the update ratio of a set of tensors
+    // (a block) is sqrt(sum (ratio_i * weight_norm_i)^2) / sqrt(sum weight_norm_i^2).
+    ps[e.name] = {{"grad_norm", std::sqrt(sum_squares(params_.grad(i), e.numel))},
+                  {"weight_norm", std::sqrt(sum_squares(params_.value(i), e.numel))}};
   }
   line_["params"] = ps;
   snapshot_.assign(params_.values().begin(), params_.values().end());

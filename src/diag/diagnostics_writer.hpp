@@ -1,5 +1,5 @@
 // Writes diagnostics.jsonl (docs/diagnostics.md): per-layer probes from the model plus per-
-// parameter gradient norms and update-to-weight ratios. The parameter snapshot used for the
+// parameter gradient norms, weight norms and update-to-weight ratios. The parameter snapshot used for the
 // ratios is allocated once.
 #pragma once
 #include <fstream>

@@ -80,6 +80,9 @@ json report_data_json(const std::vector<RunData>& runs, bool png_mode) {
     j["final_valid_loss"] = finite_or_null(r.final_valid_loss);
     j["train"] = curve_json(r.train_loss);
     j["valid"] = curve_json(r.valid_loss);
+    j["lr_curve"] = curve_json(r.lr_curve);
+    j["grad_norm"] = curve_json(r.grad_norm);
+    j["config"] = r.config;
     json probes = json::array();
     for (const auto& p : r.probes) {
       json jp;
@@ -119,47 +122,8 @@ std::string render_report_html(const std::vector<RunData>& runs, const std::stri
   if (!inputs.empty()) h += " from " + html_escape(inputs);
   if (!options.generated.empty()) h += " &middot; generated " + html_escape(options.generated);
   h += " &middot; normlab report</p></header>\n";
-  h += R"HTML(<main>
-<section id="s1"><h2>1. Loss curves</h2>
-<div class="controls"><label><input type="checkbox" id="c1-log"> log y</label>
-<label><input type="checkbox" id="c1-clip" checked> clip y at the initial loss</label></div>
-<div class="chart-box"><canvas id="chart-1"></canvas></div>
-<p class="caption">Training loss against step for every run (solid); validation loss dashed, same
-colour. Click a legend entry to hide both curves of that run.</p><p class="empty" id="c1-empty"></p>
-</section>
-<section id="s2"><h2>2. Gradient-norm profile over depth</h2>
-<div class="controls"><label>quantity <select id="c2-q"></select></label>
-<label>step <select id="c2-step"></select></label></div>
-<div class="chart-box"><canvas id="chart-2"></canvas></div>
-<p class="caption">Frobenius norm of the loss gradient with respect to each block's input, against
-block index (1 = bottom), on a log axis. This is the per-layer gradient-norm figure of the B2T
-paper (Takase et al.): in deep Post-LN stacks it decays towards the bottom blocks.</p>
-<p class="empty" id="c2-empty"></p>
-</section>
-<section id="s3"><h2>3. Hidden-state statistics over depth</h2>
-<div class="controls"><label>quantity <select id="c3-q"></select></label>
-<label>step <select id="c3-step"></select></label></div>
-<div class="chart-box"><canvas id="chart-3"></canvas></div>
-<p class="caption">Statistic of the hidden state entering each block, against block index, on a
-log axis: how the residual stream grows with depth for each placement and residual step dt
-(Kan et al. 2025).</p><p class="empty" id="c3-empty"></p>
-</section>
-<section id="s4"><h2>4. Final loss against depth</h2>
-<div class="controls"><label>metric <select id="c4-metric">
-<option value="final_valid_loss">final validation loss</option>
-<option value="final_loss">final training loss</option></select></label></div>
-<div class="chart-box"><canvas id="chart-4"></canvas></div>
-<p class="caption">One line per placement (split further by norm or dt when those vary). Each
-point is the best learning rate's seed-mean among runs that finished without diverging;
-diverged runs are red crosses drawn above the curves.</p>
-<p class="notes" id="c4-notes"></p>
-</section>
-<section id="s5"><h2>5. Runs</h2>
-<p class="caption">Click a column header to sort.</p>
-<div class="table-wrap"><table id="summary"><thead></thead><tbody></tbody></table></div>
-<div id="notes"></div>
-</section>
-</main>
+  // The figures and the runs table are built by the page's script (src/report/assets/*.js).
+  h += R"HTML(<main id="figures"></main>
 <div id="png-out"></div>
 )HTML";
   h += "<script type=\"application/json\" id=\"normlab-data\">";

@@ -18,19 +18,21 @@ struct PageOptions {
   bool png_mode = false;
 };
 
-// The data the page script reads: {"png", "runs": [{name, placement, ..., train: [[step, loss]],
-// valid, probes: [{step, "grad_input": [...], "input.rms": [...], ...}], warnings}]}. Non-finite
-// numbers become null, which Chart.js draws as gaps.
+// The data the page script reads: {"png", "runs": [{name, placement, ..., config: {key: text},
+// train: [[step, loss]], valid, lr_curve, grad_norm, probes: [{step, "grad_input": [...],
+// "input.rms": [...], "update_ratio": [...], ...}], warnings}]}. Non-finite numbers become null,
+// which Chart.js draws as gaps.
 nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode);
 
 // The whole page. `chartjs` is the Chart.js UMD source to inline (see chartjs.hpp). Once its
-// script has run, <body> carries data-charts-ready="N" (N charts drawn) and, after any uncaught
+// script has run, <body> carries data-charts-ready="N" (N figures drawn) and, after any uncaught
 // error, data-error="MESSAGE": what tests/cli/test_report.sh and the PNG export look for.
 std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
                                const PageOptions& options);
 
-// The page's stylesheet and script: src/report/assets/report.css and report.js, embedded by the
-// build (cmake/embed_file.cmake).
+// The page's stylesheet, src/report/assets/report.css, and script, the files of
+// NORMLAB_REPORT_SCRIPTS in CMakeLists.txt concatenated (one per chart kind, docs/report.md),
+// embedded by the build (cmake/embed_file.cmake).
 extern const char* const kReportPageStyle;
 extern const char* const kReportPageScript;
 

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "core/config.hpp"
 
@@ -122,6 +124,8 @@ void read_metrics(const fs::path& path, RunData& run) {
     const auto step = step_it->get<int64_t>();
     if (j.contains("loss")) run.train_loss.emplace_back(step, number_or_nan(j, "loss"));
     if (j.contains("valid_loss")) run.valid_loss.emplace_back(step, number_or_nan(j, "valid_loss"));
+    if (j.contains("lr")) run.lr_curve.emplace_back(step, number_or_nan(j, "lr"));
+    if (j.contains("grad_norm")) run.grad_norm.emplace_back(step, number_or_nan(j, "grad_norm"));
   });
 }
 
@@ -131,6 +135,35 @@ void read_stats(const json& block, const char* key, ProbeRecord& rec, size_t ind
   if (it == block.end() || !it->is_object()) return;
   for (const auto& [stat, q] : wanted)
     rec.values[static_cast<int>(q)][index] = number_or_nan(*it, stat);
+}
+
+// The block totals of a record's "params" (docs/diagnostics.md): the gradient norm of the block's
+// tensors taken together, sqrt(sum_i grad_norm_i^2), and their update ratio
+// ||dW|| / ||W|| = sqrt(sum_i (update_ratio_i weight_norm_i)^2) / sqrt(sum_i weight_norm_i^2).
+// A null (non-finite) entry makes its block's total NaN; a record without weight_norm has no
+// update ratio.
+void read_block_param_norms(const json& params, ProbeRecord& rec) {
+  const size_t n = rec.values[0].size();
+  std::vector<double> g2(n, 0.0), d2(n, 0.0), w2(n, 0.0);
+  std::vector<bool> seen(n, false);
+  for (const auto& [name, entry] : params.items()) {
+    const int64_t block = param_block(name);
+    if (block < 1 || static_cast<size_t>(block) > n || !entry.is_object()) continue;
+    const auto i = static_cast<size_t>(block - 1);
+    const double g = number_or_nan(entry, "grad_norm");
+    const double w = entry.contains("weight_norm") ? number_or_nan(entry, "weight_norm") : kNaN;
+    const double r = number_or_nan(entry, "update_ratio");
+    seen[i] = true;
+    g2[i] += g * g;
+    d2[i] += r * w * (r * w);
+    w2[i] += w * w;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!seen[i]) continue;
+    rec.values[static_cast<int>(ProbeQuantity::kParamGradNorm)][i] = std::sqrt(g2[i]);
+    rec.values[static_cast<int>(ProbeQuantity::kUpdateRatio)][i] =
+        w2[i] > 0 ? std::sqrt(d2[i] / w2[i]) : kNaN;
+  }
 }
 
 void read_diagnostics(const fs::path& path, RunData& run) {
@@ -168,6 +201,8 @@ void read_diagnostics(const fs::path& path, RunData& run) {
       read_stats(b, "attn_out", rec, i, {{"rms", Q::kAttnOutRms}});
       read_stats(b, "mlp_out", rec, i, {{"rms", Q::kMlpOutRms}});
     }
+    if (auto ps = j.find("params"); ps != j.end() && ps->is_object())
+      read_block_param_norms(*ps, rec);
     run.probes.push_back(std::move(rec));
   });
 }
@@ -194,10 +229,27 @@ const char* probe_quantity_key(ProbeQuantity q) {
       return "attn_out.rms";
     case ProbeQuantity::kMlpOutRms:
       return "mlp_out.rms";
+    case ProbeQuantity::kParamGradNorm:
+      return "param_grad_norm";
+    case ProbeQuantity::kUpdateRatio:
+      return "update_ratio";
     case ProbeQuantity::kCount:
       break;
   }
   return "";
+}
+
+int64_t param_block(const std::string& name) {
+  std::string_view rest(name);
+  if (rest.rfind("decoder.", 0) == 0) rest.remove_prefix(8);
+  if (rest.rfind("blocks.", 0) != 0) return 0;
+  rest.remove_prefix(7);
+  int64_t n = 0;
+  size_t digits = 0;
+  while (digits < rest.size() && digits < 9 && rest[digits] >= '0' && rest[digits] <= '9')
+    n = n * 10 + (rest[digits++] - '0');
+  if (digits == 0 || digits == rest.size() || rest[digits] != '.') return 0;
+  return n + 1;
 }
 
 std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
@@ -249,6 +301,7 @@ RunData load_run(const std::string& dir) {
   read_metrics(p / "metrics.jsonl", run);
   read_diagnostics(p / "diagnostics.jsonl", run);
 
+  run.config = cfg;
   auto field = [&](const char* key) {
     auto it = cfg.find(key);
     return it == cfg.end() ? std::string() : it->second;

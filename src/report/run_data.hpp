@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,7 +12,8 @@
 namespace normlab::report {
 
 // Per-block quantities kept from one diagnostics.jsonl record. Indexed by block - 1; a block that
-// the record does not mention, or a null / non-finite value, is NaN.
+// the record does not mention, or a null / non-finite value, is NaN. For an encoder-decoder these
+// are the decoder's blocks, as in the record's "blocks".
 enum class ProbeQuantity : int {
   kGradInput,
   kGradAttnOut,
@@ -22,6 +24,10 @@ enum class ProbeQuantity : int {
   kInputMeanAbs,
   kAttnOutRms,
   kMlpOutRms,
+  // From the record's "params": the block's parameter gradient norm sqrt(sum_i grad_norm_i^2)
+  // and its update ratio ||dW|| / ||W|| over all the block's tensors (block_param_norms()).
+  kParamGradNorm,
+  kUpdateRatio,
   kCount
 };
 inline constexpr int kNumProbeQuantities = static_cast<int>(ProbeQuantity::kCount);
@@ -47,9 +53,17 @@ struct RunData {
   double final_valid_loss = 0.0;                       // NaN when unknown
   std::vector<std::pair<int64_t, double>> train_loss;  // (step, loss)
   std::vector<std::pair<int64_t, double>> valid_loss;  // (step, valid_loss)
-  std::vector<ProbeRecord> probes;                     // in file order
-  std::vector<std::string> warnings;                   // skipped lines etc., "FILE:LINE: ..."
+  std::vector<std::pair<int64_t, double>> lr_curve;    // (step, lr) of the training lines
+  std::vector<std::pair<int64_t, double>> grad_norm;   // (step, grad_norm) before clipping
+  // Every scalar config value (summary.json's config over config.yaml), for tooltips.
+  std::map<std::string, std::string> config;
+  std::vector<ProbeRecord> probes;    // in file order
+  std::vector<std::string> warnings;  // skipped lines etc., "FILE:LINE: ..."
 };
+
+// The block (1-based) a parameter tensor belongs to: "blocks.N.*" or "decoder.blocks.N.*" is
+// block N + 1; anything else (embeddings, final norm, the encoder's blocks) is 0.
+int64_t param_block(const std::string& name);
 
 // Expands the command-line paths into run directories: a path that is itself a run (it holds
 // summary.json or metrics.jsonl) is taken as is, otherwise its subdirectories and their

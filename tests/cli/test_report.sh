@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of `normlab report`: hand-written run directories in the documented formats
 # (docs/diagnostics.md), one of them diverged and one without diagnostics, rendered to HTML and
-# loaded in headless Chromium, which must draw all four charts without a script error; then the
+# loaded in headless Chromium, which must draw all its figures without a script error; then the
 # PNG export. Usage: bash test_report.sh PATH_TO_normlab REPO_ROOT
 set -u
 NORMLAB=${1:?usage: test_report.sh PATH_TO_normlab REPO_ROOT}
@@ -114,7 +114,7 @@ else
   chrome --enable-logging=stderr --v=0 --window-size=1300,1000 --dump-dom "file://$html" \
     >"$work/dom.html" 2>"$work/chrome.log"
   check_that "page renders in chromium (DOM dumped)" "grep -q '</html>' '$work/dom.html'"
-  check_that "page reports 4 charts created" "grep -q 'data-charts-ready=\"4\"' '$work/dom.html'"
+  check_that "page reports its 8 figures created" "grep -q 'data-charts-ready=\"8\"' '$work/dom.html'"
   check_that "no data-error attribute (window.onerror / chart exceptions)" \
     "! grep -q 'data-error=' '$work/dom.html'"
   check_that "no uncaught errors on the console" \

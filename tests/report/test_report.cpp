@@ -101,6 +101,67 @@ TEST(LoadRun, SummaryConfigMetricsAndDiagnostics) {
   EXPECT_TRUE(std::isnan(bv[0]));
 }
 
+TEST(LoadRun, MetricsCurvesAndConfig) {
+  TempTree t;
+  t.write("r/config.yaml", "placement: pre\nwarmup: 5\n");
+  t.write("r/metrics.jsonl",
+          "{\"step\":2,\"loss\":3.0,\"lr\":0.0002,\"grad_norm\":1.5}\n"
+          "{\"step\":4,\"loss\":null,\"lr\":0.0004,\"grad_norm\":null}\n"
+          "{\"step\":4,\"valid_loss\":3.5}\n");
+  RunData r = load_run(t.path("r"));
+  ASSERT_EQ(r.lr_curve.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.lr_curve[1].second, 0.0004);
+  ASSERT_EQ(r.grad_norm.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.grad_norm[0].second, 1.5);
+  EXPECT_TRUE(std::isnan(r.grad_norm[1].second));
+  EXPECT_EQ(r.config.at("warmup"), "5");
+  const auto j = report_data_json({r}, false);
+  EXPECT_EQ(j["runs"][0]["lr_curve"][0][1], 0.0002);
+  EXPECT_TRUE(j["runs"][0]["grad_norm"][1][1].is_null());
+  EXPECT_EQ(j["runs"][0]["config"]["placement"], "pre");
+}
+
+TEST(ParamBlock, DecoderLmAndEncoderDecoderNames) {
+  EXPECT_EQ(param_block("blocks.0.attn.qkv.weight"), 1);
+  EXPECT_EQ(param_block("blocks.17.mlp.fc2.bias"), 18);
+  EXPECT_EQ(param_block("decoder.blocks.3.cross.q.weight"), 4);
+  EXPECT_EQ(param_block("encoder.blocks.3.attn.qkv.weight"), 0);
+  EXPECT_EQ(param_block("tok_emb.weight"), 0);
+  EXPECT_EQ(param_block("blocks.x.attn"), 0);
+  EXPECT_EQ(param_block("blocks.2"), 0);
+}
+
+// Block totals: gradient norm sqrt(sum g_i^2); update ratio ||dW|| / ||W|| of the tensors together,
+// sqrt(sum (r_i w_i)^2) / sqrt(sum w_i^2) (docs/diagnostics.md).
+TEST(LoadRun, BlockParameterNormsCombineTheTensors) {
+  TempTree t;
+  t.write("r/diagnostics.jsonl",
+          R"({"step":10,"blocks":[{"block":1},{"block":2}],"params":{)"
+          R"("blocks.0.a.weight":{"grad_norm":3,"weight_norm":3,"update_ratio":0.1},)"
+          R"("blocks.0.b.weight":{"grad_norm":4,"weight_norm":4,"update_ratio":0.2},)"
+          R"("blocks.1.a.weight":{"grad_norm":1,"update_ratio":0.5},)"
+          R"("tok_emb.weight":{"grad_norm":100,"weight_norm":1,"update_ratio":9}}})"
+          "\n"
+          R"({"step":20,"blocks":[{"block":1},{"block":2}],"params":{)"
+          R"("blocks.0.a.weight":{"grad_norm":null,"weight_norm":3,"update_ratio":0.1}}})"
+          "\n");
+  RunData r = load_run(t.path("r"));
+  ASSERT_EQ(r.probes.size(), 2u);
+  const auto& g = r.probes[0].values[static_cast<int>(ProbeQuantity::kParamGradNorm)];
+  const auto& u = r.probes[0].values[static_cast<int>(ProbeQuantity::kUpdateRatio)];
+  EXPECT_DOUBLE_EQ(g[0], 5.0);
+  EXPECT_DOUBLE_EQ(g[1], 1.0);
+  // ||dW|| = sqrt(0.3^2 + 0.8^2), ||W|| = 5.
+  EXPECT_NEAR(u[0], std::sqrt(0.09 + 0.64) / 5.0, 1e-12);
+  EXPECT_TRUE(std::isnan(u[1]));  // no weight_norm: no update ratio
+  const auto& g2 = r.probes[1].values[static_cast<int>(ProbeQuantity::kParamGradNorm)];
+  EXPECT_TRUE(std::isnan(g2[0]));  // a null gradient norm makes the block's total unknown
+  EXPECT_TRUE(std::isnan(g2[1]));  // block 2 has no tensors in this record
+  const auto j = report_data_json({r}, false);
+  EXPECT_DOUBLE_EQ(j["runs"][0]["probes"][0]["param_grad_norm"][0].get<double>(), 5.0);
+  EXPECT_TRUE(j["runs"][0]["probes"][0]["update_ratio"][1].is_null());
+}
+
 TEST(LoadRun, WithoutSummaryUsesTheCurvesAndDivergedIsRecognised) {
   TempTree t;
   t.write("a/metrics.jsonl", "{\"step\":5,\"loss\":4.0}\n{\"step\":9,\"valid_loss\":4.5}\n");
