@@ -12,8 +12,11 @@
     const fig = NL.runCurvesFigure({
       n: spec.n, section: section, runs: drawn,
       title: (g) => (g ? g : spec.title),
-      axes: () => ({ x: NL.linearAxis('step'),
-        y: spec.log ? NL.logAxis(spec.yTitle) : NL.linearAxis(spec.yTitle) }),
+      axes: () => {
+        const y = spec.log ? NL.logAxis(spec.yTitle) : NL.linearAxis(spec.yTitle);
+        if (!spec.log) y.beginAtZero = true;  // warmup starts from 0
+        return { x: NL.linearAxis('step'), y: y };
+      },
       datasets: (i, label) => {
         const c = runs[i][spec.key];
         return [NL.curveDataset(i, label,

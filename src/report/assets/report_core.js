@@ -33,7 +33,8 @@
   };
 
   // ---- log axes: limits snapped outwards to 1, 2 or 5 times a power of ten; ticks at every
-  // decade (1, 10, 100 or 1e-3, 1e-2, ...) when the axis spans two or more, else at 1-2-5 steps.
+  // decade (1, 10, 100 or 1e-3, 0.01, ...) when three or more decades lie on the axis, else at
+  // 1-2-5 steps (two decade ticks alone would leave most of the axis unlabelled).
   // Every log axis of the page and the heat maps' colour bars use these.
   const snap125 = (v, up) => {
     const e = Math.floor(Math.log10(v));
@@ -52,7 +53,7 @@
   NL.logTickValues = (min, max) => {
     const out = [];
     const e0 = Math.ceil(Math.log10(min) - 1e-9), e1 = Math.floor(Math.log10(max) + 1e-9);
-    if (e1 - e0 >= 1) {
+    if (e1 - e0 >= 2) {
       for (let e = e0; e <= e1; e++) out.push(Number(Math.pow(10, e).toPrecision(3)));
       return out;
     }

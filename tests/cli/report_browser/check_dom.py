@@ -9,10 +9,10 @@ Checks:
   legends            every legend entry lies inside its canvas and the canvas inside its panel
                      and section, and its text fits its entry (nothing cut off)
   short-labels       legend labels are short (at most 40 characters) and never the directory
-                     name; the run's directory is in the entry's tooltip text
+                     name; hovering an entry shows the full run (directory and config)
   small-multiples S  section S is split into panels that share both axes' limits
-  log-ticks          every log axis has ticks at decades (or 1-2-5 steps when it spans less than
-                     two decades) labelled in the one number format
+  log-ticks          every log axis has ticks at every decade when three or more lie on it, else
+                     at every 1-2-5 step, labelled in the one number format
   units              loss axes say nats/token, step axes say step
   colour-bars        every heat map has a colour bar inside its canvas
 """
@@ -68,6 +68,9 @@ def check_short_labels(m):
                 bad.append(f"{c['id']}: entry {item['text']!r} has no run directory and config "
                            "for its tooltip")
                 continue
+            if item["hover"] != item["fullName"]:
+                bad.append(f"{c['id']}: hovering {item['text']!r} shows {item['hover']!r}, "
+                           f"want the full run {item['fullName']!r}")
             if run_dir.rsplit("/", 1)[-1] in item["text"]:
                 bad.append(f"{c['id']}: label {item['text']!r} holds the directory name")
             if len(item["text"]) > 40:
@@ -96,10 +99,20 @@ def check_log_ticks(m):
                 continue
             seen += 1
             values = [t["value"] for t in ax["ticks"]]
-            decades = [v for v in values if abs(math.log10(v) - round(math.log10(v))) < 1e-9]
-            span = math.log10(ax["max"] / ax["min"])
-            if span >= 2 and len(decades) != len(values):
-                bad.append(f"{c['id']}.{key}: spans {span:.1f} decades but ticks {values}")
+            lo, hi = ax["min"], ax["max"]
+            on_axis = [10.0 ** e for e in range(-30, 31) if lo * (1 - 1e-9) <= 10.0 ** e <= hi * (1 + 1e-9)]
+            mantissa = lambda v: round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
+            if len(on_axis) >= 3:
+                want = on_axis
+            else:
+                want = [m * 10.0 ** e for e in range(-30, 31) for m in (1, 2, 5)
+                        if lo * (1 - 1e-9) <= m * 10.0 ** e <= hi * (1 + 1e-9)]
+            if len(want) != len(values) or any(not math.isclose(a, b, rel_tol=1e-6)
+                                               for a, b in zip(sorted(want), sorted(values))):
+                bad.append(f"{c['id']}.{key}: axis {lo}..{hi} has ticks {values}, want {want} "
+                           "(decades when three lie on the axis, else 1-2-5)")
+            if any(mantissa(v) not in (1, 2, 5) for v in values):
+                bad.append(f"{c['id']}.{key}: ticks {values} are not 1, 2 or 5 times a power of 10")
             if len(values) < 2:
                 bad.append(f"{c['id']}.{key}: fewer than two ticks ({values})")
             for t in ax["ticks"]:

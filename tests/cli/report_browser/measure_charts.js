@@ -3,7 +3,8 @@
 // a <pre> element with id nl-check (read by check_dom.py after `chromium --dump-dom`):
 //   console: what capture_console.js recorded;
 //   charts: per canvas its id, section, type, data elements, non-white pixels, the box of the
-//     canvas and of its section, the legend items (text, full name, hit box, measured text width),
+//     canvas and of its section, the legend items (text, full name, the tooltip hovering it shows,
+//     hit box, measured text width),
 //     the heat map's colour bar box, and each axis's type, limits and tick labels.
 (function () {
   'use strict';
@@ -46,7 +47,14 @@
         lg.legendItems.forEach((item, k) => {
           const box = lg.legendHitBoxes[k];
           const ds = chart.data.datasets[item.datasetIndex] || {};
-          c.legend.push({ text: item.text, fullName: ds.fullName || '', box: { left: box.left,
+          // What hovering the entry shows: the legend's hover handler sets the canvas's tooltip.
+          let hover = '';
+          if (lg.options.onHover) {
+            lg.options.onHover.call(lg, { native: null }, item, lg);
+            hover = canvas.getAttribute('title') || '';
+            if (lg.options.onLeave) lg.options.onLeave.call(lg, { native: null }, item, lg);
+          }
+          c.legend.push({ text: item.text, fullName: ds.fullName || '', hover: hover, box: { left: box.left,
             top: box.top, right: box.left + box.width, bottom: box.top + box.height },
             textWidth: ctx.measureText(item.text).width, boxWidth: lg.options.labels.boxWidth });
         });
