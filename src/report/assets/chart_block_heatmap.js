@@ -115,11 +115,11 @@
     const xmin = Math.min(...all.map((c) => c.x0)), xmax = Math.max(...all.map((c) => c.x1));
     const labels = NL.shortLabels(drawn);
     // The step axis and the colour scale are shared; the block axis is each run's own depth.
+    const canvases = NL.panelCanvases(section, spec.n, drawn.length, 'heat');
     const charts = drawn.map((i, k) => {
       const own = cells.get(i);
       const blocks = Math.max(...own.map((c) => c.block));
-      const canvas = NL.panelCanvas(section, spec.n, k, drawn.length);
-      canvas.parentNode.classList.add('heat');
+      const canvas = canvases[k];
       canvas.title = runs[i].fullName;
       const y = NL.linearAxis('block l (1 = bottom)');
       Object.assign(y, { min: 0.5, max: blocks + 0.5, grid: { display: false } });

@@ -85,7 +85,7 @@
       return ctx.dataset.label + ': ' + NL.fmt(p.y) + ' nats/token (lr ' + p.lr + '; ' +
         p.runs.join(', ') + ')';
     } } };
-    const chart = new Chart(NL.panelCanvas(section, 4, 0, 1), {
+    const chart = new Chart(NL.panelCanvases(section, 4, 1)[0], {
       type: 'line', data: { datasets: [] }, options: opts, plugins: [NL.whiteBackground] });
     const apply = () => {
       const dd = depthData(sel.value);

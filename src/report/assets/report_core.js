@@ -207,17 +207,22 @@
     return s;
   };
   NL.setEmpty = (n, text) => { document.getElementById('c' + n + '-empty').textContent = text || ''; };
-  // A canvas in a new panel box of section n; the first is "chart-N", the others "chart-N-pK".
-  NL.panelCanvas = (section, n, k, count) => {
-    const box = document.createElement('div');
-    box.className = 'chart-box' + (count > 1 ? ' panel' : '');
-    const canvas = document.createElement('canvas');
-    canvas.id = 'chart-' + n + (k ? '-p' + (k + 1) : '');
-    box.appendChild(canvas);
+  // The canvases of `count` panel boxes in section n: "chart-N", then "chart-N-p2", ... All are
+  // laid out before any chart is made, since Chart.js sizes a chart from its box when created.
+  NL.panelCanvases = (section, n, count, boxClass) => {
     const holder = section.querySelector('.panels');
     holder.classList.toggle('grid', count > 1);
-    holder.appendChild(box);
-    return canvas;
+    const out = [];
+    for (let k = 0; k < count; k++) {
+      const box = document.createElement('div');
+      box.className = 'chart-box' + (count > 1 ? ' panel' : '') + (boxClass ? ' ' + boxClass : '');
+      const canvas = document.createElement('canvas');
+      canvas.id = 'chart-' + n + (k ? '-p' + (k + 1) : '');
+      box.appendChild(canvas);
+      holder.appendChild(box);
+      out.push(canvas);
+    }
+    return out;
   };
 
   // Gives every panel the union of the panels' axis limits. `fixed` holds limits the figure sets
@@ -262,8 +267,9 @@
   // Returns {charts, refresh()}: refresh() rebuilds the datasets and re-shares the axes.
   NL.runCurvesFigure = (spec) => {
     const groups = NL.panelGroups(spec.runs);
+    const canvases = NL.panelCanvases(spec.section, spec.n, groups.length);
     const charts = groups.map((g, k) => {
-      const canvas = NL.panelCanvas(spec.section, spec.n, k, groups.length);
+      const canvas = canvases[k];
       const axes = spec.axes();
       const opts = NL.baseOptions(spec.title(g.title), axes.x, axes.y);
       if (groups.length > 1) {
