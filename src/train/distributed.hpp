@@ -43,6 +43,7 @@ class Ranks {
     double bytes = 0;        // payload summed, per rank
     double wait_s = 0;       // in the barrier: waiting for the other ranks to arrive
     double allreduce_s = 0;  // in MPI_Allreduce
+    double fastest_s = 0;    // the fastest single sum's allreduce time (the least disturbed)
   };
   const SumTime& gradient_sum_time() const { return sum_time_; }
 

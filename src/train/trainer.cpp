@@ -145,6 +145,12 @@ TrainResult train(Config config, RunStart start) {
     copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
     // Said once the run is set up, so that a config error stays the only line on stderr.
     if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
+    // Ranks share whole micro-batches (training_step.hpp): an uneven share leaves cores idle.
+    if (accum % ranks.size() != 0)
+      std::printf(
+          "normlab: %d ranks share %ld micro-batches per step (grad_accum): some ranks run "
+          "fewer or none; a multiple of %d uses them all\n",
+          ranks.size(), accum, ranks.size());
   }
 
   const Schedule schedule = Schedule::from_config(config, total_steps);
@@ -207,7 +213,8 @@ TrainResult train(Config config, RunStart start) {
                            {"allreduces", t.allreduces},
                            {"bytes", t.bytes},
                            {"wait_s", t.wait_s},
-                           {"allreduce_s", t.allreduce_s}};
+                           {"allreduce_s", t.allreduce_s},
+                           {"fastest_allreduce_s", t.fastest_s}};
     }
     if (writer) write_text_atomic(out / "summary.json", j.dump(1) + "\n");
   };

@@ -33,6 +33,8 @@ check "rank 0 alone wrote the run directory (no stray files of other ranks)" \
   test "$(ls two | sort | tr '\n' ' ')" = "$(ls one | sort | tr '\n' ' ')"
 check "mpirun -np 3, 20 steps" "${MPIRUN[@]}" -np 3 "$NL" train "${LM[@]}" --out_dir three \
   --steps 20
+check_that "an uneven share is said once" \
+  '[ "$(grep -c "^normlab: 3 ranks share 4 micro-batches" "$W/.check.out")" = 1 ]'
 # Blocks of 1, 1 and 2 micro-batches are not subtrees of the sum (training_step.hpp): the weights
 # differ by rounding, which Adam amplifies in the key bias (its gradient is zero up to rounding:
 # softmax ignores a constant added to every score); the losses still agree.
