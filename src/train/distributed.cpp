@@ -27,17 +27,6 @@ int launcher_size(const char** variable) {
   return 0;
 }
 
-int launcher_local_size() {
-  for (const char* name :
-       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"})
-    if (const char* v = std::getenv(name)) return std::max(1, std::atoi(v));
-  return 1;
-}
-
-// Floats per allreduce: 4 MB, large enough to reach the link's bandwidth, small enough that the
-// transport overlaps one bucket's transfer with the next one's reduction.
-constexpr size_t kBucketFloats = size_t{1} << 20;
-
 }  // namespace
 
 int threads_per_rank(long threads_option, const Ranks& ranks) {
@@ -56,6 +45,18 @@ uint64_t checksum(const void* data, size_t bytes) {
 #ifdef NORMLAB_HAVE_MPI
 
 namespace {
+
+int launcher_local_size() {
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"})
+    if (const char* v = std::getenv(name)) return std::max(1, std::atoi(v));
+  return 1;
+}
+
+// Floats per allreduce: 4 MB, large enough to reach the link's bandwidth, small enough that the
+// transport overlaps one bucket's transfer with the next one's reduction.
+constexpr size_t kBucketFloats = size_t{1} << 20;
+
 struct MpiSession {  // MPI_Finalize at exit, after every collective of the run
   ~MpiSession() {
     int done = 0;
