@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "core/terminal.hpp"
 #include "train/distributed.hpp"
 #include "train/interrupt.hpp"
 #include "train/run_directory.hpp"
@@ -52,9 +53,12 @@ Runner setup_train(CLI::App& app) {
     if (r.status != "ok")
       throw UserError("training " + r.status + " (see " + out +
                       "/summary.json; the last checkpoint is kept)");
-    if (writer)
-      std::fprintf(stderr, "train: %ld steps, final loss %.4f, valid loss %.4f\n", r.steps,
-                   r.last_loss, r.valid_loss);
+    if (writer) {
+      char done[128];
+      std::snprintf(done, sizeof done, "train: %ld steps, final loss %.4f, valid loss %.4f",
+                    r.steps, r.last_loss, r.valid_loss);
+      print_line(stderr, done);
+    }
     return 0;
   };
 }

@@ -181,7 +181,9 @@ std::vector<OptionSpec> make_options() {
     {"outlier_z",       Float,  "6",     "train",     gt(0),
         "z-score threshold of skip_outliers."},
     {"progress",        Bool,   "true",  "run",       any_value,
-        "Progress bar on stderr when it is a terminal."},
+        "Progress bar on stderr when it is a terminal (fitted to its width; validation lines "
+        "stay above it); without one, or with progress false, a plain line every log_every "
+        "steps."},
     // ---- sweep: grid axes, each a comma-separated list of values of one option (docs/sweep.md)
     {"placements",      String, "",      "sweep",     any_value,
         "Sweep axis: values of 'placement', comma-separated."},

@@ -14,4 +14,8 @@ void configure_threads(int n) {
   _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
 }
 
+int thread_count() {
+  return omp_get_max_threads();
+}
+
 }  // namespace normlab

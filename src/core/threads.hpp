@@ -7,5 +7,7 @@ namespace normlab {
 
 // n > 0 sets the OpenMP thread count; FTZ/DAZ are set on the calling thread and on each worker.
 void configure_threads(int n);
+// The OpenMP threads a parallel region uses now (what configure_threads(0) leaves: all cores).
+int thread_count();
 
 }  // namespace normlab

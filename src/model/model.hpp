@@ -32,6 +32,7 @@ class Model {
   virtual std::vector<std::string> stack_prefixes() const = 0;
 
   ParamStore& params() { return params_; }
+  const ParamStore& params() const { return params_; }
   const ModelShape& shape() const { return shape_; }
   const Config& config() const { return config_; }
   // Logits [rows, vocab] of the last forward without targets (a training forward never holds

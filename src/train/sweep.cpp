@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/terminal.hpp"
 #include "train/directory_lock.hpp"
 #include "train/interrupt.hpp"
 #include "train/progress.hpp"
@@ -19,8 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void say(const std::string& line) {
-  std::fprintf(stderr, "%s\n", line.c_str());
-  std::fflush(stderr);
+  print_line(stderr, line);
 }
 
 }  // namespace
@@ -103,11 +103,10 @@ SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& s
   const std::string elsewhere =
       outcome.elsewhere ? ", " + std::to_string(outcome.elsewhere) + " left to other processes"
                         : "";
-  std::fprintf(stderr,
-               "sweep: %s (%ld trained, %ld resumed, %ld skipped as done%s), %ld not ok; "
-               "%s/summary.csv\n",
-               share.c_str(), outcome.runs, outcome.resumed, outcome.skipped, elsewhere.c_str(),
-               outcome.diverged, sweep_dir.c_str());
+  say("sweep: " + share + " (" + std::to_string(outcome.runs) + " trained, " +
+      std::to_string(outcome.resumed) + " resumed, " + std::to_string(outcome.skipped) +
+      " skipped as done" + elsewhere + "), " + std::to_string(outcome.diverged) + " not ok; " +
+      sweep_dir + "/summary.csv");
   return outcome;
 }
 }  // namespace normlab

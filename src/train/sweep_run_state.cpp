@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/options.hpp"
+#include "core/terminal.hpp"
 #include "io/safetensors.hpp"
 #include "train/run_directory.hpp"
 #include "train/trainer.hpp"
@@ -36,8 +37,7 @@ void check_same_run(const Config& recorded, const Config& wanted, const std::str
 }
 
 void say(const std::string& line) {
-  std::fprintf(stderr, "%s\n", line.c_str());
-  std::fflush(stderr);
+  print_line(stderr, line);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/files.hpp"
+#include "core/terminal.hpp"
 #include "core/threads.hpp"
 #include "data/tokenizer.hpp"
 #include "diag/diagnostics_writer.hpp"
@@ -21,6 +22,7 @@
 #include "train/memory_estimate.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"
+#include "train/run_banner.hpp"
 #include "train/run_directory.hpp"
 #include "train/saved_state.hpp"
 #include "train/schedule.hpp"
@@ -144,13 +146,18 @@ TrainResult train(Config config, RunStart start) {
     write_text_atomic((out / "config.yaml").string(), config.dump_yaml());
     copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
     // Said once the run is set up, so that a config error stays the only line on stderr.
-    if (!precision.note.empty()) std::printf("normlab: %s\n", precision.note.c_str());
+    for (const std::string& line :
+         run_banner(config, *net, precision, thread_count(), ranks.size(), start_step))
+      print_line(stdout, line);
+    if (!precision.note.empty()) print_line(stdout, "normlab: " + precision.note);
     // Ranks share whole micro-batches (training_step.hpp): an uneven share leaves cores idle.
     if (accum % ranks.size() != 0)
-      std::printf(
-          "normlab: %d ranks share %ld micro-batches per step (grad_accum): some ranks run "
-          "fewer or none; a multiple of %d uses them all\n",
-          ranks.size(), accum, ranks.size());
+      print_line(stdout, "normlab: " + std::to_string(ranks.size()) + " ranks share " +
+                             std::to_string(accum) +
+                             " micro-batches per step (grad_accum): some ranks run fewer or "
+                             "none; a multiple of " +
+                             std::to_string(ranks.size()) + " uses them all");
+    for (const std::string& w : run_warnings(config)) print_line(stderr, "normlab: warning: " + w);
   }
 
   const Schedule schedule = Schedule::from_config(config, total_steps);
@@ -166,7 +173,8 @@ TrainResult train(Config config, RunStart start) {
   std::ofstream metrics(writer ? out / "metrics.jsonl" : fs::path("/dev/null"),
                         start_step > 0 ? std::ios::app : std::ios::trunc);
   if (!metrics) throw UserError((out / "metrics.jsonl").string() + ": cannot open for writing");
-  ProgressBar bar(total_steps, writer && config.get_bool("progress"));
+  // The bar (on a terminal) or a plain line every log_every steps; validation lines either way.
+  ProgressBar bar(total_steps, writer && config.get_bool("progress"), start_step);
   const bool quiet_log = bar.active() || !writer;
 
   long saved_step = start_step;
@@ -280,20 +288,27 @@ TrainResult train(Config config, RunStart start) {
                              {"tokens_per_s", tok_per_s}};
       if (monitor.last_was_spike()) line["spike"] = true;
       log_json(line);
-      if (!quiet_log)
-        std::fprintf(stderr, "step %ld/%ld  loss %.4f  lr %.3g  |g| %.3f  %.0f tok/s%s\n", step,
-                     total_steps, loss, lr, gnorm, tok_per_s,
-                     monitor.last_was_spike() ? "  spike" : "");
+      if (!quiet_log) {
+        char text[160];
+        std::snprintf(text, sizeof text, "step %ld/%ld  loss %.4f  lr %.3g  |g| %.3f  %.0f tok/s%s",
+                      step, total_steps, loss, lr, gnorm, tok_per_s,
+                      monitor.last_was_spike() ? "  spike" : "");
+        bar.line(text + ("  " + bar.timing(step)));
+      }
     }
     char status[128];
-    std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);
+    std::snprintf(status, sizeof status, "loss %.4f", loss);
+    if (tok_per_s > 0)  // measured at the first log line
+      std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);
     bar.update(step, status);
     if ((eval_every > 0 && step % eval_every == 0) || step == total_steps) {
       double vl = task->evaluate(eval_batches);
       result.valid_loss = vl;
       log_json({{"step", step}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
-      if (!quiet_log)
-        std::fprintf(stderr, "step %ld  valid loss %.4f  ppl %.2f\n", step, vl, std::exp(vl));
+      char text[96];
+      std::snprintf(text, sizeof text, "step %ld  valid loss %.4f  ppl %.2f", step, vl,
+                    std::exp(vl));
+      if (writer) bar.line(text);
     }
     if ((save_every > 0 && step % save_every == 0) || step == total_steps) save(step);
     // A signal may reach the ranks at different steps: they stop together at the first one.
