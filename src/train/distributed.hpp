@@ -30,8 +30,10 @@ class Ranks {
   void barrier() const;
   // Throws (on every rank) unless `value` is the same on all ranks; `what` names it in the error.
   void check_same(uint64_t value, const std::string& what) const;
-  // Ends the whole job at once (MPI_Abort) after this rank has printed its error: the other
-  // ranks may be blocked in a collective and would never see it. Returns when there is one rank.
+  // Ends the whole job at once after this rank has printed its error: the other ranks may be
+  // blocked in a collective and would never see it. The rank exits without MPI_Finalize, which
+  // makes the launcher kill the others (not MPI_Abort: OpenMPI may drop the rank's last stderr
+  // line while aborting). Returns when there is one rank.
   void abort_others(int code) const;
 
   // What the float sums (the gradients) have cost so far on this rank. A barrier before each sum
