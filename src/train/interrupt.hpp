@@ -6,10 +6,15 @@
 
 namespace normlab {
 
+// What the handler prints at the first signal: the one-process note; the note of rank 0 of several
+// (an MPI launcher also sends SIGTERM when it ends the job because another rank failed); nothing
+// (the other ranks: rank 0 speaks for the job).
+enum class InterruptNote { OneProcess, FirstOfRanks, Silent };
+
 // Installs the handlers for its lifetime and restores the previous ones after.
 class InterruptHandler {
  public:
-  InterruptHandler();
+  explicit InterruptHandler(InterruptNote note = InterruptNote::OneProcess);
   ~InterruptHandler();
   InterruptHandler(const InterruptHandler&) = delete;
   InterruptHandler& operator=(const InterruptHandler&) = delete;

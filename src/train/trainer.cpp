@@ -229,7 +229,9 @@ TrainResult train(Config config, RunStart start) {
 
   TrainResult result;
   result.steps = start_step;
-  InterruptHandler interrupts;
+  InterruptHandler interrupts(!writer            ? InterruptNote::Silent
+                              : ranks.size() > 1 ? InterruptNote::FirstOfRanks
+                                                 : InterruptNote::OneProcess);
   auto t_last = std::chrono::steady_clock::now();
   long tokens_since = 0;
   double tok_per_s = 0;

@@ -95,6 +95,16 @@ set_flag() {
   args+=("$2" "$3")
 }
 
+# checkpoint_step FILE: normlab.step in the metadata of a safetensors file.
+checkpoint_step() {
+  "$PY" - "$1" <<'EOF'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    print(json.loads(f.read(n))["__metadata__"]["normlab.step"])
+EOF
+}
+
 # Prints the tmp files left under the given directories (none expected).
 leftover_tmp() {
   find "$@" -name '*.tmp*' 2>/dev/null || true

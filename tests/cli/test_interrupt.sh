@@ -20,15 +20,6 @@ STEPS=300
 TRAIN=("${TINY[@]}" --threads 1 --seed 4 --dropout 0.1 --warmup 10 --log_every 1 --eval_every 100
        --save_every 1000 --steps $STEPS --data "$W/data" --out_dir run)
 
-checkpoint_step() {  # normlab.step in the metadata of a safetensors file
-  "$PY" - "$1" <<'EOF'
-import json, struct, sys
-with open(sys.argv[1], "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    print(json.loads(f.read(n))["__metadata__"]["normlab.step"])
-EOF
-}
-
 mkdir ref
 (cd ref && "$NL" train "${TRAIN[@]}") >/dev/null 2>ref/train.err ||
   { not_ok "fixture: uninterrupted run" "$(tail -3 ref/train.err)"; finish; exit 1; }

@@ -21,22 +21,34 @@ LM=("${TINY[@]}" --data data --precision fp32 --seed 5 --grad_accum 2 --warmup 5
     --eval_every 0 --save_every 5 --threads 1)
 STEPS=400
 
+# rank_pid R: the pid of rank R of this test's job (another test may run the same binary under
+# mpirun at the same time, so the process must also work in this test's directory; mpirun itself
+# has no OMPI_COMM_WORLD_RANK).
+rank_pid() {
+  local pid
+  for pid in $(pgrep -f "$NL train" || true); do
+    [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(pwd -P)" ] || continue
+    if { tr "\0" "\n" <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"
+    then
+      echo "$pid"
+      return
+    fi
+  done
+}
+
+# wait_for_checkpoint RUN: returns once RUN has its first checkpoint (at most 60 s).
+wait_for_checkpoint() {
+  for _ in $(seq 600); do
+    [ -f "$1/checkpoint.safetensors" ] && break
+    sleep 0.1
+  done
+}
+
 # ---- kill rank 1 once the first checkpoint exists
 "${MPIRUN[@]}" -np 2 "$NL" train "${LM[@]}" --out_dir run --steps $STEPS >kill.out 2>kill.err &
 job=$!
-for _ in $(seq 600); do
-  [ -f run/checkpoint.safetensors ] && break
-  sleep 0.1
-done
-# Rank 1 of this job: another test may run the same binary under mpirun at the same time, so
-# the process must also work in this test's directory.
-rank1=""
-for pid in $(pgrep -f "$NL train" || true); do
-  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(pwd -P)" ] || continue
-  if { tr "\0" "\n" <"/proc/$pid/environ"; } 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then
-    rank1=$pid
-  fi
-done
+wait_for_checkpoint run
+rank1=$(rank_pid 1)
 if [ -n "$rank1" ]; then
   ok "found rank 1 (pid $rank1) after the first checkpoint"
   kill -9 "$rank1"
@@ -68,6 +80,26 @@ assert sorted(a) == list(range(1, 31)), sorted(a)
 bad = [s for s in b if abs(a[s] - b[s]) > 1e-5 * abs(b[s])]
 assert not bad, [(s, a[s], b[s]) for s in bad]'
 check "no temporary files in the run" test -z "$(leftover_tmp run)"
+
+# ---- SIGTERM to every rank (what srun and scancel do): the ranks agree on the step, save it and
+# exit 143; rank 0 alone prints the note and the final line
+"${MPIRUN[@]}" -np 2 "$NL" train "${LM[@]}" --out_dir term --steps $STEPS >term.out 2>term.err &
+job=$!
+wait_for_checkpoint term
+pids="$(rank_pid 0) $(rank_pid 1)"
+# shellcheck disable=SC2086
+kill -TERM $pids
+rc=0
+wait $job || rc=$?
+check_that "SIGTERM to both ranks (pids $pids): the job exits 143 (rc $rc)" '[ $rc -eq 143 ]'
+step=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"])' term/summary.json)
+check "... summary.json says 'interrupted at step $step'" \
+  grep -q "\"status\": \"interrupted at step $step\"" term/summary.json
+check "... the checkpoint holds step $step" \
+  test "$(checkpoint_step term/checkpoint.safetensors)" = "$step"
+check_that "... one note and one final line on stderr (rank 0's)" \
+  '[ "$(grep -c "^normlab: interrupted" term.err)" -eq 1 ] &&
+   [ "$(grep -c "^train: interrupted at step $step by SIGTERM" term.err)" -eq 1 ]'
 
 # ---- divergence: the same verdict on every rank, one line
 DIVERGE=("${LM[@]}")
