@@ -101,6 +101,11 @@ check_that "... one note and one final line on stderr (rank 0's)" \
   '[ "$(grep -c "^normlab: interrupted" term.err)" -eq 1 ] &&
    [ "$(grep -c "^train: interrupted at step $step by SIGTERM" term.err)" -eq 1 ]'
 
+# ---- an error of rank 0 alone (only the writer checks the run directory): the other ranks wait
+# in the first collective, and the job still ends at once with rank 0's one line
+expect_error "rank 0's own error ends the job with one line" "holds a run already" "run" -- \
+  "${MPIRUN[@]}" -q -np 2 "$NL" train "${LM[@]}" --out_dir run --steps 30
+
 # ---- divergence: the same verdict on every rank, one line
 DIVERGE=("${LM[@]}")
 set_flag DIVERGE --warmup 0
