@@ -41,7 +41,7 @@ TokenFile read_checked(const fs::path& path, const Tokenizer& tokenizer) {
 }
 
 // Language modelling: rows of T + 1 consecutive tokens of a token stream (data/batches.hpp).
-// Without a validation stream, evaluate() is NaN.
+// Without a validation stream, evaluate_share() has weight 0 (the validation loss is NaN).
 class LanguageModelTask : public TrainingTask {
  public:
   LanguageModelTask(const Config& config, LanguageModelData data, std::unique_ptr<DecoderLM> model)
@@ -70,20 +70,22 @@ class LanguageModelTask : public TrainingTask {
     train_batches_.sample(index, x_.data(), y_.data());
     return model_->forward(x_.data(), y_.data(), B_, T_, smoothing_);
   }
-  double evaluate(long max_batches) override {
-    if (!valid_batches_) return NAN;
+  // The mean of the batches' mean losses (every batch has B x T targets).
+  LossSum evaluate_share(long max_batches, long part, long parts) override {
+    LossSum r;
+    if (!valid_batches_) return r;
     model_->training = false;
     model_->grad_enabled = false;
     const long n =
         std::min<long>(max_batches, static_cast<long>(valid_batches_->num_eval_batches()));
-    double sum = 0;
-    for (long i = 0; i < n; ++i) {
+    for (long i = part; i < n; i += parts) {
       valid_batches_->eval_batch(static_cast<uint64_t>(i), x_.data(), y_.data());
-      sum += model_->forward(x_.data(), y_.data(), B_, T_);
+      r.sum += model_->forward(x_.data(), y_.data(), B_, T_);
+      r.weight += 1;
     }
     model_->training = true;
     model_->grad_enabled = true;
-    return n > 0 ? sum / n : NAN;
+    return r;
   }
 
  private:
@@ -131,20 +133,20 @@ class TranslationTask : public TrainingTask {
     train_.train_batch(index, batch_);
     return forward(smoothing_);
   }
-  double evaluate(long max_batches) override {
+  // Token-weighted: each batch's mean loss times its target tokens.
+  LossSum evaluate_share(long max_batches, long part, long parts) override {
+    LossSum r;
     model_->training = false;
     model_->grad_enabled = false;
     const long n = std::min<long>(max_batches, static_cast<long>(valid_.num_eval_batches()));
-    double sum = 0;
-    long count = 0;
-    for (long i = 0; i < n; ++i) {
+    for (long i = part; i < n; i += parts) {
       valid_.eval_batch(static_cast<uint64_t>(i), batch_);
-      sum += forward(0.0f) * static_cast<double>(batch_.n_tokens);
-      count += batch_.n_tokens;
+      r.sum += forward(0.0f) * static_cast<double>(batch_.n_tokens);
+      r.weight += static_cast<double>(batch_.n_tokens);
     }
     model_->training = true;
     model_->grad_enabled = true;
-    return count > 0 ? sum / static_cast<double>(count) : NAN;
+    return r;
   }
 
  private:

@@ -25,8 +25,14 @@ class TrainingTask {
   virtual double train_batch(uint64_t index, long* tokens) = 0;
   // Loss of training batch `index`, forward only.
   virtual double batch_loss(uint64_t index) = 0;
-  // Mean loss over up to `max_batches` validation batches (eval mode).
-  virtual double evaluate(long max_batches) = 0;
+  // The validation loss over up to `max_batches` validation batches (eval mode) is sum / weight
+  // over all parts; this call adds up batches i = part, part + parts, ... (the share of one of
+  // `parts` ranks; the trainer sums the shares over the ranks). weight is 0 when there is
+  // nothing to evaluate (then the loss is NaN).
+  struct LossSum {
+    double sum = 0, weight = 0;
+  };
+  virtual LossSum evaluate_share(long max_batches, long part, long parts) = 0;
 };
 
 // Throws UserError("DIR: ...") unless `data` is a corpus directory that 'prepare' or
@@ -43,7 +49,7 @@ std::unique_ptr<TrainingTask> make_training_task(const Config& config,
                                                  std::unique_ptr<Model> model);
 
 // Token streams of a language-modelling task. The validation stream may be absent (empty label):
-// the task then has no validation loss (evaluate() is NaN).
+// the task then has no validation loss (weight 0: NaN).
 struct LanguageModelData {
   std::vector<int32_t> train, valid;
   std::string train_label, valid_label;  // names in errors ("DIR/train.bin", "markov(256)")

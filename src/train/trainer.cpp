@@ -35,6 +35,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The validation loss: each rank evaluates its share of the batches, the shares are summed over
+// the ranks (one process: all of them, as before).
+double validation_loss(TrainingTask& task, long max_batches, const Ranks& ranks) {
+  const TrainingTask::LossSum share = task.evaluate_share(max_batches, ranks.rank(), ranks.size());
+  double totals[2] = {share.sum, share.weight};
+  ranks.sum(totals, 2);
+  return totals[1] > 0 ? totals[0] / totals[1] : NAN;
+}
+
 // On resume, drop the lines of steps after the checkpoint (written before an interruption): the
 // resumed run writes them again, and a reader should see each step once.
 void truncate_jsonl_after(const fs::path& path, long step) {
@@ -236,7 +245,7 @@ TrainResult train(Config config, RunStart start) {
   long tokens_since = 0;
   double tok_per_s = 0;
   if (start_step == 0) {
-    double vl = task->evaluate(eval_batches);
+    double vl = validation_loss(*task, eval_batches, ranks);
     log_json({{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
     // Step-0 probes: the initialised model on the first batch, no update.
     net->set_dropout_seed(dropout_seed(seed, 0));
@@ -304,7 +313,7 @@ TrainResult train(Config config, RunStart start) {
       std::snprintf(status, sizeof status, "loss %.4f  %.0f tok/s", loss, tok_per_s);
     bar.update(step, status);
     if ((eval_every > 0 && step % eval_every == 0) || step == total_steps) {
-      double vl = task->evaluate(eval_batches);
+      double vl = validation_loss(*task, eval_batches, ranks);
       result.valid_loss = vl;
       log_json({{"step", step}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
       char text[96];
@@ -328,7 +337,7 @@ TrainResult train(Config config, RunStart start) {
     return result;
   }
   if (start_step >= total_steps) {  // resumed at (or past) the end: nothing to train
-    result.valid_loss = task->evaluate(eval_batches);
+    result.valid_loss = validation_loss(*task, eval_batches, ranks);
     result.last_loss = task->batch_loss(static_cast<uint64_t>((start_step - 1) * accum));
   }
   result.skipped = monitor.skipped();

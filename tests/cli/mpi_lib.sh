@@ -23,9 +23,9 @@ require_mpi() {
   fi
 }
 
-# compare RUN_A RUN_B STEPS [metrics]: metrics (loss, grad_norm), diagnostics (every number) and the
-# final checkpoint agree to 1e-5 relative, and both runs logged steps 1..STEPS; with "metrics",
-# only the losses and gradient norms.
+# compare RUN_A RUN_B STEPS [metrics]: metrics (loss, grad_norm, validation loss), diagnostics
+# (every number) and the final checkpoint agree to 1e-5 relative, and both runs logged steps
+# 1..STEPS; with "metrics", only the metrics.
 compare() {
   "$PY" - "$@" <<'PY'
 import json, struct, sys
@@ -53,6 +53,11 @@ mb = [l for l in lines(b, "metrics.jsonl") if "loss" in l]
 if [l["step"] for l in ma] != list(range(1, steps + 1)): bad.append(f"{a}: steps {[l['step'] for l in ma]}")
 for la, lb in zip(ma, mb):
     for k in ("step", "loss", "grad_norm", "lr"): walk(la[k], lb[k], f"metrics step {la['step']} {k}")
+# Validation lines: on N ranks each evaluates its share of the batches and the sums are added.
+va = [l for l in lines(a, "metrics.jsonl") if "valid_loss" in l]
+vb = [l for l in lines(b, "metrics.jsonl") if "valid_loss" in l]
+if len(va) != len(vb) or len(va) < 2: bad.append(f"validation: {len(va)} vs {len(vb)} lines")
+for la, lb in zip(va, vb): walk(la, lb, f"validation step {la['step']}")
 if metrics_only:
     print(f"{len(ma)} steps"); sys.exit(1 if bad else 0)
 da, db = lines(a, "diagnostics.jsonl"), lines(b, "diagnostics.jsonl")
