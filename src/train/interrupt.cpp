@@ -54,6 +54,10 @@ int interrupt_signal() {
   return g_signal;
 }
 
+void request_interrupt(int signal) {
+  g_signal = signal;
+}
+
 const char* signal_name(int signal) {
   return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
 }

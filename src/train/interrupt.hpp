@@ -22,6 +22,9 @@ class InterruptHandler {
 
 // The signal received since the handler was installed (SIGINT, SIGTERM), or 0.
 int interrupt_signal();
+// Asks the training loop to stop as `signal` would: the Python module's callback raised
+// (KeyboardInterrupt), and the run is to be saved as on SIGINT before the exception goes on.
+void request_interrupt(int signal);
 // "SIGINT", "SIGTERM".
 const char* signal_name(int signal);
 

@@ -65,7 +65,7 @@ void truncate_jsonl_after(const fs::path& path, long step) {
 
 }  // namespace
 
-TrainResult train(Config config, RunStart start) {
+TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics) {
   const bool resume = start == RunStart::Resume;
   const std::string data_dir = config.get_string("data");
   std::string out_dir = config.get_string("out_dir");
@@ -246,7 +246,9 @@ TrainResult train(Config config, RunStart start) {
   double tok_per_s = 0;
   if (start_step == 0) {
     double vl = validation_loss(*task, eval_batches, ranks);
-    log_json({{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
+    const nlohmann::json valid = {{"step", 0}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}};
+    log_json(valid);
+    if (on_metrics) on_metrics(valid);
     // Step-0 probes: the initialised model on the first batch, no update.
     net->set_dropout_seed(dropout_seed(seed, 0));
     net->params().zero_grads();
@@ -286,6 +288,12 @@ TrainResult train(Config config, RunStart start) {
       diag.after_update(step);
     result.steps = step;
     result.last_loss = loss;
+    if (on_metrics) {
+      nlohmann::json m = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm}};
+      if (verdict == StepVerdict::Skip) m["skipped"] = true;
+      if (monitor.last_was_spike()) m["spike"] = true;
+      on_metrics(m);
+    }
     if (step % log_every == 0 || step == total_steps || monitor.last_was_spike()) {
       auto now = std::chrono::steady_clock::now();
       double dt = std::chrono::duration<double>(now - t_last).count();
@@ -315,7 +323,10 @@ TrainResult train(Config config, RunStart start) {
     if ((eval_every > 0 && step % eval_every == 0) || step == total_steps) {
       double vl = validation_loss(*task, eval_batches, ranks);
       result.valid_loss = vl;
-      log_json({{"step", step}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}});
+      const nlohmann::json valid = {
+          {"step", step}, {"valid_loss", vl}, {"valid_ppl", std::exp(vl)}};
+      log_json(valid);
+      if (on_metrics) on_metrics(valid);
       char text[96];
       std::snprintf(text, sizeof text, "step %ld  valid loss %.4f  ppl %.2f", step, vl,
                     std::exp(vl));

@@ -4,6 +4,8 @@
 // forward/backward/params.
 #pragma once
 #include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/config.hpp"
@@ -27,6 +29,11 @@ struct TrainResult {
 // Divergence and interrupts are results, not exceptions: the run stops, summary.json says
 // "diverged at step S" (the last checkpoint written before it is kept) or "interrupted at step
 // S" (the state of step S is saved first).
-TrainResult train(Config config, RunStart start);
+// `on_metrics`, if set, is called on the training thread after every optimizer step with
+// {"step", "loss", "lr", "grad_norm"} (plus "skipped" or "spike": true) and after every
+// validation with {"step", "valid_loss", "valid_ppl"}: metrics.jsonl's vocabulary, every step
+// whatever log_every says. An exception it throws ends the run and propagates.
+using MetricsCallback = std::function<void(const nlohmann::json&)>;
+TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics = {});
 
 }  // namespace normlab
