@@ -4,9 +4,12 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include "data/batches.hpp"
+#include "data/markov_chain.hpp"
+#include "data/token_file.hpp"
 #include "diag/stack_measure.hpp"
 #include "model/decoder_lm.hpp"
 #include "train/optimizer.hpp"
@@ -20,6 +23,10 @@ namespace {
 
 // Batches of the measurements are drawn far from the training batches' indices.
 constexpr uint64_t kMeasureBatchBase = 1ull << 40;
+// Synthetic stream length: far more windows than a short run draws.
+constexpr size_t kSyntheticTokens = 1 << 17;
+// The chain is fixed, independent of `seed`, so that every design sees the same task.
+constexpr uint64_t kChainSeed = 0x5A17C4EC;
 
 MeasureBatches measurement_batches(const std::vector<int32_t>& tokens, int B, int T, uint64_t seed,
                                    const std::string& label, int count) {
@@ -107,6 +114,29 @@ SanityOptions sanity_options(const Config& config) {
   o.init_seeds = static_cast<int>(config.get_int("sanity_seeds"));
   o.batches = static_cast<int>(config.get_int("sanity_batches"));
   return o;
+}
+
+const std::vector<SanityDefault>& sanity_check_defaults() {
+  static const std::vector<SanityDefault> defaults = {
+      {"d_model", "64"},   {"n_heads", "4"},      {"d_ff", "256"},  {"seq_len", "32"},
+      {"batch_size", "8"}, {"vocab_size", "256"}, {"warmup", "10"}, {"depths", "2,4,8,16,32,64"}};
+  return defaults;
+}
+
+SanityData sanity_check_data(Config& config) {
+  const std::string dir = config.get_string("data");
+  SanityData d;
+  if (!dir.empty()) {
+    d.label = (std::filesystem::path(dir) / "train.bin").string();
+    TokenFile tf = read_token_file(d.label);
+    config.set("vocab_size", std::to_string(tf.vocab_size), d.label);
+    d.tokens = std::move(tf.tokens);
+  } else {
+    const int vocab = static_cast<int>(config.get_int("vocab_size"));
+    d.label = "markov(" + std::to_string(vocab) + ")";
+    d.tokens = markov_tokens(vocab, kSyntheticTokens, kChainSeed);
+  }
+  return d;
 }
 
 SanityReport run_sanity_check(const Config& config, const SanityOptions& options,
