@@ -23,6 +23,10 @@ class LanguageModel {
   static LanguageModel load(const std::string& checkpoint);
   // A freshly initialised model: the defaults, overridden by `options`.
   static LanguageModel init(const Options& options, std::uint64_t seed = 1);
+  // A freshly initialised model as `normlab init --config FILE --key VALUE` makes it: the
+  // defaults, then `config_file` (JSON or YAML; none if empty), then `options`, initialised from
+  // the config's `seed` option.
+  static LanguageModel from_config(const Options& options, const std::string& config_file = "");
   LanguageModel(LanguageModel&&) noexcept;
   LanguageModel& operator=(LanguageModel&&) noexcept;
   ~LanguageModel();

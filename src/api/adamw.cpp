@@ -13,7 +13,7 @@ struct AdamW::Impl {
 namespace {
 AdamWSettings settings_of(const Config& model_config, const Options& overrides) {
   Config c = model_config;
-  for (const auto& [key, value] : overrides) c.set(key, value, "option '" + key + "'");
+  for (const auto& [key, value] : overrides) c.set(key, value, "options");
   return AdamWSettings::from_config(c);
 }
 }  // namespace

@@ -1,4 +1,5 @@
 // The installed LanguageModel over normlab's DecoderLM (include/normlab/language_model.hpp).
+#include <optional>
 #include <stdexcept>
 
 #include "api/language_model_impl.hpp"
@@ -19,16 +20,29 @@ LanguageModel LanguageModel::load(const std::string& checkpoint) {
   return LanguageModel(std::move(impl));
 }
 
-LanguageModel LanguageModel::init(const Options& options, std::uint64_t seed) {
-  Config config = Config::defaults();
-  for (const auto& [key, value] : options) config.set(key, value, "option '" + key + "'");
+namespace {
+// A model of `config` plus `options`, initialised from `seed`, or from the config's seed.
+std::unique_ptr<LanguageModel::Impl> initialised(Config config, const Options& options,
+                                                 std::optional<std::uint64_t> seed) {
+  for (const auto& [key, value] : options) config.set(key, value, "options");
   if (config.get_string("arch") != "lm")
     throw UserError("option 'arch': the library's LanguageModel is arch=lm");
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<LanguageModel::Impl>();
   impl->lm = std::make_unique<DecoderLM>(config);
-  impl->lm->initialize(seed);
+  impl->lm->initialize(seed.value_or(static_cast<std::uint64_t>(config.get_int("seed"))));
   impl->lm->training = false;
-  return LanguageModel(std::move(impl));
+  return impl;
+}
+}  // namespace
+
+LanguageModel LanguageModel::init(const Options& options, std::uint64_t seed) {
+  return LanguageModel(initialised(Config::defaults(), options, seed));
+}
+
+LanguageModel LanguageModel::from_config(const Options& options, const std::string& config_file) {
+  Config config = Config::defaults();
+  if (!config_file.empty()) config.merge_file(config_file);
+  return LanguageModel(initialised(std::move(config), options, std::nullopt));
 }
 
 int LanguageModel::vocab_size() const {
@@ -100,7 +114,9 @@ float* LanguageModel::gradient(const std::string& name) {
   return p.grad(index_of(p, name));
 }
 std::size_t LanguageModel::parameter_count() const {
-  return impl_->lm->params().total();
+  std::size_t n = 0;  // the tensors' sizes (the store pads each tensor to 16 floats)
+  for (const auto& e : impl_->lm->params().entries()) n += e.numel;
+  return n;
 }
 
 void LanguageModel::save(const std::string& path) const {
