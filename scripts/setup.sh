@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config libdnnl-dev libsentencepiece-dev libcli11-dev
           nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev fortunes
           libjs-chart.js libopenmpi-dev openmpi-bin iproute2)
+# The Python module normlab._core (docs/python.md), for Debian's /usr/bin/python3.
+packages+=(pybind11-dev python3-dev python3-numpy)
 # German GNU gettext catalogs for the default corpus of `normlab prepare-parallel`
 # (docs/parallel-corpus.md): about 42 MB download, 270 MB installed, no services. Without them the
 # default corpus is only what the base system ships. NORMLAB_CORPUS_DEPS=0 skips them.
@@ -15,7 +17,7 @@ if [ "${NORMLAB_CORPUS_DEPS:-1}" = 1 ]; then
              bison gimp-data evolution-common gnucash-common gnome-control-center-data nautilus-data)
 fi
 # Test-only: the PyTorch oracle (parity tests, bench/) and Chromium (report page checks, PNGs).
-if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch python3-numpy libopenblas0-pthread chromium); fi
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch libopenblas0-pthread chromium); fi
 # Test-only: clang's libFuzzer and sanitizer runtimes for scripts/fuzz.sh (docs/reliability.md).
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 

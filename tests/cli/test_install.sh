@@ -2,7 +2,8 @@
 # The installed package (docs/library.md): `cmake --install` into a temporary prefix, then
 # examples/score_and_step built against it with CMake (find_package(normlab) -> normlab::core) and
 # with pkg-config, run on a trained checkpoint: it scores the text and one AdamW step lowers the
-# loss. Usage: bash test_install.sh PATH_TO_normlab REPO_ROOT (the build tree is normlab's folder)
+# loss; the Python package imports from the prefix and scores it too.
+# Usage: bash test_install.sh PATH_TO_normlab REPO_ROOT (the build tree is normlab's folder)
 set -uo pipefail
 NL=$(realpath "$1")
 ROOT=$(realpath "$2")
@@ -57,5 +58,13 @@ if g++ -std=c++20 -O1 -o "$W/ex_pc" "$ROOT/examples/score_and_step/main.cpp" \
   run_example "the pkg-config-built example runs" "$W/ex_pc"
 else
   not_ok "the example builds with pkg-config --cflags --libs normlab" "$(tail -20 "$W/pc.log")"
+fi
+# The Python package (docs/python.md), where Debian's python3 looks under the prefix.
+if compgen -G "$BUILD/python/normlab/_core.*.so" >/dev/null; then
+  SITE=$(echo "$P"/lib/python3.*/dist-packages)
+  check "installed: the Python package imports from lib/python3.X/dist-packages and scores tokens" \
+    env PYTHONPATH="$SITE" OMP_NUM_THREADS=2 /usr/bin/python3 -c "import numpy, normlab
+assert normlab.__file__.startswith('$SITE'), normlab.__file__
+assert 0 < normlab.load('$CKPT').loss(numpy.array([[1, 2, 3, 4]])) < 20"
 fi
 finish

@@ -9,7 +9,9 @@ import sys
 import numpy as np
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "python"))
+# The source tree's package when the built one (PYTHONPATH=BUILD/python, as ctest sets it) is not
+# on the path.
+sys.path.append(os.path.join(SOURCE_DIR, "python"))
 from normlab import safetensors  # noqa: E402
 
 
@@ -65,12 +67,50 @@ def engine_grad(binary, model_path, rows, workdir):
 FORTUNES = "/usr/share/games/fortunes"
 
 
+# The options of the tiny run (besides data and out_dir), as a dict and as flags.
+TINY_RUN = {"d_model": 16, "n_heads": 2, "d_ff": 32, "seq_len": 16, "batch_size": 2, "warmup": 1,
+            "eval_batches": 1, "progress": "false", "threads": 2}
+
+
+def prepare_corpus(binary, out_dir):
+    """`normlab prepare` on three fortune files (400 pieces) into OUT_DIR."""
+    files = ",".join(f"{FORTUNES}/{n}.u8" for n in ("pets", "goedel", "magic"))
+    run(binary, "prepare", "--input", files, "--vocab_size", "400", "--out_dir", out_dir)
+
+
 def train_tiny_run(binary, work, *extra):
     """`normlab prepare` on three fortune files into WORK/data, then a tiny `normlab train` into
     WORK/run (extra: more flags, e.g. "--steps", "6"). Returns the run directory."""
-    files = ",".join(f"{FORTUNES}/{n}.u8" for n in ("pets", "goedel", "magic"))
-    run(binary, "prepare", "--input", files, "--vocab_size", "400", "--out_dir", f"{work}/data")
-    run(binary, "train", "--data", f"{work}/data", "--out_dir", f"{work}/run", "--d_model", "16",
-        "--n_heads", "2", "--d_ff", "32", "--seq_len", "16", "--batch_size", "2", "--warmup", "1",
-        "--eval_batches", "1", "--progress", "false", "--threads", "2", *extra)
+    prepare_corpus(binary, f"{work}/data")
+    run(binary, "train", "--data", f"{work}/data", "--out_dir", f"{work}/run",
+        *[a for k, v in TINY_RUN.items() for a in (f"--{k}", str(v))], *extra)
     return f"{work}/run"
+
+
+class Expectations:
+    """`expect(ok, what)` prints one line per check; `finish()` exits non-zero if any failed."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, ok, what):
+        print(("ok   " if ok else "FAIL ") + what)
+        if not ok:
+            self.failures.append(what)
+
+    def raises(self, error, call, want, what):
+        """`call()` must raise `error` whose message contains `want`."""
+        try:
+            call()
+        except error as e:
+            self(want in str(e), f"{what}: {type(e).__name__}: {e}")
+            return
+        except Exception as e:  # noqa: BLE001 (the wrong exception is a failure, not a crash)
+            self(False, f"{what}: raised {type(e).__name__}: {e}, not {error.__name__}")
+            return
+        self(False, f"{what}: raised nothing")
+
+    def finish(self):
+        if self.failures:
+            sys.exit(f"{len(self.failures)} failed:\n" + "\n".join(self.failures))
+        print("all passed")
