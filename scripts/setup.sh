@@ -20,6 +20,8 @@ fi
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch libopenblas0-pthread chromium); fi
 # Test-only: clang's libFuzzer and sanitizer runtimes for scripts/fuzz.sh (docs/reliability.md).
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
+# Test-only: GCC's ASan and UBSan runtimes for scripts/sanitize.sh (g++ already depends on them).
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(libasan8 libubsan1); fi
 
 missing=()
 for p in "${packages[@]}"; do
