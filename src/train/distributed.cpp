@@ -44,6 +44,15 @@ uint64_t checksum(const void* data, size_t bytes) {
 
 #ifdef NORMLAB_HAVE_MPI
 
+struct Ranks::Communicator {
+  MPI_Comm comm = MPI_COMM_WORLD;
+  ~Communicator() {  // a group's (MPI_Comm_split) is freed, MPI_COMM_WORLD is MPI's
+    int done = 0;
+    MPI_Finalized(&done);
+    if (comm != MPI_COMM_WORLD && !done) MPI_Comm_free(&comm);
+  }
+};
+
 namespace {
 
 int launcher_local_size() {
@@ -74,6 +83,7 @@ Ranks::Ranks() {
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  comm_ = std::make_shared<Communicator>();
   local_size_ = std::min(size_, launcher_local_size());
   mpi_ = true;
 }
@@ -81,11 +91,11 @@ Ranks::Ranks() {
 void Ranks::sum(float* data, size_t n) const {
   if (!mpi_ || size_ == 1) return;
   const double t0 = MPI_Wtime();
-  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Barrier(comm_->comm);
   const double t1 = MPI_Wtime();
   for (size_t at = 0; at < n; at += kBucketFloats, ++sum_time_.allreduces)
     MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kBucketFloats, n - at)),
-                  MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+                  MPI_FLOAT, MPI_SUM, comm_->comm);
   sum_time_.calls += 1;
   sum_time_.bytes += static_cast<double>(n * sizeof(float));
   sum_time_.wait_s += t1 - t0;
@@ -96,26 +106,42 @@ void Ranks::sum(float* data, size_t n) const {
 
 void Ranks::sum(double* data, size_t n) const {
   if (!mpi_ || size_ == 1) return;
-  MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_->comm);
 }
 
 long Ranks::max(long value) const {
   if (!mpi_ || size_ == 1) return value;
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_LONG, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_LONG, MPI_MAX, comm_->comm);
   return value;
 }
 
 void Ranks::barrier() const {
-  if (mpi_ && size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
+  if (mpi_ && size_ > 1) MPI_Barrier(comm_->comm);
 }
 
 void Ranks::check_same(uint64_t value, const std::string& what) const {
   if (!mpi_ || size_ == 1) return;
   uint64_t low = value, high = value;
-  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, comm_->comm);
+  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, comm_->comm);
   if (low != high)
     throw std::runtime_error(what + " differ across the " + std::to_string(size_) + " ranks");
+}
+
+long Ranks::broadcast(long value) const {
+  if (mpi_ && size_ > 1) MPI_Bcast(&value, 1, MPI_LONG, 0, comm_->comm);
+  return value;
+}
+
+Ranks Ranks::split(int group_size) const {
+  if (!mpi_ || group_size >= size_) return *this;
+  Ranks group = *this;
+  auto comm = std::make_shared<Communicator>();
+  MPI_Comm_split(comm_->comm, rank_ / group_size, rank_, &comm->comm);
+  MPI_Comm_rank(comm->comm, &group.rank_);
+  MPI_Comm_size(comm->comm, &group.size_);
+  group.comm_ = std::move(comm);
+  return group;
 }
 
 void Ranks::abort_others(int code) const {
@@ -128,6 +154,8 @@ void Ranks::abort_others(int code) const {
 }
 
 #else  // one process: every collective is the identity
+
+struct Ranks::Communicator {};
 
 Ranks::Ranks() {
   const char* variable = nullptr;
@@ -146,6 +174,12 @@ long Ranks::max(long value) const {
 }
 void Ranks::barrier() const {}
 void Ranks::check_same(uint64_t, const std::string&) const {}
+long Ranks::broadcast(long value) const {
+  return value;
+}
+Ranks Ranks::split(int) const {
+  return *this;
+}
 void Ranks::abort_others(int) const {}
 
 #endif

@@ -1,10 +1,12 @@
 // The ranks of a data-parallel run (docs/distributed.md). Everything MPI is behind this small
 // interface: built with MPI and started by an MPI launcher (mpirun, srun), the ranks are
-// MPI_COMM_WORLD; otherwise there is one rank and every collective is the identity. The trainer
-// therefore has no MPI code and no #ifdef.
+// MPI_COMM_WORLD, or a group of them (split: a sweep trains each cell on one group); otherwise
+// there is one rank and every collective is the identity. The trainer therefore has no MPI code
+// and no #ifdef.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace normlab {
@@ -30,6 +32,13 @@ class Ranks {
   void barrier() const;
   // Throws (on every rank) unless `value` is the same on all ranks; `what` names it in the error.
   void check_same(uint64_t value, const std::string& what) const;
+  // The root's `value`, on every rank (MPI_Bcast).
+  long broadcast(long value) const;
+  // This rank's group when the ranks are cut into consecutive groups of `group_size` (ranks r
+  // with the same r / group_size; MPI_Comm_split), numbered from 0 within the group. A sweep
+  // runs each cell on one group (docs/distributed.md, "Sweeps"). local_size() stays the host's.
+  Ranks split(int group_size) const;
+
   // Ends the whole job at once after this rank has printed its error: the other ranks may be
   // blocked in a collective and would never see it. The rank exits without MPI_Finalize, which
   // makes the launcher kill the others (not MPI_Abort: OpenMPI may drop the rank's last stderr
@@ -48,12 +57,16 @@ class Ranks {
     double fastest_s = 0;    // the fastest single sum's allreduce time (the least disturbed)
   };
   const SumTime& gradient_sum_time() const { return sum_time_; }
+  // Counts from zero again: train() does at each run's start (a sweep's group trains several).
+  void restart_gradient_sum_time() const { sum_time_ = {}; }
 
  private:
   Ranks();
+  struct Communicator;  // the MPI communicator of these ranks (MPI builds only)
   int rank_ = 0, size_ = 1, local_size_ = 1;
   bool mpi_ = false;
   mutable SumTime sum_time_;
+  std::shared_ptr<const Communicator> comm_;
 };
 
 // OpenMP threads of each rank for the option `threads`: itself when positive; 0 (all cores) shares

@@ -65,7 +65,8 @@ void truncate_jsonl_after(const fs::path& path, long step) {
 
 }  // namespace
 
-TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics) {
+TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics,
+                  const Ranks& ranks) {
   const bool resume = start == RunStart::Resume;
   const std::string data_dir = config.get_string("data");
   std::string out_dir = config.get_string("out_dir");
@@ -75,8 +76,8 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
   const fs::path data(data_dir), out(out_dir);
   // Data-parallel ranks (train/distributed.hpp): all train, only rank 0 (the writer) touches the
   // run directory and prints.
-  const Ranks& ranks = Ranks::world();
   const bool writer = ranks.is_root();
+  ranks.restart_gradient_sum_time();  // this run's: a sweep's group of ranks trains several
   // Everything is checked before the first file of the run is written (docs/reliability.md).
   if (writer) check_run_directory(out, start);
   // One writer per run: a second train (or sweep) on the same out_dir is refused.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "train/distributed.hpp"
 #include "train/run_directory.hpp"
 
 namespace normlab {
@@ -34,6 +35,9 @@ struct TrainResult {
 // validation with {"step", "valid_loss", "valid_ppl"}: metrics.jsonl's vocabulary, every step
 // whatever log_every says. An exception it throws ends the run and propagates.
 using MetricsCallback = std::function<void(const nlohmann::json&)>;
-TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics = {});
+// `ranks` train the run together, data-parallel (docs/distributed.md); its root writes the run
+// directory. A sweep under MPI gives each cell a group of the ranks (Ranks::split).
+TrainResult train(Config config, RunStart start, const MetricsCallback& on_metrics = {},
+                  const Ranks& ranks = Ranks::world());
 
 }  // namespace normlab
