@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "train/distributed.hpp"
 #include "train/sweep.hpp"
 #include "train/sweep_file.hpp"
 #include "train/sweep_run_state.hpp"
@@ -25,6 +26,8 @@ struct SweepArgs {
 };
 
 int run(const ConfigFlags& flags, const SweepArgs& args) {
+  // Under an MPI launcher: the ranks (or the refusal of a normlab built without MPI).
+  const bool root = Ranks::world().is_root();
   const SweepShard shard = parse_shard(args.shard);
   const SweepFile file = args.sweep_file.empty() ? SweepFile{} : read_sweep_file(args.sweep_file);
   std::vector<ConfigSetting> file_base;
@@ -39,18 +42,18 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
   for (const auto& kv : flags.flags) flag_keys.insert(kv.first);
   const std::vector<SweepAxis> axes = sweep_axes(file.grid, command_axes, flag_keys);
   if (flags.dump_config) {
-    std::fputs(base.dump_yaml().c_str(), stdout);
+    if (root) std::fputs(base.dump_yaml().c_str(), stdout);
     return 0;
   }
   const std::vector<SweepCell> cells = expand_grid(base, axes);
   if (args.list) {
     for (size_t i = 0; i < cells.size(); ++i)
-      if (shard.owns(i))
+      if (shard.owns(i) && root)
         std::printf("%s\t%s\n", cells[i].name.c_str(), to_string(inspect_run(cells[i])));
     return 0;
   }
-  const SweepOutcome o =
-      run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"), shard);
+  const SweepOutcome o = run_sweep(cells, base.get_string("out_dir"), base.get_bool("progress"),
+                                   shard, base.get_int("ranks_per_run"));
   return o.signal != 0 ? 128 + o.signal : 0;
 }
 

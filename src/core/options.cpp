@@ -198,6 +198,10 @@ std::vector<OptionSpec> make_options() {
         "Sweep axis: values of 'dt', comma-separated."},
     {"seeds",           String, "",      "sweep",     any_value,
         "Sweep axis: values of 'seed' (a list of seeds, not a count), comma-separated."},
+    {"ranks_per_run",   Int,    "1",     "sweep",     ge_le(1, 1 << 20),
+        "MPI ranks that train each cell of a sweep together, data-parallel; the ranks of "
+        "'mpirun -np N' (N a multiple of it) form N / ranks_per_run groups that take the cells as "
+        "they become free (docs/distributed.md)."},
     // ---- sanity-check (docs/sanity-check.md)
     {"sanity_steps",    Int,    "50",    "sanity",    ge_le(0, 1000000),
         "Steps of the short training run at each depth, the trainer's own step with this "

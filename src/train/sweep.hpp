@@ -15,7 +15,7 @@ namespace normlab {
 
 struct SweepOutcome {
   long runs = 0, skipped = 0, resumed = 0, diverged = 0;
-  long elsewhere = 0;  // cells another process was running (it finishes them)
+  long elsewhere = 0;  // cells another process (or group of ranks) was running
   int signal = 0;      // SIGINT / SIGTERM that interrupted a run (the sweep stopped after it)
 };
 
@@ -23,11 +23,14 @@ struct SweepOutcome {
 // checkpoint, others start fresh; a diverged run is a result. Several processes may share a sweep
 // directory: each cell is claimed with a lock (RUN/cell.lock, held while the run trains) and
 // looked at again once claimed, and a cell another process holds is left to it, so no cell runs
-// twice at once and no finished cell runs again. Rewrites SWEEP_DIR/summary.csv after every run
-// and at the end, from every finished run (update_sweep_summary). One progress line per cell on
-// stderr, a bar over the shard's cells when stderr is a terminal and `progress` is on, and a
-// closing line with the counts.
+// twice at once and no finished cell runs again. Under MPI (Ranks::world()) the ranks form groups
+// of `ranks_per_run` (which must divide their number), each group claims cells in this way and
+// trains them data-parallel. Rewrites SWEEP_DIR/summary.csv after every run and at the end, from
+// every finished run (update_sweep_summary). One progress line per cell on stderr (under MPI: per
+// cell a rank trains, and rank 0's for the runs done before), a bar over the shard's cells when
+// stderr is a terminal, `progress` is on and there is one process, and a closing line with the
+// counts.
 SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& sweep_dir,
-                       bool progress, const SweepShard& shard = {});
+                       bool progress, const SweepShard& shard = {}, long ranks_per_run = 1);
 
 }  // namespace normlab

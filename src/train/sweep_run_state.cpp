@@ -36,7 +36,7 @@ void check_same_run(const Config& recorded, const Config& wanted, const std::str
                   "; remove the run directory or use another --out_dir");
 }
 
-void say(const std::string& line) {
+void say_line(const std::string& line) {
   print_line(stderr, line);
 }
 
@@ -87,7 +87,10 @@ const char* to_string(RunState state) {
 // Starts over when the checkpoint is unreadable, already at the last step without a summary, or
 // the optimizer state is out of step with the model after a kill between the two writes:
 // training is deterministic, so the result is the same, only slower.
-bool finish_interrupted_run(const Config& config, const std::string& prefix) {
+bool finish_interrupted_run(const Config& config, const std::string& prefix, const Ranks& ranks) {
+  auto say = [&](const std::string& line) {
+    if (ranks.is_root()) say_line(line);
+  };
   const fs::path ckpt = fs::path(config.get_string("out_dir")) / "checkpoint.safetensors";
   long step = -1;
   std::string why;
@@ -102,7 +105,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix) {
   if (step > 0 && step < config.get_int("steps")) {
     say(prefix + ": resumed at step " + std::to_string(step));
     try {
-      train(config, RunStart::Resume);
+      train(config, RunStart::Resume, ranks);
       return true;
     } catch (const UserError& e) {
       say(prefix + ": cannot resume (" + e.what() + "); starting over");
@@ -115,7 +118,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix) {
     say(prefix + ": cannot resume (" + (why.empty() ? "checkpoint at step 0" : why) +
         "); starting over");
   }
-  train(config, RunStart::Overwrite);
+  train(config, RunStart::Overwrite, ranks);
   return false;
 }
 

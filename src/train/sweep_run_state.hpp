@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "train/distributed.hpp"
 #include "train/sweep_grid.hpp"
 
 namespace normlab {
@@ -21,9 +22,9 @@ const char* to_string(RunState state);
 // A run's summary.json; UserError naming the file when it cannot be read or parsed.
 nlohmann::json read_run_summary(const std::filesystem::path& path);
 
-// Trains an interrupted run (RunState::Resume): continues from its checkpoint when that is
-// possible, otherwise starts it over; says which on stderr after `prefix`. Returns whether it
-// resumed.
-bool finish_interrupted_run(const Config& config, const std::string& prefix);
+// Trains an interrupted run (RunState::Resume) on `ranks`: continues from its checkpoint when that
+// is possible, otherwise starts it over; their root says which on stderr after `prefix`. Returns
+// whether it resumed.
+bool finish_interrupted_run(const Config& config, const std::string& prefix, const Ranks& ranks);
 
 }  // namespace normlab

@@ -184,3 +184,15 @@ kill_during_second_run() {
   done
   wait "$pid" 2>/dev/null
 }
+
+# check_same_summary DESC REF DIR: ok if DIR/summary.csv is byte-identical to REF/summary.csv and
+# DIR holds no temporary files.
+check_same_summary() {
+  local desc=$1 ref=$2 dir=$3
+  if [ -s "$ref/summary.csv" ] && cmp -s "$ref/summary.csv" "$dir/summary.csv" &&
+    [ -z "$(leftover_tmp "$dir")" ]; then
+    ok "$desc"
+  else
+    not_ok "$desc" "$(diff "$ref/summary.csv" "$dir/summary.csv" 2>&1)" "$(leftover_tmp "$dir")"
+  fi
+}

@@ -58,12 +58,7 @@ if [ "$got_a" = "$want_a" ] && [ "$got_b" = "$want_b" ]; then
 else
   not_ok "each shard trains its own cells" "1/2: $got_a (want $want_a)" "2/2: $got_b (want $want_b)"
 fi
-if cmp -s serial/summary.csv s1/summary.csv; then
-  ok "summary.csv of the two shards equals the serial sweep's"
-else
-  not_ok "summary.csv of the two shards equals the serial sweep's" "$(diff serial/summary.csv \
-    s1/summary.csv)"
-fi
+check_same_summary "summary.csv of the two shards equals the serial sweep's" serial s1
 if grep -q '^sweep: shard 1/2: 2 of 4 runs (2 trained' s1a.err; then
   ok "closing line names the shard"
 else
@@ -94,12 +89,7 @@ else
   not_ok "the racing sweeps train each cell exactly once" "trained: $(echo "$got" | tr '\n' ' ')" \
     "first: $(grep '^\[' s2a.err)" "second: $(grep '^\[' s2b.err)"
 fi
-if cmp -s serial/summary.csv s2/summary.csv; then
-  ok "summary.csv of the racing sweeps equals the serial sweep's"
-else
-  not_ok "summary.csv of the racing sweeps equals the serial sweep's" "$(diff serial/summary.csv \
-    s2/summary.csv)"
-fi
+check_same_summary "summary.csv of the racing sweeps equals the serial sweep's" serial s2
 
 # ---- 3. a shard killed mid-run (SIGKILL: its locks die with it), then run again
 A=s3/${RUNS[0]}
@@ -122,12 +112,7 @@ if grep -q "^\[3/4\] ${RUNS[2]}: resumed at step [0-9]*$" s3c.err &&
 else
   not_ok "the rerun shard skips its finished cell and resumes the killed one" "$(cat s3c.err)"
 fi
-if cmp -s serial/summary.csv s3/summary.csv && [ -z "$(leftover_tmp s3)" ]; then
-  ok "summary.csv after the kill and rerun equals the serial sweep's, no temporary files"
-else
-  not_ok "summary.csv after the kill and rerun equals the serial sweep's, no temporary files" \
-    "$(diff serial/summary.csv s3/summary.csv)" "$(leftover_tmp s3)"
-fi
+check_same_summary "summary.csv after the kill and rerun equals the serial sweep's" serial s3
 
 # ---- 4. bad --shard values: one line, nothing created
 for bad in 0/2 3/2 a/b 1/0 2 -1/2; do
