@@ -106,11 +106,14 @@ rc_b=$?
 "$NL" sweep "${SMALL[@]}" "${GRID[@]}" --out_dir s3 --shard 1/2 >/dev/null 2>s3c.err
 rc_c=$?
 check_that "shard 2/2, then shard 1/2 again, exit 0" '[ "$rc_b" -eq 0 ] && [ "$rc_c" -eq 0 ]'
-if grep -q "^\[3/4\] ${RUNS[2]}: resumed at step [0-9]*$" s3c.err &&
-  grep -q "^\[1/4\] ${RUNS[0]}: skipped (done)$" s3c.err; then
-  ok "the rerun shard skips its finished cell and resumes the killed one (its lock is free)"
+# The killed run is taken up again: from its checkpoint, or started over when the kill came
+# between its last save and its summary.json; not left as "running in another process".
+if grep -q "^\[1/4\] ${RUNS[0]}: skipped (done)$" s3c.err &&
+  grep -Eq "^\[3/4\] ${RUNS[2]}: (resumed at step [0-9]+|.*starting over)$" s3c.err &&
+  grep -q "^\[3/4\] ${RUNS[2]}: ok, valid loss" s3c.err; then
+  ok "the rerun shard skips its finished cell and takes up the killed one (its lock died with it)"
 else
-  not_ok "the rerun shard skips its finished cell and resumes the killed one" "$(cat s3c.err)"
+  not_ok "the rerun shard skips its finished cell and takes up the killed one" "$(cat s3c.err)"
 fi
 check_same_summary "summary.csv after the kill and rerun equals the serial sweep's" serial s3
 
