@@ -71,8 +71,9 @@ std::string wrap_to_columns(const std::string& text, size_t columns, size_t inde
 void print_line(std::FILE* stream, const std::string& line) {
   const int columns = terminal_columns(stream);
   const std::string text = columns > 0 ? wrap_to_columns(line, static_cast<size_t>(columns)) : line;
-  std::fputs(text.c_str(), stream);
-  std::fputc('\n', stream);
+  // One write with its newline: stderr is unbuffered, and a reader of several processes' lines
+  // (mpirun --tag-output, a log collector) must get whole lines.
+  std::fputs((text + "\n").c_str(), stream);
   std::fflush(stream);
 }
 

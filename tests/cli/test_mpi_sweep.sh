@@ -38,7 +38,8 @@ prepare_corpus data
 
 # One thread per rank and per serial run: training is deterministic given config and threads.
 SMALL=(--data data --d_model 32 --n_heads 2 --d_ff 64 --seq_len 32 --batch_size 4 --eval_batches 2
-       --steps 30 --save_every 5 --log_every 5 --threads 1 --progress false --precision fp32)
+       --steps 30 --warmup 5 --save_every 5 --log_every 5 --threads 1 --progress false
+       --precision fp32)
 GRID=(--placements pre,b2t --depths 1,2 --lrs 3e-3 --dts 1 --seeds 1)
 RUNS=(pre-L1-lr3e-3-dt1-s1 pre-L2-lr3e-3-dt1-s1 b2t-L1-lr3e-3-dt1-s1 b2t-L2-lr3e-3-dt1-s1)
 ALL_ONCE=$(printf '%s\n' "${RUNS[@]}" | sort)

@@ -18,7 +18,7 @@ require_corpus
 prepare_corpus data
 # Fixed thread count: training is deterministic given the config and the threads.
 SMALL=(--data data --d_model 32 --n_heads 2 --d_ff 64 --seq_len 32 --batch_size 4 --eval_batches 2
-       --steps 20 --save_every 5 --log_every 1 --threads 1 --progress false)
+       --steps 20 --warmup 5 --save_every 5 --log_every 1 --threads 1 --progress false)
 GRID=(--placements pre,b2t --depths 1,2 --lrs 3e-3 --dts 1 --seeds 1)
 RUNS=(pre-L1-lr3e-3-dt1-s1 pre-L2-lr3e-3-dt1-s1 b2t-L1-lr3e-3-dt1-s1 b2t-L2-lr3e-3-dt1-s1)
 
