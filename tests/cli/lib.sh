@@ -196,3 +196,18 @@ check_same_summary() {
     not_ok "$desc" "$(diff "$ref/summary.csv" "$dir/summary.csv" 2>&1)" "$(leftover_tmp "$dir")"
   fi
 }
+
+# reference_sweep DIR ROWS ARGS...: the serial `normlab sweep ARGS --out_dir DIR` that distributed
+# sweeps are compared with; the script ends failing unless its summary.csv has ROWS rows.
+reference_sweep() {
+  local dir=$1 rows=$2
+  shift 2
+  if "$NL" sweep "$@" --out_dir "$dir" >/dev/null 2>"$W/$dir.err" &&
+    [ "$(tail -n +2 "$dir/summary.csv" | wc -l)" -eq "$rows" ]; then
+    ok "serial sweep of $rows runs into $dir"
+  else
+    not_ok "serial sweep of $rows runs into $dir" "$(tail -5 "$W/$dir.err")"
+    finish
+    exit 1
+  fi
+}

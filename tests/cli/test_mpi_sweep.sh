@@ -52,14 +52,7 @@ trained_by() {
 }
 
 # ---- the serial sweep, the reference
-if "$NL" sweep "${SMALL[@]}" "${GRID[@]}" --out_dir serial >/dev/null 2>serial.err &&
-  [ "$(tail -n +2 serial/summary.csv | wc -l)" -eq 4 ]; then
-  ok "serial sweep of 4 runs"
-else
-  not_ok "serial sweep of 4 runs" "$(tail -5 serial.err)"
-  finish
-  exit 1
-fi
+reference_sweep serial 4 "${SMALL[@]}" "${GRID[@]}"
 
 # ---- 1. two ranks, one cell at a time each
 rc=0
@@ -168,7 +161,7 @@ check_same_summary "summary.csv after the kill and rerun equals the serial sweep
 # splits into one micro-batch per rank, which sums bit for bit as one process does
 # (train/training_step.hpp).
 ACC=("${SMALL[@]}" --grad_accum 2)
-"$NL" sweep "${ACC[@]}" "${GRID[@]}" --out_dir serial2 >/dev/null 2>serial2.err
+reference_sweep serial2 4 "${ACC[@]}" "${GRID[@]}"
 rc=0
 "${TAGGED[@]}" -np 4 "$NL" sweep "${ACC[@]}" "${GRID[@]}" --ranks-per-run 2 --out_dir s3 \
   >/dev/null 2>s3.err || rc=$?

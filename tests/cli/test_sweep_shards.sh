@@ -30,14 +30,7 @@ trained_runs() {
 ALL_ONCE=$(printf '%s\n' "${RUNS[@]}" | sort)
 
 # ---- the serial sweep, the reference
-if "$NL" sweep "${SMALL[@]}" "${GRID[@]}" --out_dir serial >/dev/null 2>serial.err &&
-  [ "$(tail -n +2 serial/summary.csv | wc -l)" -eq 4 ]; then
-  ok "serial sweep of 4 runs"
-else
-  not_ok "serial sweep of 4 runs" "$(tail -5 serial.err)"
-  finish
-  exit 1
-fi
+reference_sweep serial 4 "${SMALL[@]}" "${GRID[@]}"
 
 # ---- 1. shards 1/2 and 2/2 at once
 "$NL" sweep "${SMALL[@]}" "${GRID[@]}" --out_dir s1 --shard 1/2 >/dev/null 2>s1a.err &
