@@ -131,7 +131,7 @@ SweepOutcome run_sweep(const std::vector<SweepCell>& cells, const std::string& s
       if (turn == CellTurn::Resume) {
         if (finish_interrupted_run(cell.config, prefix, group) && leader) ++outcome.resumed;
       } else {
-        train(cell.config, RunStart::Overwrite, group);
+        train(cell.config, RunStart::Overwrite, {}, group);
       }
       if (leader) {
         const SweepRunRow row = read_run_row(cell);

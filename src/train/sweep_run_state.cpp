@@ -105,7 +105,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix, con
   if (step > 0 && step < config.get_int("steps")) {
     say(prefix + ": resumed at step " + std::to_string(step));
     try {
-      train(config, RunStart::Resume, ranks);
+      train(config, RunStart::Resume, {}, ranks);
       return true;
     } catch (const UserError& e) {
       say(prefix + ": cannot resume (" + e.what() + "); starting over");
@@ -118,7 +118,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix, con
     say(prefix + ": cannot resume (" + (why.empty() ? "checkpoint at step 0" : why) +
         "); starting over");
   }
-  train(config, RunStart::Overwrite, ranks);
+  train(config, RunStart::Overwrite, {}, ranks);
   return false;
 }
 
