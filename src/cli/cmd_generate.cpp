@@ -13,15 +13,12 @@ Runner setup_generate(CLI::App& app) {
   auto model_path = std::make_shared<std::string>();
   auto tokenizer_path = std::make_shared<std::string>();
   auto prompt = std::make_shared<std::string>();
-  add_config_flags(app, *flags, {"generate"});
-  app.add_option("--model,-m", *model_path, "Checkpoint (.safetensors)")->required();
-  app.add_option("--tokenizer", *tokenizer_path,
+  add_config_flags(app, *flags, {"generate"}, {"seed"});
+  app.add_option(flag_names("model", "m"), *model_path, "Checkpoint (.safetensors)")->required();
+  app.add_option(flag_names("tokenizer"), *tokenizer_path,
                  "SentencePiece model (default: tokenizer.model beside the checkpoint)");
-  app.add_option("--prompt,-p", *prompt, "Text to continue");
-  app.add_option("--seed", flags->flags["seed"], "Sampling seed");
+  app.add_option(flag_names("prompt", "p"), *prompt, "Text to continue");
   return [=]() {
-    for (auto it = flags->flags.begin(); it != flags->flags.end();)
-      it = it->second.empty() ? flags->flags.erase(it) : std::next(it);
     Config config = resolve_config(*flags);
     if (flags->dump_config) {
       std::fputs(config.dump_yaml().c_str(), stdout);

@@ -11,12 +11,17 @@ namespace normlab::cli {
 Runner setup_grad(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto request = std::make_shared<GradientCheckRequest>();
-  add_config_flags(app, *flags, {"train", "grad"});
-  app.add_option("--model,-m", request->model_path, "Model (.safetensors)")->required();
-  app.add_option("--tokens", request->tokens_path, "Token rows: one sequence of T+1 ids per line")
+  // The model and its config come from the checkpoint; the command line gives the loss's label
+  // smoothing and the AdamW steps' optimizer (a constant lr, clipping).
+  add_config_flags(app, *flags, {"grad"},
+                   {"label_smoothing", "lr", "beta1", "beta2", "adam_eps", "weight_decay",
+                    "decay_all", "clip_norm"});
+  app.add_option(flag_names("model", "m"), request->model_path, "Model (.safetensors)")->required();
+  app.add_option(flag_names("tokens"), request->tokens_path,
+                 "Token rows: one sequence of T+1 ids per line")
       ->required();
-  app.add_option("--out,-o", request->out_path, "Gradients (.safetensors)")->required();
-  app.add_option("--diag", request->diag_path,
+  app.add_option(flag_names("out", "o"), request->out_path, "Gradients (.safetensors)")->required();
+  app.add_option(flag_names("diag"), request->diag_path,
                  "Also write the per-layer probes of the final forward/backward as JSON "
                  "(docs/diagnostics.md: 'blocks' and 'output')");
   return [=]() {

@@ -7,8 +7,8 @@ namespace normlab::cli {
 Runner setup_init(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto out = std::make_shared<std::string>();
-  add_config_flags(app, *flags, {"model", "train"});
-  app.add_option("--out,-o", *out, "Output model (.safetensors)")->required();
+  add_config_flags(app, *flags, {"model"}, {"seed"});
+  app.add_option(flag_names("out", "o"), *out, "Output model (.safetensors)")->required();
   return [flags, out]() {
     Config config = resolve_config(*flags);
     if (flags->dump_config) {

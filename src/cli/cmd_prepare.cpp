@@ -6,14 +6,9 @@ namespace normlab::cli {
 
 Runner setup_prepare(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
-  add_config_flags(app, *flags, {"data", "run"});
-  // The tokenizer's vocabulary size is the model's: one key.
-  app.add_option("--vocab_size,--vocab-size", flags->flags["vocab_size"],
-                 "SentencePiece vocabulary size");
-  app.add_option("--seed", flags->flags["seed"], "Seed for the train/valid split");
+  // The tokenizer's vocabulary size is the model's: one key; the seed draws the train/valid split.
+  add_config_flags(app, *flags, {"prepare"}, {"out_dir", "vocab_size", "seed"});
   return [flags]() {
-    for (auto it = flags->flags.begin(); it != flags->flags.end();)
-      it = it->second.empty() ? flags->flags.erase(it) : std::next(it);
     Config config = resolve_config(*flags);
     if (flags->dump_config) {
       std::fputs(config.dump_yaml().c_str(), stdout);
@@ -35,7 +30,7 @@ Runner setup_prepare(CLI::App& app) {
     o.out_dir = config.get_string("out_dir");
     if (o.out_dir.empty()) throw UserError("option 'out_dir': give the output directory");
     o.vocab_size = static_cast<int>(config.get_int("vocab_size"));
-    o.model_type = config.get_string("tokenizer");
+    o.model_type = config.get_string("tokenizer_type");
     o.valid_fraction = config.get_float("valid_fraction");
     o.seed = static_cast<uint64_t>(config.get_int("seed"));
     prepare_corpus(o);

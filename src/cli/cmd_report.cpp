@@ -1,4 +1,4 @@
-// `normlab report RUN_DIR... -o report.html [--png-dir DIR]`: one self-contained HTML report
+// `normlab report RUN_DIR... -o report.html [--png_dir DIR]`: one self-contained HTML report
 // (docs/report.md) from run or sweep directories, and optionally the charts as PNG files.
 #include <chrono>
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
 #include "core/config.hpp"
 #include "report/chartjs.hpp"
 #include "report/png_export.hpp"
@@ -77,8 +78,8 @@ Runner setup_report(CLI::App& app) {
   app.add_option("runs", args->paths,
                  "Run directories, or sweep directories holding runs (searched two levels down)")
       ->required();
-  app.add_option("-o,--out", args->out, "Output HTML file")->capture_default_str();
-  app.add_option("--png-dir", args->png_dir,
+  app.add_option(flag_names("out", "o"), args->out, "Output HTML file")->capture_default_str();
+  app.add_option(flag_names("png_dir"), args->png_dir,
                  "Also write every chart as DIR/chart-*.png (needs headless chromium)");
   app.add_option("--title", args->title, "Title of the report")->capture_default_str();
   app.add_flag("-q,--quiet", args->quiet, "Print nothing but warnings and errors");

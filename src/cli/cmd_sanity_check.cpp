@@ -27,13 +27,13 @@ std::vector<ConfigSetting> command_defaults() {
 Runner setup_sanity_check(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto json_path = std::make_shared<std::string>();
-  add_config_flags(app, *flags, {"model", "train", "sanity"}, {"depths", "data"});
-  // The help shows the defaults this command uses, not the global ones.
-  for (const SanityDefault& s : sanity_check_defaults())
-    if (CLI::Option* o = app.get_option_no_throw(std::string("--") + s.key))
-      o->option_text(std::string(find_option(s.key)->type == OptionType::Int ? "INT=" : "TEXT=") +
-                     s.value);
-  app.add_option("--json", *json_path, "Also write everything measured and fitted as JSON");
+  // The short runs take a step as 'train' does (batch, optimizer, schedule, seed, threads).
+  add_config_flags(
+      app, *flags, {"model", "sanity", "optimizer"},
+      {"depths", "data", "seed", "threads", "batch_size", "grad_accum", "label_smoothing"});
+  show_command_defaults(app, command_defaults());
+  app.add_option(flag_names("json_out"), *json_path,
+                 "Also write everything measured and fitted as JSON to this file");
   return [=]() {
     Config config = resolve_config(*flags, Config::defaults(), command_defaults());
     const SanityData data = sanity_check_data(config);

@@ -62,7 +62,7 @@ int run(const ConfigFlags& flags, const SweepArgs& args) {
 Runner setup_sweep(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto args = std::make_shared<SweepArgs>();
-  add_config_flags(app, *flags, {"model", "train", "data", "run", "sweep"});
+  add_config_flags(app, *flags, {"model", "data", "run", "train", "optimizer", "sweep"});
   app.add_option("--sweep", args->sweep_file,
                  "Sweep file (YAML or JSON): {grid: {option: [values]}, base: {option: value}}; "
                  "command-line axes replace its axes of the same key")

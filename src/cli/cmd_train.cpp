@@ -12,7 +12,7 @@ Runner setup_train(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto resume = std::make_shared<bool>(false);
   auto overwrite = std::make_shared<bool>(false);
-  add_config_flags(app, *flags, {"model", "train", "data", "run"});
+  add_config_flags(app, *flags, {"model", "data", "run", "train", "optimizer"});
   CLI::Option* resume_flag = app.add_flag(
       "--resume", *resume,
       "Continue the run in out_dir from its newest saved state, with the run's own config "

@@ -50,12 +50,14 @@ Runner setup_translate(CLI::App& app) {
   auto input = std::make_shared<std::string>("-");
   auto output = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"translate"});
-  app.add_option("--model,-m", *model_path, "Encoder-decoder checkpoint (.safetensors)")
+  app.add_option(flag_names("model", "m"), *model_path, "Encoder-decoder checkpoint (.safetensors)")
       ->required();
-  app.add_option("--tokenizer", *tokenizer_path,
+  app.add_option(flag_names("tokenizer"), *tokenizer_path,
                  "SentencePiece model (default: tokenizer.model beside the checkpoint)");
-  app.add_option("--input,-i", *input, "Source text, one segment per line ('-': stdin)");
-  app.add_option("--output,-o", *output, "Where to write the translations (default: stdout)");
+  app.add_option(flag_names("input", "i"), *input,
+                 "Source text, one segment per line ('-': stdin)");
+  app.add_option(flag_names("out", "o"), *output,
+                 "Where to write the translations (default: stdout)");
   return [=]() {
     Config config = resolve_config(*flags);
     if (flags->dump_config) {

@@ -57,6 +57,10 @@ void check_no_extras(const CLI::App& app, const CLI::App& sub) {
   if (arg[0] != '-' || name.empty())
     throw UserError("'" + arg + "': unexpected argument of '" + command +
                     "' (flags take one value each: --key VALUE)");
+  // A config key renamed since (core/options.hpp): its new flag.
+  const std::string renamed = current_option_key(name);
+  if (renamed != name && sub.get_option_no_throw("--" + renamed))
+    throw UserError(where + ": renamed; use --" + renamed);
   // An option that this command does not read but others do: say which (before a guess, since
   // the name is right).
   std::vector<std::string> users;

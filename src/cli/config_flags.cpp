@@ -12,7 +12,7 @@ namespace {
 // The "TYPE=default" text CLI11 prints after the flag name. We set it ourselves rather than via
 // default_str(): CLI11 substitutes default_str for a bare `--flag`, which would turn a bare
 // `--rescale_init` into its default (false) instead of true.
-std::string option_text(const OptionSpec& o) {
+std::string option_text(const OptionSpec& o, const std::string& default_value) {
   std::string t;
   if (!o.choices.empty()) {
     t = "{";
@@ -34,11 +34,21 @@ std::string option_text(const OptionSpec& o) {
         break;
     }
   }
-  if (!o.default_value.empty()) t += "=" + o.default_value;
+  if (!default_value.empty()) t += "=" + default_value;
   return t;
 }
 
 }  // namespace
+
+std::string flag_names(const std::string& name, const std::string& short_name) {
+  std::string snake = name, kebab = name;
+  std::replace(snake.begin(), snake.end(), '-', '_');
+  std::replace(kebab.begin(), kebab.end(), '_', '-');
+  std::string names = short_name.empty() ? "" : "-" + short_name + ",";
+  names += "--" + snake;
+  if (kebab != snake) names += ",--" + kebab;
+  return names;
+}
 
 void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::string>& groups,
                       const std::vector<std::string>& keys) {
@@ -48,20 +58,16 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
       ->type_name("FILE")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_flag("--dump-config,--dump_config", out.dump_config,
+  app.add_flag(flag_names("dump_config"), out.dump_config,
                "Print the effective configuration as YAML (a valid config file) and exit.");
   for (const OptionSpec& o : all_options()) {
     if (std::find(groups.begin(), groups.end(), o.group) == groups.end() &&
         std::find(keys.begin(), keys.end(), o.key) == keys.end())
       continue;
-    std::string names = "--" + o.key;
-    std::string dashed = o.key;
-    std::replace(dashed.begin(), dashed.end(), '_', '-');
-    if (dashed != o.key) names += ",--" + dashed;
     const std::string key = o.key;
     const bool is_bool = o.type == OptionType::Bool;
     CLI::Option* opt = app.add_option(
-        names,
+        flag_names(key),
         [&out, key, is_bool](const CLI::results_t& r) {
           // As in a config file, an option is set once: a repeated flag is an error, not a
           // silent "last one wins".
@@ -74,11 +80,17 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
           return true;
         },
         o.range.bounded() ? o.help + " Allowed: " + o.range.text() + "." : o.help);
-    opt->option_text(option_text(o))
+    opt->option_text(option_text(o, o.default_value))
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->group(o.group + " options");
     if (is_bool) opt->expected(0, 1);
   }
+}
+
+void show_command_defaults(CLI::App& app, const std::vector<ConfigSetting>& command_defaults) {
+  for (const auto& s : command_defaults)
+    if (CLI::Option* o = app.get_option_no_throw("--" + s.key))
+      o->option_text(option_text(*find_option(s.key), s.value));
 }
 
 Config merge_config(const ConfigFlags& flags, Config c,

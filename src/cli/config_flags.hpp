@@ -17,6 +17,11 @@ struct ConfigFlags {
   bool dump_config = false;
 };
 
+// The names of a flag: "--NAME", also spelled with dashes for underscores (and the other way
+// round: "out-dir" gives --out_dir,--out-dir), and "-S" when a short name is given. Every flag
+// of every command is named through it, so both spellings always work.
+std::string flag_names(const std::string& name, const std::string& short_name = "");
+
 // Registers --config FILE (repeatable; later files override earlier), --dump-config, and one
 // --key VALUE option per option whose group is in `groups` or whose key is in `keys`, also
 // spelled with dashes (--d-model). Values are type-checked later by Config::set, not by CLI11. Bool
@@ -30,6 +35,9 @@ void add_config_flags(CLI::App& app, ConfigFlags& out, const std::vector<std::st
 struct ConfigSetting {
   std::string key, value, origin;
 };
+
+// Shows a command's own defaults in its --help in place of the vocabulary's.
+void show_command_defaults(CLI::App& app, const std::vector<ConfigSetting>& command_defaults);
 
 // The settings by the one precedence of every command, lowest first: `base` (the vocabulary's
 // defaults, or a resumed run's own config), `command_defaults` (a command's own defaults), each

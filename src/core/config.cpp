@@ -235,7 +235,9 @@ Config Config::defaults() {
   return c;
 }
 
-void Config::set(const std::string& key, const std::string& value, const std::string& origin) {
+void Config::set(const std::string& given_key, const std::string& value,
+                 const std::string& origin) {
+  const std::string& key = current_option_key(given_key);
   const OptionSpec* o = find_option(key);
   if (!o) unknown_option(key, origin);
   std::string v;
@@ -280,7 +282,7 @@ void Config::merge_file(const std::string& path) {
     const std::string line = "line " + std::to_string(kv.first.Mark().line + 1);
     if (!kv.first.IsScalar()) throw UserError(path + ": " + line + ": option names must be text");
     const std::string key = kv.first.Scalar();
-    if (!seen.insert(key).second)
+    if (!seen.insert(current_option_key(key)).second)
       throw UserError(path + ": " + line + ": option " + quote(key) + " is set twice");
     const YAML::Node& v = kv.second;
     if (v.IsSequence() || v.IsMap())

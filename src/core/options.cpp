@@ -105,14 +105,20 @@ std::vector<OptionSpec> make_options() {
     // ---- data
     {"data",            String, "",      "data",      any_value,
         "Prepared corpus directory (output of 'normlab prepare')."},
-    {"input",           String, "",      "data",      any_value,
+    // ---- prepare (and prepare-parallel): building a corpus
+    {"input",           String, "",      "prepare",   any_value,
         "Text files for 'prepare', comma-separated (default: the bundled fortunes corpus)."},
+    {"tokenizer_type",  String, "bpe",   "prepare",   one_of({"bpe", "unigram"}),
+        "SentencePiece model type (formerly 'tokenizer', still read in config files)."},
+    {"valid_fraction",  Float,  "0.05",  "prepare",   ge_lt(0, 1),
+        "Share of documents (prepare-parallel: sentence pairs) held out for validation."},
+    // ---- run: where a command writes, and how it shows progress
     {"out_dir",         String, "",      "run",       any_value,
-        "Output directory of 'prepare' or 'train'."},
-    {"tokenizer",       String, "bpe",   "data",      one_of({"bpe", "unigram"}),
-        "SentencePiece model type."},
-    {"valid_fraction",  Float,  "0.05",  "data",      ge_lt(0, 1),
-        "Share of documents held out for validation by 'prepare'."},
+        "Output directory of 'prepare', 'prepare-parallel', 'train' or 'sweep'."},
+    {"progress",        Bool,   "true",  "run",       any_value,
+        "Progress bar on stderr when it is a terminal (fitted to its width; validation lines "
+        "stay above it); without one, or with progress false, a plain line every log_every "
+        "steps."},
     // ---- train
     {"seed",            Int,    "1",     "train",     ge(0),
         "Seed for initialisation, batches, dropout and sampling."},
@@ -137,23 +143,6 @@ std::vector<OptionSpec> make_options() {
         "Micro-batches accumulated per optimizer step; under mpirun they are divided among the ranks, "
         "so the step is the same whatever the rank count (docs/distributed.md)."},
     {"steps",           Int,    "1000",  "train",     ge(1),             "Optimizer steps."},
-    {"lr",              Float,  "1e-3",  "train",     gt(0),             "Peak learning rate."},
-    {"schedule",        String, "inverse_sqrt", "train",     one_of({"inverse_sqrt", "cosine", "constant"}),
-        "Learning-rate schedule after linear warmup: inverse_sqrt (fairseq), cosine (to min_lr), "
-        "constant."},
-    {"warmup",          Int,    "100",   "train",     ge(0),             "Linear warmup steps."},
-    {"min_lr",          Float,  "0",     "train",     ge(0),
-        "Floor of the cosine schedule."},
-    {"beta1",           Float,  "0.9",   "train",     ge_lt(0, 1),       "AdamW beta1."},
-    {"beta2",           Float,  "0.98",  "train",     ge_lt(0, 1),
-        "AdamW beta2 (0.98 as the B2T recipe)."},
-    {"adam_eps",        Float,  "1e-8",  "train",     gt(0),             "AdamW epsilon."},
-    {"weight_decay",    Float,  "0",     "train",     ge(0),
-        "Decoupled weight decay, applied to weight matrices only."},
-    {"decay_all",       Bool,   "false", "train",     any_value,
-        "Also decay norms, biases and embeddings."},
-    {"clip_norm",       Float,  "1.0",   "train",     ge(0),
-        "Global gradient-norm clipping (0: off)."},
     {"eval_every",      Int,    "100",   "train",     ge(0),
         "Validation loss and perplexity every N steps."},
     {"eval_batches",    Int,    "8",     "train",     ge(1),
@@ -180,10 +169,24 @@ std::vector<OptionSpec> make_options() {
         "over the window; skipped steps are counted."},
     {"outlier_z",       Float,  "6",     "train",     gt(0),
         "z-score threshold of skip_outliers."},
-    {"progress",        Bool,   "true",  "run",       any_value,
-        "Progress bar on stderr when it is a terminal (fitted to its width; validation lines "
-        "stay above it); without one, or with progress false, a plain line every log_every "
-        "steps."},
+    // ---- optimizer (train, sweep, sanity-check; grad takes AdamW and clipping)
+    {"lr",              Float,  "1e-3",  "optimizer", gt(0),             "Peak learning rate."},
+    {"schedule",        String, "inverse_sqrt", "optimizer", one_of({"inverse_sqrt", "cosine", "constant"}),
+        "Learning-rate schedule after linear warmup: inverse_sqrt (fairseq), cosine (to min_lr), "
+        "constant."},
+    {"warmup",          Int,    "100",   "optimizer", ge(0),             "Linear warmup steps."},
+    {"min_lr",          Float,  "0",     "optimizer", ge(0),
+        "Floor of the cosine schedule."},
+    {"beta1",           Float,  "0.9",   "optimizer", ge_lt(0, 1),       "AdamW beta1."},
+    {"beta2",           Float,  "0.98",  "optimizer", ge_lt(0, 1),
+        "AdamW beta2 (0.98 as the B2T recipe)."},
+    {"adam_eps",        Float,  "1e-8",  "optimizer", gt(0),             "AdamW epsilon."},
+    {"weight_decay",    Float,  "0",     "optimizer", ge(0),
+        "Decoupled weight decay, applied to weight matrices only."},
+    {"decay_all",       Bool,   "false", "optimizer", any_value,
+        "Also decay norms, biases and embeddings."},
+    {"clip_norm",       Float,  "1.0",   "optimizer", ge(0),
+        "Global gradient-norm clipping (0: off)."},
     // ---- sweep: grid axes, each a comma-separated list of values of one option (docs/sweep.md)
     {"placements",      String, "",      "sweep",     any_value,
         "Sweep axis: values of 'placement', comma-separated."},
@@ -302,6 +305,15 @@ const OptionSpec* find_option(const std::string& key) {
   for (const auto& o : all_options())
     if (o.key == key) return &o;
   return nullptr;
+}
+
+const std::string& current_option_key(const std::string& key) {
+  // old key -> new key
+  static const std::vector<std::pair<std::string, std::string>> renamed = {
+      {"tokenizer", "tokenizer_type"}};
+  for (const auto& [old_key, new_key] : renamed)
+    if (key == old_key) return new_key;
+  return key;
 }
 
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& vocabulary) {

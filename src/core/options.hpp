@@ -42,9 +42,16 @@ struct OptionSpec {
   std::string help;                  // the why, and the equation or source where there is one
 };
 
-// All options, in documentation order.
+// All options, in documentation order (each group's options together).
 const std::vector<OptionSpec>& all_options();
 const OptionSpec* find_option(const std::string& key);
+
+// The key an option has now: `key` itself, or the new key of an option renamed after config
+// files, run directories and checkpoints were written with its old key ('tokenizer' is
+// 'tokenizer_type'), so that those still load. Flags have no former names: a flag has one
+// meaning across commands, and '--tokenizer' is the SentencePiece model file of generate and
+// translate.
+const std::string& current_option_key(const std::string& key);
 
 // The word of `vocabulary` closest to `word` (edit distance; '-' and '_' compare equal) when it
 // is close enough to be a likely typo of it, else "". One rule for config keys, flags and

@@ -42,11 +42,11 @@ bool is_lock_file_name(const std::string& name) {
 // apply to a run.
 bool may_change_on_resume(const OptionSpec& o) {
   static const std::set<std::string> keys = {
-      "steps",     "lr",         "min_lr",        "schedule",   "warmup",       "clip_norm",
-      "threads",   "precision",  "log_every",     "eval_every", "eval_batches", "save_every",
-      "keep_last", "diag_every", "progress",      "data",       "out_dir",      "vocab_size",
-      "input",     "tokenizer",  "valid_fraction"};
-  return o.group == "generate" || o.group == "translate" || keys.count(o.key) != 0;
+      "steps",     "lr",         "min_lr",    "schedule",   "warmup",       "clip_norm",
+      "threads",   "precision",  "log_every", "eval_every", "eval_batches", "save_every",
+      "keep_last", "diag_every", "progress",  "data",       "out_dir",      "vocab_size"};
+  return o.group == "prepare" || o.group == "generate" || o.group == "translate" ||
+         keys.count(o.key) != 0;
 }
 
 }  // namespace

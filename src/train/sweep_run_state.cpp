@@ -21,9 +21,9 @@ namespace {
 // Keys that do not change a run's result (or are set by the run itself): a finished or
 // interrupted run may be reused when only these differ.
 bool ignored_in_comparison(const OptionSpec& o) {
-  static const std::set<std::string> keys = {"out_dir", "progress",  "threads",       "vocab_size",
-                                             "input",   "tokenizer", "valid_fraction"};
-  static const std::set<std::string> groups = {"generate", "translate", "sweep", "sanity", "grad"};
+  static const std::set<std::string> keys = {"out_dir", "progress", "threads", "vocab_size"};
+  static const std::set<std::string> groups = {"prepare", "generate", "translate",
+                                               "sweep",   "sanity",   "grad"};
   return groups.count(o.group) != 0 || keys.count(o.key) != 0;
 }
 

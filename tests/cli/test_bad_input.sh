@@ -21,7 +21,7 @@ prep() {  # prep OUT_DIR ARGS...
 }
 prep data --vocab_size $VOCAB
 prep data_v420 --vocab_size 420
-prep data_uni --vocab_size $VOCAB --tokenizer unigram
+prep data_uni --vocab_size $VOCAB --tokenizer_type unigram
 # A flag is given once, so cases on another corpus use TRAIN_BASE and their own --data.
 TRAIN_BASE=("${TINY[@]}" --threads 2 --log_every 1000 --eval_every 0)
 TRAIN=("${TRAIN_BASE[@]}" --data data)

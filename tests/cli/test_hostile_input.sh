@@ -175,17 +175,17 @@ hostile "invalid UTF-8 prompt" "--prompt: invalid UTF-8 at byte 3" -- \
   "$NL" "${GEN[@]}" --model $CKPT --prompt $'Hi \xff there'
 printf 'hello\nbad \xc3\x28 here\n' >bad_utf8.txt
 hostile "invalid UTF-8 translate input" "bad_utf8.txt: line 2: invalid UTF-8 at byte 4" -- \
-  "$NL" "${TRANSLATE[@]}" --input bad_utf8.txt --output hyp.txt
+  "$NL" "${TRANSLATE[@]}" --input bad_utf8.txt --out hyp.txt
 hostile "invalid UTF-8 translate input on stdin" "stdin: line 2: invalid UTF-8" -- \
   bash -c '"$@" <bad_utf8.txt' _ "$NL" "${TRANSLATE[@]}"
 
 # ---- partial files: a failed translate leaves neither the output nor its temporary
 printf 'hello\nworld\n' >src.txt
 hostile "translate into a missing directory" "nodir/hyp.txt: cannot write" -- \
-  "$NL" "${TRANSLATE[@]}" --input src.txt --output nodir/hyp.txt
+  "$NL" "${TRANSLATE[@]}" --input src.txt --out nodir/hyp.txt
 hostile "translate with a missing input" "missing.txt: cannot open" -- \
-  "$NL" "${TRANSLATE[@]}" --input missing.txt --output hyp.txt
-check "translate to a file writes it whole" "$NL" "${TRANSLATE[@]}" --input src.txt --output hyp.txt
+  "$NL" "${TRANSLATE[@]}" --input missing.txt --out hyp.txt
+check "translate to a file writes it whole" "$NL" "${TRANSLATE[@]}" --input src.txt --out hyp.txt
 check "the translation has one line per source line" test "$(wc -l <hyp.txt)" -eq 2
 check "no temporary files anywhere" test -z "$(leftover_tmp .)"
 finish

@@ -14,7 +14,7 @@ SMALL=(--d_model 32 --n_heads 2 --d_ff 64 --seq_len 16 --batch_size 4 --vocab_si
        --sanity-seeds 1 --sanity-batches 1 --threads 2)
 
 # ---- a run with training: table, progress, JSON
-if "$NL" sanity-check "${SMALL[@]}" --depths 2,4,8 --sanity-steps 2 --json "$W/pre.json" \
+if "$NL" sanity-check "${SMALL[@]}" --depths 2,4,8 --sanity-steps 2 --json_out "$W/pre.json" \
   >"$W/pre.out" 2>"$W/pre.err"; then
   ok "sanity-check runs (pre, depths 2,4,8, 2 steps)"
 else
@@ -71,7 +71,7 @@ else not_ok "JSON holds the measurements and the table's verdicts" "$(cat "$W/js
 
 # ---- designs with a known forward verdict (initialisation only)
 "$NL" sanity-check "${SMALL[@]}" --placement none --init xavier --depths 2,4,8,16 --sanity-steps 0 \
-  --json "$W/none.json" >"$W/none.out" 2>"$W/none.err"
+  --json_out "$W/none.json" >"$W/none.out" 2>"$W/none.err"
 if grep -Eq '^forward +init +exponential' "$W/none.out"; then
   ok "none + xavier + dt 1 grows exponentially"
 else
@@ -110,7 +110,7 @@ if [ -f "$FORTUNES/pets.u8" ] &&
   "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir "$W/data" \
     >/dev/null 2>&1; then
   if "$NL" sanity-check "${SMALL[@]}" --data "$W/data" --depths 2,4 --sanity-steps 1 \
-    --json "$W/data.json" >"$W/data.out" 2>"$W/data.err" &&
+    --json_out "$W/data.json" >"$W/data.out" 2>"$W/data.err" &&
     "$PY" -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -137,13 +137,13 @@ if "$NL" sanity-check "${SMALL[@]}" --depths 2,0 >"$W/e2.out" 2>"$W/e2.err"; the
 else
   ok "depth 0 is rejected"
 fi
-"$NL" sanity-check "${SMALL[@]}" --depths 2 --sanity-steps 0 --json "$W/no/such/dir/x.json" \
+"$NL" sanity-check "${SMALL[@]}" --depths 2 --sanity-steps 0 --json_out "$W/no/such/dir/x.json" \
   >"$W/e3.out" 2>"$W/e3.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "^normlab: error: $W/no/such/dir/x.json: cannot write" "$W/e3.err"; then
-  ok "unwritable --json: error names the file"
+  ok "unwritable --json_out: error names the file"
 else
-  not_ok "unwritable --json: error names the file" "rc=$rc" "$(cat "$W/e3.err")"
+  not_ok "unwritable --json_out: error names the file" "rc=$rc" "$(cat "$W/e3.err")"
 fi
 
 finish

@@ -105,7 +105,7 @@ COLUMNS=40 script -q -e -c "'$NL' train ${RUN[*]} --out_dir tty1" /dev/null </de
 check "train on a pty with COLUMNS=40: every line within 40 columns, the bar drawn, validation lines kept" \
   fits tty1.txt
 check_that "the warning is one logical line on a terminal too (wrapped, not cut)" \
-  "tr -d '\\r' <tty1.txt | grep -A4 '^normlab: warning: warmup 100 >= steps 8:' | tr '\\n' ' ' | grep -q 'schedule'"
+  "[ \$(tr -d '\\r' <tty1.txt | grep -A4 '^normlab: warning: warmup 100 >= steps 8:' | grep -c 'schedule') -eq 1 ]"
 # The window size wins over $COLUMNS (which a shell may leave stale).
 COLUMNS=200 script -q -e -c "stty cols 40; '$NL' train ${RUN[*]} --out_dir tty2" /dev/null \
   </dev/null >tty2.txt 2>&1 || { not_ok "fixture: train on a 40-column pty" "$(tail -c 1500 tty2.txt)"; finish; exit 1; }

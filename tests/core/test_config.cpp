@@ -126,6 +126,23 @@ TEST_F(ConfigTest, UnknownKeyWithSuggestion) {
   expect_merge_error("zzzzzzzzzzzzzzzzzzzz: 3\n", "unknown option 'zzzzzzzzzzzzzzzzzzzz'");
 }
 
+// 'tokenizer' (prepare's SentencePiece model type) was renamed 'tokenizer_type': config files,
+// run directories' config.yaml and checkpoint metadata written with the old key still load.
+TEST_F(ConfigTest, FormerKeyStillLoads) {
+  Config c = Config::defaults();
+  c.merge_file(file("old.yaml", "tokenizer: unigram\n"));
+  EXPECT_EQ(c.get_string("tokenizer_type"), "unigram");
+  const Config j = Config::from_json({{"tokenizer", "unigram"}}, "checkpoint");
+  EXPECT_EQ(j.get_string("tokenizer_type"), "unigram");
+  EXPECT_EQ(j.to_json().count("tokenizer"), 0u);  // written back under the new key only
+  try {
+    Config::defaults().merge_file(file("both.yaml", "tokenizer: bpe\ntokenizer_type: unigram\n"));
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("is set twice"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ConfigTest, WrongType) {
   expect_merge_error("n_layers: abc\n", "option 'n_layers' expects an integer, got 'abc'");
   expect_merge_error("n_layers: 2.5\n", "option 'n_layers' expects an integer, got '2.5'");

@@ -12,11 +12,11 @@ using namespace normlab;
 
 namespace {
 
-// Parses argv (without the program name) with the model and train groups registered.
+// Parses argv (without the program name) with the model, train and optimizer groups registered.
 ConfigFlags parse(std::vector<std::string> args, std::vector<std::string>* rest = nullptr) {
   CLI::App app("test");
   ConfigFlags flags;
-  add_config_flags(app, flags, {"model", "train"});
+  add_config_flags(app, flags, {"model", "train", "optimizer"});
   std::vector<std::string> positional;
   app.add_option("rest", positional);
   std::vector<const char*> argv = {"normlab"};
@@ -58,6 +58,14 @@ TEST(ConfigFlags, RepeatedFlagIsAnError) {
           << e.what();
     }
   }
+}
+
+// Every flag of every command is named by flag_names: snake_case and kebab-case both.
+TEST(ConfigFlags, FlagNamesGiveBothSpellings) {
+  EXPECT_EQ(flag_names("png_dir"), "--png_dir,--png-dir");
+  EXPECT_EQ(flag_names("dump-config"), "--dump_config,--dump-config");
+  EXPECT_EQ(flag_names("out", "o"), "-o,--out");
+  EXPECT_EQ(flag_names("model", "m"), "-m,--model");
 }
 
 TEST(ConfigFlags, OnlyRequestedGroups) {
