@@ -383,5 +383,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("sanity_check", &sanity_check, py::arg("config") = py::dict(),
         py::arg("progress") = py::none(),
         "The depth sanity check of a design (docs/sanity-check.md) with sanity-check's "
-        "defaults; returns its report (the --json file's content).");
+        "defaults; returns its report (the --json_out file's content).");
 }

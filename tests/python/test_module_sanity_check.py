@@ -1,4 +1,4 @@
-"""normlab.sanity_check (the compiled module): the report of `normlab sanity-check --json` for
+"""normlab.sanity_check (the compiled module): the report of `normlab sanity-check --json_out` for
 the same options (sanity-check's own defaults included), as Python data, with a progress line per
 depth; its errors are normlab.Error.
 
@@ -27,7 +27,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         path = os.path.join(work, "check.json")
         engine.run(binary, "sanity-check", *[a for k, v in DESIGN.items() for a in (f"--{k}", str(v))],
-                   "--depths", "2,4", "--json", path)
+                   "--depths", "2,4", "--json_out", path)
         with open(path) as f:
             cli = json.load(f)
         lines = []
@@ -37,7 +37,7 @@ def main():
                "sanity_check returns the report as Python data, with sanity-check's defaults "
                "(batch_size 8, vocab_size 256)")
         expect(without_seconds(report) == without_seconds(cli),
-               "the report is `normlab sanity-check --json`'s (timings aside)")
+               "the report is `normlab sanity-check --json_out`'s (timings aside)")
         expect(len(lines) == 2 and all(isinstance(line, str) for line in lines),
                f"one progress line per depth: {lines}")
         expect.raises(normlab.Error, lambda: normlab.sanity_check({"depths": "2,x"}),
