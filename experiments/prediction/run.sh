@@ -7,7 +7,8 @@
 # Resumable: a finished run (normlab sweep) or check (its JSON) is skipped, so rerunning the same
 # command continues where it stopped. Run directories go to runs/prediction/; each finished run's
 # summary.json and each check's JSON are copied to experiments/prediction/results/, from which
-# `tables` rebuilds results.md without rerunning anything.
+# `tables` rebuilds results.md without rerunning anything. ONLY="d32 2" restricts the train and check
+# stages to one set (name and seed), so that sets can run in separate processes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -x build/normlab ] || bash scripts/setup.sh
@@ -30,11 +31,12 @@ WIDTHS=("d32 32 2 128 1" "d32 32 2 128 2" "d16 16 1 64 1")
 if [ "$stage" = train ] || [ "$stage" = all ]; then
   for w in "${WIDTHS[@]}"; do
     read -r name d heads ff seed <<<"$w"
+    [ -z "${ONLY:-}" ] || [ "$ONLY" = "$name $seed" ] || continue
     run sweep --data "$DATA" --config $EXP/config.yaml --progress false \
-      --d_model "$d" --n_heads "$heads" --d_ff "$ff" --out_dir "$RUNS/$name" \
+      --d_model "$d" --n_heads "$heads" --d_ff "$ff" --out_dir "$RUNS/$name-s$seed" \
       --placements $PLACEMENTS --depths $DEPTHS --lrs $LRS --seeds "$seed"
     mkdir -p "$EXP/results/$name"
-    for s in "$RUNS/$name"/*/summary.json; do
+    for s in "$RUNS/$name-s$seed"/*/summary.json; do
       cp "$s" "$EXP/results/$name/$(basename "$(dirname "$s")").json"
     done
   done
@@ -43,6 +45,7 @@ fi
 if [ "$stage" = check ] || [ "$stage" = all ]; then
   for w in "${WIDTHS[@]}"; do
     read -r name d heads ff seed <<<"$w"
+    [ -z "${ONLY:-}" ] || [ "$ONLY" = "$name $seed" ] || continue
     mkdir -p "$EXP/results/$name/checks"
     for p in ${PLACEMENTS//,/ }; do
       for lr in ${LRS//,/ }; do

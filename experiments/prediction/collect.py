@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Confusion tables of the sanity-check's predictions against the real runs (docs/sanity-check.md,
+"Validation"). Usage: collect.py TRAIN_BIN RESULTS_DIR > results.md
+
+Real outcome: the rule of docs/sanity-check.md, applied to each run's summary.json
+(RESULTS_DIR/<width>/<run>.json), with the unigram loss computed here from TRAIN_BIN (independently
+of normlab's own code). Prediction: the per-depth outcome of RESULTS_DIR/<width>/checks/*.json."""
+import array
+import collections
+import glob
+import json
+import math
+import os
+import struct
+import sys
+
+OUTCOMES = ["trains", "stalls", "diverges"]
+# The sets: the tuning set, and the two held-out sets.
+SETS = [("d32", 1, "tuning: width 32, seed 1"),
+        ("d32", 2, "held out: width 32, seed 2"),
+        ("d16", 1, "held out: width 16, seed 1")]
+
+
+def unigram_loss(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[16:24])[0]
+    ids = array.array("i")
+    ids.frombytes(data[64:64 + 4 * n])
+    counts = collections.Counter(ids)
+    return -sum(c / n * math.log(c / n) for c in counts.values())
+
+
+def real_outcome(summary, U):
+    """docs/sanity-check.md, "Validation: how a real run's outcome is classified"."""
+    v = summary.get("final_valid_loss")
+    if summary["status"].startswith("diverged") or v is None or not math.isfinite(v) or v > U + 0.5:
+        return "diverges"
+    return "stalls" if v > U - 0.3 else "trains"
+
+
+def main():
+    U = unigram_loss(sys.argv[1])
+    root = sys.argv[2]
+    cells = []  # (set index, placement, depth, lr, seed, real, predicted, confidence, spiky real, spiky pred, V)
+    for si, (width, seed, _) in enumerate(SETS):
+        checks = {}
+        for path in glob.glob(os.path.join(root, width, "checks", "*.json")):
+            j = json.load(open(path))
+            c = j["config"]
+            if c["seed"] != seed:
+                continue
+            for d in j["depths"]:
+                checks[(c["placement"], d["depth"], float(c["lr"]))] = d
+        for path in sorted(glob.glob(os.path.join(root, width, "*.json"))):
+            s = json.load(open(path))
+            c = s["config"]
+            if c["seed"] != seed:
+                continue
+            key = (c["placement"], c["n_layers"], float(c["lr"]))
+            d = checks.get(key)
+            pred = d["prediction"]["outcome"] if d else None
+            cells.append(dict(set=si, placement=key[0], depth=key[1], lr=key[2], seed=seed,
+                              real=real_outcome(s, U), pred=pred,
+                              conf=d["prediction"]["confidence"] if d else None,
+                              spiky=s.get("spikes", 0) > 0,
+                              pred_spiky=d["prediction"]["spiky"] if d else None,
+                              valid=s.get("final_valid_loss"),
+                              trial=d["evidence"]["end_loss"] if d else None))
+    print("# sanity-check against real runs\n")
+    print(f"Unigram loss of the training tokens: U = {U:.4f} nats (computed by collect.py).\n")
+    print("Written by `bash experiments/prediction/run.sh` (stage `tables`: "
+          "`python3 experiments/prediction/collect.py runs/prediction/data/train.bin "
+          "experiments/prediction/results`).\n")
+    held = [c for c in cells if c["set"] > 0 and c["pred"]]
+    for si, (_, _, title) in enumerate(SETS + [(None, None, "held out, both sets")]):
+        sel = held if si == len(SETS) else [c for c in cells if c["set"] == si and c["pred"]]
+        if not sel:
+            continue
+        agree = sum(c["real"] == c["pred"] for c in sel)
+        print(f"## {title}: {agree}/{len(sel)} agree ({100 * agree / len(sel):.0f}%)\n")
+        print("| real \\ predicted | " + " | ".join(OUTCOMES) + " |")
+        print("|---|" + "---:|" * len(OUTCOMES))
+        for r in OUTCOMES:
+            row = [sum(1 for c in sel if c["real"] == r and c["pred"] == p) for p in OUTCOMES]
+            print(f"| {r} | " + " | ".join(str(x) for x in row) + " |")
+        spiky = [c for c in sel if c["spiky"]]
+        both = sum(1 for c in spiky if c["pred_spiky"])
+        print(f"\nSpiky real runs: {len(spiky)}, of which the check saw spikes in {both}; "
+              f"the check saw spikes in {sum(1 for c in sel if c['pred_spiky'])} cells.\n")
+    missing = [c for c in cells if not c["pred"]]
+    if missing:
+        print(f"{len(missing)} real runs have no check yet.\n")
+    print("## Disagreements\n")
+    print("| set | placement | L | lr | real (valid loss) | predicted (confidence, trial loss) |")
+    print("|---|---|---:|---:|---|---|")
+    for c in cells:
+        if c["pred"] and c["pred"] != c["real"]:
+            v = "none" if c["valid"] is None else f"{c['valid']:.3f}"
+            t = "none" if c["trial"] is None else f"{c['trial']:.3f}"
+            print(f"| {SETS[c['set']][2].split(':')[1].strip()} | {c['placement']} | {c['depth']} | "
+                  f"{c['lr']:g} | {c['real']} ({v}) | {c['pred']} ({c['conf']:.2f}, {t}) |")
+    print("\n## Every cell\n")
+    print("| set | placement | L | lr | valid loss | real | predicted |")
+    print("|---|---|---:|---:|---:|---|---|")
+    for c in cells:
+        v = "none" if c["valid"] is None else f"{c['valid']:.3f}"
+        print(f"| {SETS[c['set']][0]} s{c['seed']} | {c['placement']} | {c['depth']} | {c['lr']:g} | "
+              f"{v} | {c['real']}{' spiky' if c['spiky'] else ''} | {c['pred'] or '-'} |")
+
+
+if __name__ == "__main__":
+    main()
