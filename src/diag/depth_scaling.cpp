@@ -86,12 +86,18 @@ DepthScaling fit_depth_scaling(const std::vector<int>& depths, const std::vector
   return s;
 }
 
+bool too_few_depths(const DepthScaling& s) {
+  // An overflowed depth counts: it is a measurement, just not a finite one.
+  const int points = s.points + (s.overflow ? 1 : 0);
+  return points < kMinDepthsForLaw || s.max_depth < kMinDepthSpan * std::max(1, s.min_depth);
+}
+
 // Forward (Kan et al. 2025): bounded when the state does not grow appreciably with depth;
 // exponential when log(growth) is better explained by a line in L than by a power law or an
 // affine law in L (or the forward overflowed); otherwise linear (a power law up to L^1.5).
 ForwardClass classify_forward(const DepthScaling& s) {
+  if (too_few_depths(s)) return ForwardClass::Undetermined;
   if (s.overflow) return ForwardClass::Exponential;
-  if (s.points < 3) return ForwardClass::Undetermined;
   if (s.power.slope < kBoundedPower) return ForwardClass::Bounded;
   if (s.power.slope > kLinearMaxPower) return ForwardClass::Exponential;
   if (s.exponential.slope > 0 && s.exponential.rss < std::min(s.power.rss, s.affine_rss))
@@ -100,8 +106,8 @@ ForwardClass classify_forward(const DepthScaling& s) {
 }
 
 BackwardClass classify_backward(const DepthScaling& s) {
+  if (too_few_depths(s)) return BackwardClass::Undetermined;
   if (s.overflow) return BackwardClass::Exploding;
-  if (s.points < 3) return BackwardClass::Undetermined;
   const double deep = fitted_log(s, s.max_depth), shallow = fitted_log(s, s.min_depth);
   const double k = std::log(kGradFactor);
   if (deep < -k && deep - shallow < -k) return BackwardClass::Vanishing;
@@ -120,7 +126,7 @@ const char* to_string(ForwardClass c) {
     case ForwardClass::Undetermined:
       break;
   }
-  return "undetermined";
+  return "too few depths";
 }
 
 const char* to_string(BackwardClass c) {
@@ -134,7 +140,7 @@ const char* to_string(BackwardClass c) {
     case BackwardClass::Undetermined:
       break;
   }
-  return "undetermined";
+  return "too few depths";
 }
 
 }  // namespace normlab

@@ -27,6 +27,12 @@ struct DepthScaling {
 };
 DepthScaling fit_depth_scaling(const std::vector<int>& depths, const std::vector<double>& ratios);
 
+// A law is named only from at least kMinDepthsForLaw depths spanning at least kMinDepthSpan x
+// (the deepest over the shallowest): fewer points fit any of the laws. Otherwise the verdict is
+// Undetermined, printed "too few depths".
+constexpr int kMinDepthsForLaw = 4, kMinDepthSpan = 4;
+bool too_few_depths(const DepthScaling& s);
+
 enum class ForwardClass { Bounded, Linear, Exponential, Undetermined };
 enum class BackwardClass { Vanishing, Flat, Exploding, Undetermined };
 ForwardClass classify_forward(const DepthScaling& s);

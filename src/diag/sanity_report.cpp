@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "diag/json_number.hpp"
+
 namespace normlab {
 
 namespace {
@@ -17,10 +19,6 @@ std::string num(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt("%.3g", v);
-}
-
-nlohmann::json finite_or_null(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
 nlohmann::json measure_json(const StackMeasure& m) {
@@ -45,6 +43,32 @@ nlohmann::json scaling_json(const DepthScaling& s, const char* verdict) {
             {"power", s.power.rss},
             {"affine", finite_or_null(s.affine_rss)},
             {"constant", s.constant_rss}}}};
+}
+
+nlohmann::json prediction_json(const OutcomePrediction& p) {
+  return {{"outcome", to_string(p.outcome)},
+          {"spiky", p.spiky},
+          {"confidence", p.confidence},
+          {"reasons", p.reasons}};
+}
+
+nlohmann::json evidence_json(const TrialEvidence& e) {
+  return {{"unigram_loss", e.unigram_loss},
+          {"steps", e.steps},
+          {"first_loss", finite_or_null(e.first_loss)},
+          {"end_loss", finite_or_null(e.end_loss)},
+          {"gain_over_unigram", finite_or_null(e.unigram_loss - e.end_loss)},
+          {"non_finite", e.non_finite},
+          {"stop_reason", e.stop_reason},
+          {"spikes", e.spikes},
+          {"update_bottom", finite_or_null(e.update_bottom)},
+          {"update_top", finite_or_null(e.update_top)},
+          {"grad_rms_bottom", finite_or_null(e.grad_rms_bottom)},
+          {"grad_rms_top", finite_or_null(e.grad_rms_top)},
+          {"adam_eps", e.adam_eps},
+          {"grad_bottom_over_top", finite_or_null(e.grad_bottom_over_top)},
+          {"forward_growth", finite_or_null(e.forward_growth)},
+          {"max_sublayer_rms", finite_or_null(e.max_sublayer_rms)}};
 }
 
 std::string verdict_line(const char* what, const std::string& state, const char* verdict,
@@ -98,8 +122,26 @@ std::string format_report(const SanityReport& r) {
                     ", init " + r.init_scheme + ", d_model " +
                     std::to_string(c["d_model"].get<long>()) + ", data " + r.data + "\n";
   const bool trained = r.options.train_steps > 0;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%6s %12s %12s", "depth", "fwd@init", "grad@init");
+  char buf[512];
+  if (trained) {
+    std::snprintf(buf, sizeof buf,
+                  "trial: %d steps at lr %s, %s, warmup %ld compressed to %d (the run: %ld "
+                  "steps); unigram loss %.3f\n",
+                  r.options.train_steps, num(c["lr"].get<double>()).c_str(),
+                  c["schedule"].get<std::string>().c_str(), c["warmup"].get<long>(), r.trial_warmup,
+                  c["steps"].get<long>(), r.unigram_loss);
+    out += buf;
+  } else {
+    out += "no trial (sanity_steps 0): no prediction, the architecture only\n";
+  }
+  std::snprintf(buf, sizeof buf, "%6s", "depth");
+  out += buf;
+  if (trained) {
+    std::snprintf(buf, sizeof buf, " %-9s %4s %5s %9s %7s %9s %9s", "predicted", "conf", "spiky",
+                  "trial", "U-trial", "upd@bot", "upd@top");
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, " %12s %12s", "fwd@init", "grad@init");
   out += buf;
   if (trained) {
     std::snprintf(buf, sizeof buf, " %12s %12s %9s %9s", "fwd@trained", "grad@trained", "loss@1",
@@ -108,7 +150,18 @@ std::string format_report(const SanityReport& r) {
   }
   out += "\n";
   for (const DepthResult& d : r.depths) {
-    std::snprintf(buf, sizeof buf, "%6d %12s %12s", d.depth, num(d.init.forward).c_str(),
+    std::snprintf(buf, sizeof buf, "%6d", d.depth);
+    out += buf;
+    if (trained) {
+      const TrialEvidence& e = d.evidence;
+      std::snprintf(buf, sizeof buf, " %-9s %4.2f %5s %9s %7s %9s %9s",
+                    to_string(d.prediction.outcome), d.prediction.confidence,
+                    d.prediction.spiky ? "yes" : "no", num(e.end_loss).c_str(),
+                    num(e.unigram_loss - e.end_loss).c_str(), num(e.update_bottom).c_str(),
+                    num(e.update_top).c_str());
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, " %12s %12s", num(d.init.forward).c_str(),
                   num(d.init.backward).c_str());
     out += buf;
     if (trained) {
@@ -119,6 +172,11 @@ std::string format_report(const SanityReport& r) {
     }
     out += "\n";
   }
+  if (trained)
+    for (const DepthResult& d : r.depths)
+      for (const std::string& reason : d.prediction.reasons)
+        out += "  L=" + std::to_string(d.depth) + ": " + reason + "\n";
+  out += "architecture (depth laws; they describe the design at init, not whether it trains):\n";
   out +=
       verdict_line("forward", "init", to_string(classify_forward(r.forward_init)), r.forward_init);
   out += verdict_line("gradient", "init", to_string(classify_backward(r.backward_init)),
@@ -143,6 +201,9 @@ nlohmann::json report_json(const SanityReport& r) {
       row["trained"] = measure_json(d.trained);
       row["first_loss"] = finite_or_null(d.first_loss);
       row["last_loss"] = finite_or_null(d.last_loss);
+      row["prediction"] = prediction_json(d.prediction);
+      row["evidence"] = evidence_json(d.evidence);
+      row["coord_check"] = coord_check_json(d.coord);
     }
     rows.push_back(row);
   }
@@ -159,6 +220,8 @@ nlohmann::json report_json(const SanityReport& r) {
   return {{"config", r.config},
           {"data", r.data},
           {"init_scheme", r.init_scheme},
+          {"unigram_loss", r.unigram_loss},
+          {"trial_warmup", r.trial_warmup},
           {"settings",
            {{"depths", r.options.depths},
             {"train_steps", r.options.train_steps},

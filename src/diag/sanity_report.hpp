@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "diag/coord_check.hpp"
 #include "diag/depth_scaling.hpp"
+#include "diag/outcome_prediction.hpp"
 #include "diag/stack_measure.hpp"
 
 namespace normlab {
@@ -14,15 +16,19 @@ namespace normlab {
 // What the check measures: which depths, how long it trains, over how much it averages.
 struct SanityOptions {
   std::vector<int> depths = {2, 4, 8, 16, 32, 64};
-  int train_steps = 50;  // 0: measure at initialisation only
-  int init_seeds = 2;    // initialisations averaged at step 0
-  int batches = 2;       // measurement batches per model
+  int train_steps = 200;  // 0: measure at initialisation only
+  int batch_size = 4;     // sequences per micro-batch of the trial and the measurements
+  int init_seeds = 2;     // initialisations averaged at step 0
+  int batches = 4;        // measurement batches per model
 };
 
 struct DepthResult {
   int depth = 0;
-  StackMeasure init, trained;
+  StackMeasure init, trained;            // init describes the architecture, not its trainability
   double first_loss = 0, last_loss = 0;  // training losses at step 1 and the last step
+  TrialEvidence evidence;                // of the short trial (train_steps > 0)
+  OutcomePrediction prediction;          // read from the evidence
+  std::vector<CoordStep> coord;          // coordinate check at kCoordCheckSteps
   double seconds = 0;
 };
 
@@ -31,6 +37,8 @@ struct SanityReport {
   SanityOptions options;
   std::string data;         // the data's description
   std::string init_scheme;  // the initialisation `init` resolved to (never "auto")
+  double unigram_loss = 0;  // of the training tokens
+  int trial_warmup = 0;     // the config's warmup compressed to the trial's steps
   std::vector<DepthResult> depths;
   DepthScaling forward_init, backward_init, forward_trained, backward_trained;
 };

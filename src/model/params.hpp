@@ -35,6 +35,8 @@ class ParamStore {
   size_t index_of(const std::string& name) const;  // throws if absent
 
   std::vector<float>& values() { return values_; }
+  const std::vector<float>& values() const { return values_; }
+  const float* grad(size_t index) const { return grads_.data() + entries_[index].offset; }
   std::vector<float>& grads() { return grads_; }
   size_t total() const { return total_; }
   void zero_grads();

@@ -10,7 +10,11 @@
 #include "data/batches.hpp"
 #include "data/markov_chain.hpp"
 #include "data/token_file.hpp"
+#include "diag/block_updates.hpp"
+#include "diag/monitor.hpp"
 #include "diag/stack_measure.hpp"
+#include "diag/unigram_loss.hpp"
+#include "kernels/hidden_stats.hpp"
 #include "model/decoder_lm.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
@@ -42,32 +46,116 @@ MeasureBatches measurement_batches(const std::vector<int32_t>& tokens, int B, in
   return m;
 }
 
+// The trial's schedule: the config's, over `steps` steps, with the warmup compressed by
+// steps / config steps (the run's length), at least one step. An inverse-sqrt trial then ends at
+// the run's final learning rate, lr sqrt(warmup / run steps); a cosine one covers the whole decay.
+Schedule trial_schedule(const Config& config, int steps) {
+  Schedule s = Schedule::from_config(config, steps);
+  if (s.warmup > 0)
+    s.warmup = std::max(1L, std::lround(static_cast<double>(s.warmup) * steps /
+                                        static_cast<double>(config.get_int("steps"))));
+  return s;
+}
+
+// The coordinate-check row of the step just taken: the activations of its forward (recorded with
+// the probes on), the update and the gradient it applied.
+CoordStep coord_step(const DecoderLM& model, int step, const std::vector<double>& ratios,
+                     const std::vector<double>& grads) {
+  const int B = model.batch(), T = model.seq(), d = model.shape().d;
+  const int per_block = model.stack().sublayers_per_block();
+  CoordStep c;
+  c.step = step;
+  c.top_rms = hidden_stats(model.stack_output(), B, T, d).rms;
+  for (size_t l = 0; l < ratios.size(); ++l) {
+    CoordBlock b;
+    const Sublayer* first = &model.sublayers()[l * per_block];
+    b.input_rms = hidden_stats(first->x_in, B, T, d).rms;
+    for (int k = 0; k < per_block; ++k) b.sublayer_out_rms.push_back(first[k].f_out_stats.rms);
+    b.update_ratio = ratios[l], b.grad_rms = grads[l];
+    c.blocks.push_back(b);
+  }
+  return c;
+}
+
 // `steps` training steps of the task's model as `normlab train` would take them (the config's
-// optimizer, clipping, gradient accumulation and schedule, here over `steps` steps). A
-// non-finite loss stops the run before its update: the trained measurement then shows it.
-void train_briefly(TrainingTask& task, const Config& config, int steps, DepthResult& r) {
+// optimizer, clipping, gradient accumulation, stability monitor; the schedule of trial_schedule),
+// recording the evidence and the coordinate check. A non-finite loss (or one above
+// diverge_loss) stops the run before its update, as it stops `normlab train`.
+void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, int steps,
+                   DepthResult& r) {
   AdamW optimizer(task.model().params(), AdamWSettings::from_config(config));
-  const Schedule schedule = Schedule::from_config(config, steps);
+  const Schedule schedule = trial_schedule(config, steps);
   TrainingStep step(task, optimizer, schedule, config.get_int("grad_accum"),
                     static_cast<uint64_t>(config.get_int("seed")));
+  StabilityMonitor monitor(StabilitySettings::from_config(config));
+  BlockUpdates updates(model.params());
+  TrialEvidence& e = r.evidence;
+  e.adam_eps = config.get_float("adam_eps");
+  // The update evidence is averaged over the last fifth of the trial, when the warmup is over;
+  // the loss over its last tenth (each batch is new to the model when its loss is taken).
+  const int tail_from = steps - std::max(1, steps / 5) + 1;
+  const int loss_from = steps - std::max(1, steps / 10) + 1;
+  int tail = 0, loss_tail = 0;
+  double loss_sum = 0;
   task.model().training = true;
   for (int s = 1; s <= steps; ++s) {
-    const StepResult result =
-        step.run(s, false, [](const StepResult& t) { return std::isfinite(t.loss); });
+    const bool coord =
+        std::find(kCoordCheckSteps.begin(), kCoordCheckSteps.end(), s) != kCoordCheckSteps.end();
+    updates.snapshot(model.params());
+    StepVerdict verdict = StepVerdict::Apply;
+    const StepResult result = step.run(s, coord, [&](const StepResult& t) {
+      verdict = monitor.observe(s, t.loss, t.grad_norm);
+      return verdict == StepVerdict::Apply;
+    });
     if (s == 1) r.first_loss = result.loss;
     r.last_loss = result.loss;
-    if (!result.updated) break;
+    e.steps = s;
+    if (s >= loss_from) loss_sum += result.loss, ++loss_tail;
+    if (verdict == StepVerdict::Diverged) {
+      e.non_finite = !std::isfinite(result.loss) || !std::isfinite(result.grad_norm);
+      e.stop_reason = monitor.reason();
+      break;
+    }
+    const std::vector<double> ratios = updates.update_ratios(model.params());
+    const std::vector<double> grads = updates.grad_rms(model.params());
+    if (coord) r.coord.push_back(coord_step(model, s, ratios, grads));
+    if (s >= tail_from && !ratios.empty()) {
+      e.update_bottom += ratios.front(), e.update_top += ratios.back();
+      e.grad_rms_bottom += grads.front(), e.grad_rms_top += grads.back();
+      ++tail;
+    }
   }
+  if (tail > 0) {
+    e.update_bottom /= tail, e.update_top /= tail;
+    e.grad_rms_bottom /= tail, e.grad_rms_top /= tail;
+  }
+  e.first_loss = r.first_loss;
+  e.end_loss = loss_tail > 0 ? loss_sum / loss_tail : r.last_loss;
+  e.spikes = monitor.spikes();
+}
+
+// The evidence that the trained measurement adds, and the prediction.
+void predict(DepthResult& r, double unigram) {
+  TrialEvidence& e = r.evidence;
+  e.unigram_loss = unigram;
+  e.grad_bottom_over_top = r.trained.backward;
+  e.forward_growth = r.trained.forward;
+  if (!r.coord.empty())
+    for (const CoordBlock& b : r.coord.back().blocks)
+      for (double v : b.sublayer_out_rms) e.max_sublayer_rms = std::max(e.max_sublayer_rms, v);
+  if (!std::isfinite(r.trained.forward) || !std::isfinite(r.trained.loss)) e.non_finite = true;
+  r.prediction = predict_outcome(e);
 }
 
 // One depth: the initialisation measured over options.init_seeds seeds, then (with train_steps)
 // a short run from the first seed's initialisation and the trained measurement.
 DepthResult check_depth(const Config& config, int depth, const SanityOptions& options,
                         const std::vector<int32_t>& tokens, const std::string& data_label,
-                        const MeasureBatches& batches, std::string* init_scheme) {
+                        const MeasureBatches& batches, double unigram, std::string* init_scheme) {
   const auto t0 = std::chrono::steady_clock::now();
   Config c = config;
   c.set("n_layers", std::to_string(depth), "option 'depths'");
+  c.set("batch_size", std::to_string(options.batch_size), "option 'sanity_batch_size'");
   auto owned = std::make_unique<DecoderLM>(c);
   DecoderLM& model = *owned;
   *init_scheme = model.stack().description().init;
@@ -85,10 +173,11 @@ DepthResult check_depth(const Config& config, int depth, const SanityOptions& op
   r.init = init.mean();
   if (options.train_steps > 0) {
     model.initialize(seed);
-    train_briefly(*task, c, options.train_steps, r);
+    train_briefly(*task, model, c, options.train_steps, r);
     StackMeasureMean trained;
     trained.add(model, batches);
     r.trained = trained.mean();
+    predict(r, unigram);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -111,6 +200,7 @@ SanityOptions sanity_options(const Config& config) {
     start = comma + 1;
   }
   o.train_steps = static_cast<int>(config.get_int("sanity_steps"));
+  o.batch_size = static_cast<int>(config.get_int("sanity_batch_size"));
   o.init_seeds = static_cast<int>(config.get_int("sanity_seeds"));
   o.batches = static_cast<int>(config.get_int("sanity_batches"));
   return o;
@@ -118,8 +208,8 @@ SanityOptions sanity_options(const Config& config) {
 
 const std::vector<SanityDefault>& sanity_check_defaults() {
   static const std::vector<SanityDefault> defaults = {
-      {"d_model", "64"},   {"n_heads", "4"},      {"d_ff", "256"},  {"seq_len", "32"},
-      {"batch_size", "8"}, {"vocab_size", "256"}, {"warmup", "10"}, {"depths", "2,4,8,16,32,64"}};
+      {"d_model", "64"}, {"n_heads", "4"},      {"d_ff", "256"},
+      {"seq_len", "32"}, {"vocab_size", "256"}, {"depths", "2,4,8,16,32,64"}};
   return defaults;
 }
 
@@ -149,18 +239,19 @@ SanityReport run_sanity_check(const Config& config, const SanityOptions& options
     throw UserError(
         "sanity-check: sanity_steps must be >= 0, sanity_seeds and sanity_batches >= 1");
   const MeasureBatches batches = measurement_batches(
-      tokens, static_cast<int>(config.get_int("batch_size")),
-      static_cast<int>(config.get_int("seq_len")), static_cast<uint64_t>(config.get_int("seed")),
-      data_label, options.batches);
+      tokens, options.batch_size, static_cast<int>(config.get_int("seq_len")),
+      static_cast<uint64_t>(config.get_int("seed")), data_label, options.batches);
 
   SanityReport report;
+  report.unigram_loss = unigram_loss(tokens);
+  report.trial_warmup = static_cast<int>(trial_schedule(config, options.train_steps).warmup);
   report.config = config.to_json();
   report.options = options;
   report.data = data_label;
   for (int L : options.depths) {
     std::string init_scheme;
-    report.depths.push_back(
-        check_depth(config, L, options, tokens, data_label, batches, &init_scheme));
+    report.depths.push_back(check_depth(config, L, options, tokens, data_label, batches,
+                                        report.unigram_loss, &init_scheme));
     if (report.init_scheme.empty()) report.init_scheme = init_scheme;
     if (progress) progress(depth_line(report.depths.back(), options.train_steps));
   }

@@ -1,0 +1,20 @@
+#include "diag/unigram_loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace normlab {
+
+double unigram_loss(const std::vector<int32_t>& tokens) {
+  if (tokens.empty()) return 0;
+  const int32_t max_id = *std::max_element(tokens.begin(), tokens.end());
+  std::vector<size_t> counts(static_cast<size_t>(max_id) + 1, 0);
+  for (int32_t t : tokens) ++counts[static_cast<size_t>(t)];
+  const double n = static_cast<double>(tokens.size());
+  double entropy = 0;
+  for (size_t c : counts)
+    if (c > 0) entropy -= (static_cast<double>(c) / n) * std::log(static_cast<double>(c) / n);
+  return entropy;
+}
+
+}  // namespace normlab

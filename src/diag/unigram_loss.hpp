@@ -1,0 +1,15 @@
+// The loss of the best predictor that ignores the context: the entropy of the token frequencies,
+//   U = -sum_v p(v) ln p(v),   p(v) = count(v) / n,
+// in nats per token. A language model that has learned nothing beyond the unigram statistics
+// sits at U, so the sanity check (docs/sanity-check.md) and its validation read a model's loss
+// against it.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace normlab {
+
+// U of `tokens` (ids >= 0); 0 for an empty stream.
+double unigram_loss(const std::vector<int32_t>& tokens);
+
+}  // namespace normlab
