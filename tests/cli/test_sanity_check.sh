@@ -112,7 +112,7 @@ else not_ok "3 depths: too few depths for a law" "$(cat "$W/few.out" "$W/few.err
 
 # ---- outcomes of designs whose behaviour is known (docs/sanity-check.md, "Prediction"); the
 # run predicted is 300 steps with 30 warmup steps, the trial 100 steps
-RUN=(--steps 300 --warmup 30 --sanity-steps 100 --sanity-batches 2)
+RUN=(--steps 300 --warmup 30 --sanity-steps 100)
 predicted() { awk -v L="$1" '$1 == L {print $2}' "$2"; }
 "$NL" sanity-check "${SMALL[@]}" "${RUN[@]}" --placement none --init xavier --lr 0.1 --depths 8 \
   >"$W/none_hi.out" 2>"$W/none_hi.err"
