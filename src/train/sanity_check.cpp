@@ -207,9 +207,11 @@ SanityOptions sanity_options(const Config& config) {
 }
 
 const std::vector<SanityDefault>& sanity_check_defaults() {
+  // batch_size is the predicted run's; the trial and the measurements use sanity_batch_size.
   static const std::vector<SanityDefault> defaults = {
-      {"d_model", "64"}, {"n_heads", "4"},      {"d_ff", "256"},
-      {"seq_len", "32"}, {"vocab_size", "256"}, {"depths", "2,4,8,16,32,64"}};
+      {"d_model", "64"},           {"n_heads", "4"},    {"d_ff", "256"},
+      {"seq_len", "32"},           {"batch_size", "8"}, {"vocab_size", "256"},
+      {"depths", "2,4,8,16,32,64"}};
   return defaults;
 }
 
