@@ -53,7 +53,7 @@ if [ "$stage" = check ] || [ "$stage" = all ]; then
         [ -f "$out" ] && continue
         run sanity-check --data "$DATA" --config $EXP/config.yaml \
           --d_model "$d" --n_heads "$heads" --d_ff "$ff" --placement "$p" --lr "$lr" \
-          --seed "$seed" --depths $DEPTHS --json "$out.tmp" >/dev/null
+          --seed "$seed" --depths $DEPTHS --json_out "$out.tmp" >/dev/null
         mv "$out.tmp" "$out"
         echo "check $name $p lr $lr seed $seed: done" >&2
       done

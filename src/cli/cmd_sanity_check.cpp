@@ -27,10 +27,11 @@ std::vector<ConfigSetting> command_defaults() {
 Runner setup_sanity_check(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto json_path = std::make_shared<std::string>();
-  // The short runs take a step as 'train' does (batch, optimizer, schedule, seed, threads).
-  add_config_flags(
-      app, *flags, {"model", "sanity", "optimizer"},
-      {"depths", "data", "seed", "threads", "batch_size", "grad_accum", "label_smoothing"});
+  // The short runs take a step as 'train' does (batch, optimizer, schedule, seed, threads); the
+  // run's length (steps) sets the trial's compressed warmup.
+  add_config_flags(app, *flags, {"model", "sanity", "optimizer"},
+                   {"depths", "data", "seed", "threads", "batch_size", "grad_accum",
+                    "label_smoothing", "steps"});
   show_command_defaults(app, command_defaults());
   app.add_option(flag_names("json_out"), *json_path,
                  "Also write everything measured and fitted as JSON to this file");
