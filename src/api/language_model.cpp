@@ -114,9 +114,7 @@ float* LanguageModel::gradient(const std::string& name) {
   return p.grad(index_of(p, name));
 }
 std::size_t LanguageModel::parameter_count() const {
-  std::size_t n = 0;  // the tensors' sizes (the store pads each tensor to 16 floats)
-  for (const auto& e : impl_->lm->params().entries()) n += e.numel;
-  return n;
+  return impl_->lm->params().parameter_count();
 }
 
 void LanguageModel::save(const std::string& path) const {

@@ -44,4 +44,10 @@ void ParamStore::zero_grads() {
   zero(grads_.data(), grads_.size());
 }
 
+size_t ParamStore::parameter_count() const {
+  size_t n = 0;
+  for (const auto& e : entries_) n += e.numel;
+  return n;
+}
+
 }  // namespace normlab

@@ -38,7 +38,10 @@ class ParamStore {
   const std::vector<float>& values() const { return values_; }
   const float* grad(size_t index) const { return grads_.data() + entries_[index].offset; }
   std::vector<float>& grads() { return grads_; }
+  // Floats in values()/grads(): every tensor padded to a multiple of 16 (aligned SIMD rows).
   size_t total() const { return total_; }
+  // The model's parameters: the sum of the tensors' sizes, without the padding.
+  size_t parameter_count() const;
   void zero_grads();
 
  private:

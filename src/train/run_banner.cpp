@@ -59,7 +59,7 @@ std::vector<std::string> run_banner(const Config& c, const Model& model,
                                     long start_step) {
   const std::string arch = c.get_string("arch");
   std::vector<std::string> lines;
-  lines.push_back("normlab train: " + arch + ", " + grouped(model.params().total()) +
+  lines.push_back("normlab train: " + arch + ", " + grouped(model.params().parameter_count()) +
                   " parameters");
   lines.push_back(field("model", "d_model " + std::to_string(c.get_int("d_model")) + ", " +
                                      std::to_string(c.get_int("n_heads")) + " heads, d_ff " +

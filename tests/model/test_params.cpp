@@ -15,7 +15,8 @@ TEST(ParamStore, OffsetsAlignedAndNamesUnique) {
   EXPECT_THROW(p.add("a", {1}, ParamRole::Bias), std::logic_error);
   EXPECT_EQ(p.entries().size(), 2u);  // the rejected duplicate left no entry
   EXPECT_EQ(p.entries()[1].offset, 16u);
-  EXPECT_EQ(p.total(), 32u);
+  EXPECT_EQ(p.total(), 32u);            // floats stored, each tensor padded to 16
+  EXPECT_EQ(p.parameter_count(), 17u);  // parameters: 3*5 + 2, without the padding
   EXPECT_EQ(p.index_of("b"), 1u);
   EXPECT_EQ(p.find("b"), &p.entries()[1]);
   EXPECT_EQ(p.find("c"), nullptr);
