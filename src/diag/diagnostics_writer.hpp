@@ -1,6 +1,6 @@
 // Writes diagnostics.jsonl (docs/diagnostics.md): per-layer probes from the model plus per-
-// parameter gradient norms, weight norms and update-to-weight ratios. The parameter snapshot used for the
-// ratios is allocated once.
+// parameter gradient norms, weight norms and update-to-weight ratios. The parameter snapshot used
+// for the ratios is allocated once.
 #pragma once
 #include <fstream>
 #include <nlohmann/json.hpp>
