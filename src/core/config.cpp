@@ -84,7 +84,7 @@ const char* type_phrase(OptionType t) {
   std::vector<std::string> keys;
   for (const auto& o : all_options()) keys.push_back(o.key);
   const std::string best = did_you_mean(key, keys);
-  std::string msg = origin + ": unknown option '" + key + "'";
+  std::string msg = origin + ": unknown option " + quote(key);  // a YAML key can hold any byte
   if (!best.empty()) msg += " (did you mean '" + best + "'?)";
   throw UserError(msg);
 }
