@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "model/block_description.hpp"
 #include "model/checkpoint.hpp"
 
 namespace normlab::cli {
@@ -12,7 +13,7 @@ Runner setup_init(CLI::App& app) {
   return [flags, out]() {
     Config config = resolve_config(*flags);
     if (flags->dump_config) {
-      std::fputs(config.dump_yaml().c_str(), stdout);
+      std::fputs(dump_config_with_layers(config).c_str(), stdout);
       return 0;
     }
     auto model = Model::create(config);

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "core/terminal.hpp"
+#include "model/block_description.hpp"
 #include "train/distributed.hpp"
 #include "train/interrupt.hpp"
 #include "train/run_directory.hpp"
@@ -35,7 +36,7 @@ Runner setup_train(CLI::App& app) {
         config = resolve_config(*flags, read_run_config(out));
     }
     if (flags->dump_config) {
-      std::fputs(config.dump_yaml().c_str(), stdout);
+      std::fputs(dump_config_with_layers(config).c_str(), stdout);
       return 0;
     }
     const RunStart start = *resume      ? RunStart::Resume

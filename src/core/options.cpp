@@ -69,10 +69,12 @@ std::vector<OptionSpec> make_options() {
         "scale by 1/sqrt(l), N norm the stream itself; q changes F itself: per-head q/k/v norms "
         "inside attention); after: steps on F's output (n norm, d dropout, t tee into ResiDual's "
         "dual stream, a residual alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a "
-        "post-norm). Letters: src/model/block_ops.cpp. A block other than the placement's "
-        "implies placement=custom."},
+        "post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
+        "(0-based, A-B, A- or A; a block description or a placement's name each; "
+        "docs/placements.md). A block other than the placement's implies placement=custom."},
     {"lower_block",     String, "",      "model",     any_value,
-        "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post)."},
+        "Block description for the lowest floor(lower_fraction * L) blocks (Mix-LN uses post): "
+        "the per-layer list '0-(k-1): lower_block, k-: block'."},
     {"lower_fraction",  Float,  "0.25",  "model",     ge_le(0, 1),
         "Fraction of blocks, from the bottom, that use lower_block (Mix-LN's alpha; Li et al. "
         "2024)."},

@@ -5,6 +5,7 @@
 
 #include "core/config.hpp"
 #include "core/placement_presets.hpp"
+#include "model/layer_blocks.hpp"
 
 namespace normlab {
 
@@ -132,7 +133,6 @@ StackDescription describe_stack(const Config& given, StackRole role) {
   StackDescription s;
   s.role = role;
   s.layers = L;
-  const std::string& lower_text = config.get_string("lower_block");
   // A decoder block's cross-attention follows its self-attention's recipe unless given
   // (B2T's decoder, h2 = N2(h1 + C(h1, m)), is Post-LN's cross sublayer).
   auto resolve = [&](BlockRecipe b) {
@@ -140,14 +140,32 @@ StackDescription describe_stack(const Config& given, StackRole role) {
     b.has_cross = role == StackRole::Decoder;
     return b;
   };
-  BlockRecipe upper = resolve(parse_block(config.get_string("block"), "option 'block'"));
-  int n_lower = 0;
-  BlockRecipe lower;
-  if (!lower_text.empty()) {
-    lower = resolve(parse_block(lower_text, "option 'lower_block'"));
-    n_lower = static_cast<int>(std::floor(config.get_float("lower_fraction") * L + 1e-9));
+  // One block description per layer, from a per-layer list (layer_blocks.hpp). Mix-LN's options
+  // write one: lower_block for the lowest floor(lower_fraction L) layers, block above
+  // ("0-(k-1): LOWER, k-: BLOCK").
+  const std::string& block = config.get_string("block");
+  const std::string& lower = config.get_string("lower_block");
+  std::string list = block;
+  if (is_layer_list(block)) {
+    if (!lower.empty())
+      throw UserError(
+          "option 'lower_block': not with a per-layer 'block' list (give its range "
+          "in the list)");
+  } else {
+    parse_block(block, "option 'block'");  // errors name the option the user wrote
+    int k = 0;
+    if (!lower.empty()) {
+      parse_block(lower, "option 'lower_block'");
+      k = static_cast<int>(std::floor(config.get_float("lower_fraction") * L + 1e-9));
+    }
+    list = k > 0 ? "0-" + std::to_string(k - 1) + ": " + lower : "";
+    if (k < L) list += (list.empty() ? "" : ", ") + std::to_string(k) + "-: " + block;
   }
-  for (int l = 0; l < L; ++l) s.blocks.push_back(l < n_lower ? lower : upper);
+  const std::string stack = role == StackRole::Encoder   ? "encoder"
+                            : role == StackRole::Decoder ? "decoder"
+                                                         : "";
+  for (const BlockRecipe& b : parse_layer_list(list, L, "option 'block'", stack))
+    s.blocks.push_back(resolve(b));
   for (const auto& b : s.blocks)
     if (b.attn.needs(kDualStream) || b.mlp.needs(kDualStream) ||
         (b.has_cross && b.cross.needs(kDualStream)))
@@ -184,6 +202,23 @@ StackDescription describe_stack(const Config& given, StackRole role) {
     s.init_gain = static_cast<float>(role == StackRole::Encoder ? 0.67 * std::pow(L, -0.25)
                                                                 : std::pow(9.0 * L, -0.25));
   return s;
+}
+
+std::string dump_config_with_layers(const Config& config) {
+  std::string yaml = config.dump_yaml();
+  std::string layers =
+      "# Blocks per layer, resolved (docs/placements.md, \"Per-layer designs\"):\n";
+  if (config.get_string("arch") == "encdec") {
+    layers +=
+        "#   encoder: " + layer_list_text(describe_stack(config, StackRole::Encoder).blocks) +
+        "\n#   decoder: " + layer_list_text(describe_stack(config, StackRole::Decoder).blocks) +
+        "\n";
+  } else {
+    layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
+  }
+  const size_t at = yaml.find("\nblock: ");
+  const size_t end = at == std::string::npos ? yaml.size() : yaml.find('\n', at + 1) + 1;
+  return yaml.insert(end, layers);
 }
 
 }  // namespace normlab

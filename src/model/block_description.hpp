@@ -71,6 +71,10 @@ struct StackDescription {
 };
 
 StackDescription describe_stack(const Config& config, StackRole role = StackRole::LanguageModel);
+// The config as YAML (Config::dump_yaml) with, under its `block` line, the block description of
+// every layer of each stack as resolved by describe_stack (comment lines, so that it reads back
+// as the same config): what --dump-config prints and a run's config.yaml holds.
+std::string dump_config_with_layers(const Config& config);
 // "1", "0.1", "1/L", "1/sqrt(L)" -> value for L layers.
 float parse_dt(const std::string& text, int n_layers);
 

@@ -15,6 +15,7 @@
 #include "diag/diagnostics_writer.hpp"
 #include "diag/monitor.hpp"
 #include "kernels/precision.hpp"
+#include "model/block_description.hpp"
 #include "model/checkpoint.hpp"
 #include "train/directory_lock.hpp"
 #include "train/distributed.hpp"
@@ -153,7 +154,7 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
     if (resume) recover_saved_state(out);
     remove_temporary_files(out);
     fs::remove(out / "summary.json", ec);  // the run is neither finished nor interrupted now
-    write_text_atomic((out / "config.yaml").string(), config.dump_yaml());
+    write_text_atomic((out / "config.yaml").string(), dump_config_with_layers(config));
     copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
     // Said once the run is set up, so that a config error stays the only line on stderr.
     for (const std::string& line :

@@ -91,6 +91,16 @@ TEST(KVCache, MatchesFullForwardCustomBlockAllLetters) {
   check(c);
 }
 
+// A per-layer design: each layer's own block (B2T's block input, ResiDual's dual stream,
+// HybridNorm's q/k/v norms) in one stack.
+TEST(KVCache, MatchesFullForwardPerLayerBlocks) {
+  Config c = tiny_config("custom", "rmsnorm", 9);
+  c.set("block", "0: b2t, 1: resi, 2: hybrid", "test");
+  check(c);
+  c.set("block", "0: post, 1-: attn:Nnsq|ndtab mlp:ns|dan", "test");
+  check(c);
+}
+
 TEST(KVCache, RejectsNonAppendPosition) {
   DecoderLM model(tiny_config("pre", "rmsnorm", 9));
   model.initialize(1);

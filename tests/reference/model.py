@@ -363,11 +363,39 @@ class PerSublayerBlock(Block):
         return self.rule(s).sublayer_norms(self, s)
 
 
+def layer_placements(text, L):
+    """Per-layer designs (docs/placements.md): "A-B: NAME, A-: NAME, A: NAME", 0-based layers
+    with both ends included -> the placement name of each of the L layers. Only placement names
+    (each one of the classes above), never block-description letters."""
+    names = [None] * L
+    for entry in text.split(","):
+        rng, name = (t.strip() for t in entry.split(":", 1))
+        first, dash, last = (t.strip() for t in rng.partition("-"))
+        lo = int(first)
+        hi = (int(last) if last else L - 1) if dash else lo
+        for i in range(lo, hi + 1):
+            if names[i] is not None:
+                raise ValueError(f"layer {i} given twice in {text!r}")
+            names[i] = "peri" if name == "sandwich" else name
+    if None in names:
+        raise ValueError(f"{text!r} leaves layer {names.index(None)} without a placement")
+    return names
+
+
+def is_layer_list(block):
+    return str(block).strip()[:1].isdigit()
+
+
 def make_blocks(cfg, prefix="blocks.", depth=None, alpha=None, causal=True, cross=False):
     """The blocks of one stack of `depth` blocks (default n_layers, the decoder's depth)."""
     L = cfg["n_layers"] if depth is None else depth
     placement = cfg["placement"]
     kw = dict(prefix=prefix, depth=L, alpha=alpha, causal=causal, cross=cross)
+    if is_layer_list(cfg.get("block", "")):
+        # Each layer follows its own placement's equations; l stays the block's index in the
+        # stack (LayerNorm Scaling's 1/sqrt(l)).
+        return [BLOCKS[name](i, cfg, **kw) for i, name in
+                enumerate(layer_placements(cfg["block"], L))]
     if cfg.get("sublayer_placements"):
         return [PerSublayerBlock(i, cfg, **kw) for i in range(L)]
     if placement == "mixln":
@@ -389,7 +417,9 @@ class Stack:
         self.cfg = cfg
         self.prefix = prefix
         self.blocks = make_blocks(cfg, prefix + "blocks.", depth, alpha, causal, cross)
-        self.dual = cfg["placement"] == "resi"
+        # ResiDual's dual stream, when some block is ResiDual's (d_0 = x_0, only its sublayers
+        # add to it).
+        self.dual = any(isinstance(b, ResiDualBlock) for b in self.blocks)
         self.final = (not self.dual) and has_final_norm(cfg)
 
     def param_shapes(self):

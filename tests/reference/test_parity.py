@@ -145,6 +145,14 @@ def cases(placements):
     out.append(("custom block == peri",
                 dict(TINY, block="attn:n|nda mlp:n|nda", norm="layernorm", final_norm="true"),
                 {"placement": "peri", "final_norm": "true"}, 0, None))
+    # Per-layer designs (docs/placements.md): each range follows its own placement's equations.
+    for label, block, nm, fn in [("0-1: post, 2-: pre", "0-1: post, 2-: pre", "layernorm", "true"),
+                                 ("0: b2t, 1: hybrid, 2: resi, 3: lns",
+                                  "0: b2t, 1: hybrid, 2: resi, 3: lns", "rmsnorm", "false"),
+                                 ("0: peri, 1-3: post", "0: peri, 1-3: post", "dyt", "false")]:
+        out.append((f"per-layer {label}/{nm}",
+                    dict(TINY, placement="custom", block=block, norm=nm, final_norm=fn), {}, 0,
+                    None))
     out.append(("pre/dyt residual_alpha 1.3", dict(TINY, placement="pre", norm="dyt",
                                                    residual_alpha="1.3"), {}, 0, None))
     out.append(("peri/rmsnorm T=5 < seq_len", dict(TINY, placement="peri", norm="rmsnorm"), {},

@@ -341,6 +341,13 @@ def cases(placements):
                      final_norm="true"),
                 {"final_norm": "true", "sublayer_placements":
                     {"attn": "pre", "cross": "post", "mlp": "pre"}}, 0, LENGTHS, None))
+    # Per-layer designs: one list for both stacks, each resolved with its own depth.
+    for block, nm, fn in [("0: post, 1-: pre", "layernorm", "true"),
+                          ("0: b2t, 1-: peri", "rmsnorm", "false"),
+                          ("0: hybrid, 1-: resi", "dyt", "false")]:
+        out.append((f"per-layer {block}/{nm}",
+                    dict(TINY_ED, placement="custom", block=block, norm=nm, final_norm=fn), {},
+                    0, LENGTHS, None))
     out.append(("post/dyt init gpt2", dict(TINY_ED, placement="post", norm="dyt", init="gpt2"),
                 {}, 0, LENGTHS, None))
     for pl, nm in [("pre", "layernorm"), ("b2t", "layernorm"), ("resi", "rmsnorm"),
