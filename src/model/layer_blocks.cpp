@@ -83,9 +83,9 @@ std::vector<BlockRecipe> parse_layer_list(const std::string& text, int layers,
     }
     if (!first || !last)
       throw UserError(at + "range '" + range + "': expected A-B, A- or A (0-based layers)");
-    if (*last < *first) throw UserError(at + "range '" + range + "' ends before it starts");
     if (*first >= layers || *last >= layers)
       throw UserError(at + "range '" + range + "' goes beyond the " + depth);
+    if (*last < *first) throw UserError(at + "range '" + range + "' ends before it starts");
     const std::string value = trim(entry.substr(colon + 1));
     const BlockRecipe recipe = parse_block(block_text(value, at), at.substr(0, at.size() - 2));
     for (int l = *first; l <= *last; ++l) {
