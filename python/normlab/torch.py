@@ -33,13 +33,14 @@ PRESETS = {
     "hybrid": ("attn:q|da mlp:N|da", True),
     "resi": ("attn:|dtan mlp:|dtan", False),
     "none": ("attn:|da mlp:|da", False),
+    "olmo2": ("attn:Q|nda mlp:|nda", True),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
 
 
 class Recipe:
     """One sublayer's "PRE|POST". `pre` is a set of letters (their order is fixed by meaning:
-    N on the stream, then n, then s; q inside attention). `post` lists the steps in order, with
+    N on the stream, then n, then s; q and Q inside attention). `post` lists the steps in order, with
     an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post"."""
 
     def __init__(self, text):
@@ -47,7 +48,7 @@ class Recipe:
             raise ValueError(f"block description part '{text}': expected PRE|POST")
         pre, post = text.split("|")
         self.pre = set(pre)
-        if not self.pre <= set("Nnsq"):
+        if not self.pre <= set("NnsqQ"):
             raise ValueError(f"block description part '{text}': unknown letter before '|'")
         self.post, seen_a = [], False
         for c in post:
@@ -202,11 +203,18 @@ class Sublayer(nn.Module):
         if "q" in recipe.pre and is_attention:
             hd = d // int(config["n_heads"])
             self.q_norm, self.k_norm, self.v_norm = (make_norm(config, hd) for _ in range(3))
+        if "Q" in recipe.pre and is_attention:  # OLMo-2: the whole q and k projections
+            self.q_proj_norm, self.k_proj_norm = make_norm(config, d), make_norm(config, d)
         if "norm_out" in recipe.post:
             self.norm_out = make_norm(config, d)
         if "norm_post" in recipe.post:
             self.norm_post = make_norm(config, d)
         self.dropout = float(config["dropout"])
+
+    def projection_norms(self, q, k):
+        if "Q" in self.recipe.pre:
+            return self.q_proj_norm(q), self.k_proj_norm(k)
+        return q, k
 
     def qkv_norms(self):
         return (self.q_norm, self.k_norm, self.v_norm) if "q" in self.recipe.pre else None
@@ -244,6 +252,7 @@ class SelfAttention(Sublayer):
 
     def sublayer(self, u, context):
         q, k, v = self.qkv(u).chunk(3, dim=-1)
+        q, k = self.projection_norms(q, k)
         return self.proj(attend(q, k, v, self.n_heads, context["self_mask"], self.qkv_norms()))
 
 
@@ -258,7 +267,8 @@ class CrossAttention(Sublayer):
 
     def sublayer(self, u, context):
         k, v = self.kv(context["memory"]).chunk(2, dim=-1)
-        o = attend(self.q(u), k, v, self.n_heads, context["cross_mask"], self.qkv_norms())
+        q, k = self.projection_norms(self.q(u), k)
+        o = attend(q, k, v, self.n_heads, context["cross_mask"], self.qkv_norms())
         return self.proj(o)
 
 

@@ -67,7 +67,7 @@ std::vector<OptionSpec> make_options() {
     {"block",           String, "",      "model",     any_value,
         "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
         "scale by 1/sqrt(l), N norm the stream itself; q changes F itself: per-head q/k/v norms "
-        "inside attention); after: steps on F's output (n norm, d dropout, t tee into ResiDual's "
+        "inside attention; Q norms on attention's whole q and k projections); after: steps on F's output (n norm, d dropout, t tee into ResiDual's "
         "dual stream, a residual alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a "
         "post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
         "(0-based, A-B, A- or A; a block description or a placement's name each; "

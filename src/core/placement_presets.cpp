@@ -32,6 +32,7 @@ const std::vector<PlacementPreset>& placement_presets() {
       {"none",
        "T-Fixup, Huang et al. 2020",
        {{"block", "attn:|da mlp:|da"}, {"final_norm", "false"}, {"init", "tfixup"}}},
+      {"olmo2", "OLMo et al. 2025 (OLMo 2)", {{"block", "attn:Q|nda mlp:|nda"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom", "", {{"final_norm", "true"}, {"residual_alpha", "1"}, {"init", "xavier"}}},
   };

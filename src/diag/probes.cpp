@@ -69,6 +69,13 @@ nlohmann::json probe_stack(const TransformerStack& stack) {
           stds[norm_name(Op::QKVNorm, part)] =
               mean_row_scale(qn.in[part], (part == 0 ? BT : B * S) * m.heads, hd, rms);
       }
+      if (s.recipe.has(Op::QKProjNorm)) {
+        const int S = s.kind == SublayerKind::CrossAttention ? stack.memory_seq() : T;
+        const OpState& qk = s.at(Op::QKProjNorm);
+        for (int part = 0; part < 2; ++part)
+          stds[norm_name(Op::QKProjNorm, part)] =
+              mean_row_scale(qk.in[part], part == 0 ? BT : B * S, d, rms);
+      }
       const float* v = s.f_out;
       for (Op op : s.recipe.post) {
         for (const OpNorm& norm : op_spec(op).norms)

@@ -9,6 +9,8 @@
 //                                  n  u = N(x)            s  u = u / sqrt(l)  (LayerNorm Scaling)
 //                                  q  (attn, cross) modifies F itself, not its input: attention
 //                                     normalises each head's q, k and v (HybridNorm)
+//                                  Q  (attn, cross) modifies F itself: attention normalises its
+//                                     whole q and k projections, before the head split (OLMo-2)
 //   POST, applied in order to y = F(u):
 //                                  n  y = N(y) before 'a' (Peri-LN's output norm), after 'a'
 //                                     y = N(y) is a post-norm (Post-LN)

@@ -16,6 +16,7 @@ enum class Op : uint8_t {
   Norm,          // n
   ScaleByDepth,  // s
   QKVNorm,       // q (changes F itself)
+  QKProjNorm,    // Q (changes F itself)
   // POST: steps on F's output y, in order.
   NormOut,     // n before 'a'
   Dropout,     // d
@@ -45,7 +46,7 @@ constexpr unsigned kAnySublayer = kSelfAttention | kCrossAttention | kMLP;
 // the sublayer's rows (k and v of cross-attention: the memory's); a per-head op's statistics have
 // n_heads entries per row.
 enum OpSaves : unsigned {
-  kSavesInput = 1,   // its input, which nothing else keeps ('q': q, k, v before their norms)
+  kSavesInput = 1,   // its input, which nothing else keeps ('q', 'Q': q, k (v) before the norms)
   kSavesOutput = 2,  // its output [rows, d] (POST: the new value of y)
   kSavesStats = 4,   // mean and 1/std of every normalised row
   kReadsInput = 8,   // its backward reads its input: the value before it must be kept
@@ -99,6 +100,11 @@ inline const std::vector<OpSpec>& block_ops() {
     {Op::QKVNorm,      'q', OpPlace::Pre,            kAttentionOnly,
      "changes F itself: attention normalises each head's q, k and v (HybridNorm)",
      {{"q_norm", true}, {"k_norm", true}, {"v_norm", true}},
+     kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
+    {Op::QKProjNorm,   'Q', OpPlace::Pre,            kAttentionOnly,
+     "changes F itself: attention normalises its whole q and k projections (width d, before the "
+     "head split; OLMo-2)",
+     {{"q_proj_norm", false}, {"k_proj_norm", false}},
      kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
     {Op::NormOut,      'n', OpPlace::BeforeResidual, kAnySublayer,
      "y = N(y) before 'a' (Peri-LN's output norm)",

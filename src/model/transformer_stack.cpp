@@ -170,6 +170,8 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
 //   self:  [q | k | v] = u Wqkv^T + b                     (causal unless an encoder)
 //   cross: q = u Wq^T + bq,  [k | v] = m Wkv^T + bkv      (m: the encoder output)
 //   'q' letter (HybridNorm, Zhuo et al. 2025): q, k, v each normalised per head, inside F;
+//   'Q' letter (OLMo-2, OLMo et al. 2025): q = N_q(u Wq), k = N_k(u Wk) over all of d, before
+//   the head split (in place in the projection; v unchanged);
 //   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj.
 
 // Where q, k and v are in the projections: self-attention's fused qkv [rows, 3d]; cross-attention's
@@ -195,11 +197,21 @@ void TransformerStack::normalize_part(const Sublayer& s, QKVSource& src, int par
   src.stride[part] = d;
 }
 
+void TransformerStack::normalize_projection(const Sublayer& s, float* base, int stride, int part,
+                                            int rows) const {
+  const int d = shape_.d;
+  const OpState& qk = s.at(Op::QKProjNorm);
+  copy_rows(qk.in[part], d, base, stride, rows, d);
+  qk.norm[part].forward(params_, qk.out[part], qk.mean[part], qk.rstd[part], qk.in[part], rows);
+  copy_rows(base, stride, qk.out[part], d, rows, d);
+}
+
 void TransformerStack::memory_keys_values(const Sublayer& s, const float* memory,
                                           QKVSource& src) const {
   const int d = shape_.d;
   linear_forward(s.mem_kv, memory, params_.value(s.kv), params_.value(s.kv_b), src.rows[1], d,
                  2 * d);
+  if (s.recipe.has(Op::QKProjNorm)) normalize_projection(s, s.mem_kv, 2 * d, 1, src.rows[1]);
   if (s.recipe.has(Op::QKVNorm))
     for (int part = 1; part < 3; ++part) normalize_part(s, src, part);
 }
@@ -225,6 +237,10 @@ void TransformerStack::attention_forward(Sublayer& s, const Pass& pass) const {
   linear_forward(s.proj, s.u, p.value(s.w1), p.value(s.b1), rows, d, cross ? d : 3 * d);
   QKVSource src = qkv_source(s, rows, cross ? pass.B * pass.S : 0);
   if (cross && !pass.cache) memory_keys_values(s, pass.memory, src);
+  if (s.recipe.has(Op::QKProjNorm)) {
+    normalize_projection(s, s.proj, cross ? d : 3 * d, 0, rows);
+    if (!cross) normalize_projection(s, s.proj + d, 3 * d, 1, rows);
+  }
   if (s.recipe.has(Op::QKVNorm))
     for (int part = 0; part < (cross ? 1 : 3); ++part) normalize_part(s, src, part);
 
@@ -279,6 +295,15 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
     dims.q_stride = src.stride[0], dims.kv_stride = src.stride[1];
     normlab::attention_backward(g_base[0], g_base[1], g_base[2], g_o_, s.o, s.lse, src.base[0],
                                 src.base[1], src.base[2], dims);
+  }
+  if (s.recipe.has(Op::QKProjNorm)) {  // q and k back through their norms, in place
+    const OpState& qk = s.at(Op::QKProjNorm);
+    for (int part = 0; part < 2; ++part) {
+      const int rows = src.rows[part];
+      copy_rows(g_raw_, d, g_base[part], src.stride[part], rows, d);
+      qk.norm[part].backward(p, g_raw_, g_raw_, qk.in[part], qk.mean[part], qk.rstd[part], rows);
+      copy_rows(g_base[part], src.stride[part], g_raw_, d, rows, d);
+    }
   }
   linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_proj_, s.u, p.value(s.w1), BT, d,
                   cross ? d : 3 * d);

@@ -190,6 +190,9 @@ class TransformerStack {
   QKVSource qkv_source(const Sublayer& s, int rows, int memory_rows) const;
   // 'q': part (0 q, 1 k, 2 v) gathered contiguous and normalised per head; src then points there.
   void normalize_part(const Sublayer& s, QKVSource& src, int part) const;
+  // 'Q': part (0 q, 1 k) of a projection, `rows` rows `stride` floats apart from `base`,
+  // normalised over all of d in place; its raw rows and statistics are kept for the backward.
+  void normalize_projection(const Sublayer& s, float* base, int stride, int part, int rows) const;
   // [k | v] = m Wkv^T + bkv of the encoder output m [src.rows[1], d] into s.mem_kv, then ('q') k
   // and v normalised per head; src then says where cross-attention's keys and values are.
   void memory_keys_values(const Sublayer& s, const float* memory, QKVSource& src) const;

@@ -35,7 +35,7 @@ DEFAULTS = {
 FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
-    "none": False,
+    "none": False, "olmo2": True,
 }
 
 
@@ -149,21 +149,33 @@ def heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask):
     return linear(p, prefix + ".proj", o)
 
 
-def attention(p, prefix, u, cfg, qkv_norm=False, causal=True, key_mask=None):
+def projection_norms(p, prefix, q, k, cfg):
+    """OLMo-2's QK-norm (OLMo et al. 2025, arXiv 2501.00656; HF Olmo2Attention): the whole q and
+    k projections, all heads at once (width d), normalised before the split into heads."""
+    kind, eps = cfg["norm"], cfg["norm_eps"]
+    return (apply_norm(kind, p, prefix + ".q_proj_norm", q, eps),
+            apply_norm(kind, p, prefix + ".k_proj_norm", k, eps))
+
+
+def attention(p, prefix, u, cfg, qkv_norm=False, causal=True, key_mask=None, qk_proj_norm=False):
     """Multi-head self-attention (causal in a decoder, key-padding-masked in an encoder)."""
     d = u.shape[-1]
     qkv = linear(p, prefix + ".qkv", u)
     q, k, v = qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:]
+    if qk_proj_norm:
+        q, k = projection_norms(p, prefix, q, k, cfg)
     return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask)
 
 
-def cross_attention(p, prefix, u, memory, memory_mask, cfg, qkv_norm=False):
+def cross_attention(p, prefix, u, memory, memory_mask, cfg, qkv_norm=False, qk_proj_norm=False):
     """Encoder-decoder attention (Vaswani et al. 2017): queries from the decoder stream u,
     keys and values from the encoder output `memory`, padded source positions hidden."""
     d = u.shape[-1]
     q = linear(p, prefix + ".q", u)
     kv = linear(p, prefix + ".kv", memory)
     k, v = kv[..., :d], kv[..., d:]
+    if qk_proj_norm:
+        q, k = projection_norms(p, prefix, q, k, cfg)
     return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, False, memory_mask)
 
 
@@ -201,13 +213,13 @@ class Block:
     def N(self, p, name, a):
         return apply_norm(self.cfg["norm"], p, self.pre + name, a, self.cfg["norm_eps"])
 
-    def A(self, p, u, qkv_norm=False):
+    def A(self, p, u, qkv_norm=False, qk_proj_norm=False):
         return attention(p, self.pre + "attn", u, self.cfg, qkv_norm, self.causal,
-                         self.ctx.get("self_mask"))
+                         self.ctx.get("self_mask"), qk_proj_norm)
 
-    def C(self, p, u, qkv_norm=False):
+    def C(self, p, u, qkv_norm=False, qk_proj_norm=False):
         return cross_attention(p, self.pre + "cross", u, self.ctx["memory"],
-                               self.ctx["memory_mask"], self.cfg, qkv_norm)
+                               self.ctx["memory_mask"], self.cfg, qkv_norm, qk_proj_norm)
 
     def M(self, p, u):
         return mlp(p, self.pre + "mlp", u)
@@ -330,6 +342,26 @@ class ResiDualBlock(Block):
         return [(f"{s}.norm_post", "d")]
 
 
+class OLMo2Block(Block):
+    """OLMo-2 (OLMo et al. 2025, "2 OLMo 2 Furious", arXiv 2501.00656; HF Olmo2DecoderLayer):
+    the norm moved from the sublayer's input to its output, x <- x + dt N(F(x)), with attention's
+    whole q and k projections normalised before the head split (q = N_q(u Wq), k = N_k(u Wk); in
+    cross-attention k comes from the encoder output). v is not normalised."""
+
+    def update(self, s, p, x, state):
+        if s == "attn":
+            f = self.A(p, x, qk_proj_norm=True)
+        elif s == "cross":
+            f = self.C(p, x, qk_proj_norm=True)
+        else:
+            f = self.M(p, x)
+        return self.alpha * x + self.dt * self.N(p, f"{s}.norm_out", f)
+
+    def sublayer_norms(self, s):
+        qk = [] if s == "mlp" else [(f"{s}.q_proj_norm", "d"), (f"{s}.k_proj_norm", "d")]
+        return qk + [(f"{s}.norm_out", "d")]
+
+
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
@@ -340,7 +372,7 @@ class NoneBlock(Block):
 BLOCKS = {
     "post": PostBlock, "pre": PreBlock, "peri": PeriBlock, "b2t": B2TBlock,
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
-    "none": NoneBlock,
+    "none": NoneBlock, "olmo2": OLMo2Block,
 }
 
 
