@@ -206,15 +206,20 @@ StackDescription describe_stack(const Config& given, StackRole role) {
 
 std::string dump_config_with_layers(const Config& config) {
   std::string yaml = config.dump_yaml();
+  // A config whose blocks do not resolve is still printed as it is, without the per-layer lines
+  // (the error comes when a model is built from it).
   std::string layers =
       "# Blocks per layer, resolved (docs/placements.md, \"Per-layer designs\"):\n";
-  if (config.get_string("arch") == "encdec") {
-    layers +=
-        "#   encoder: " + layer_list_text(describe_stack(config, StackRole::Encoder).blocks) +
-        "\n#   decoder: " + layer_list_text(describe_stack(config, StackRole::Decoder).blocks) +
-        "\n";
-  } else {
-    layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
+  try {
+    if (config.get_string("arch") == "encdec")
+      layers +=
+          "#   encoder: " + layer_list_text(describe_stack(config, StackRole::Encoder).blocks) +
+          "\n#   decoder: " + layer_list_text(describe_stack(config, StackRole::Decoder).blocks) +
+          "\n";
+    else
+      layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
+  } catch (const UserError&) {
+    return yaml;
   }
   const size_t at = yaml.find("\nblock: ");
   const size_t end = at == std::string::npos ? yaml.size() : yaml.find('\n', at + 1) + 1;
