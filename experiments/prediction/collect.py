@@ -15,10 +15,20 @@ import struct
 import sys
 
 OUTCOMES = ["trains", "stalls", "diverges"]
-# The sets: the tuning set, and the two held-out sets.
+# The sets: the tuning set, and the three held-out sets (docs/sanity-check.md, "Validation:
+# results", says which of them had been looked at when the predictor last changed).
 SETS = [("d32", 1, "tuning: width 32, seed 1"),
         ("d32", 2, "held out: width 32, seed 2"),
-        ("d16", 1, "held out: width 16, seed 1")]
+        ("d16", 1, "held out: width 16, seed 1"),
+        ("d64", 2, "held out: width 64, seed 2")]
+# The issue's target: at least this share of the held-out cells agree.
+TARGET = 0.90
+
+
+def agreement(agree, n):
+    """`agree/n agree (x.y%)`, truncated (not rounded) to one decimal, so that a rate below the
+    target never prints as reaching it (86/96 = 89.58% is 89.5%, not 90%)."""
+    return f"{agree}/{n} agree ({math.floor(1000 * agree / n) / 10:.1f}%)"
 
 
 def unigram_loss(path):
@@ -72,12 +82,17 @@ def main():
           "`python3 experiments/prediction/collect.py runs/prediction/data/train.bin "
           "experiments/prediction/results`).\n")
     held = [c for c in cells if c["set"] > 0 and c["pred"]]
-    for si, (_, _, title) in enumerate(SETS + [(None, None, "held out, both sets")]):
+    for si, (_, _, title) in enumerate(SETS + [(None, None, "held out, all sets")]):
         sel = held if si == len(SETS) else [c for c in cells if c["set"] == si and c["pred"]]
         if not sel:
             continue
         agree = sum(c["real"] == c["pred"] for c in sel)
-        print(f"## {title}: {agree}/{len(sel)} agree ({100 * agree / len(sel):.0f}%)\n")
+        verdict = ""
+        if si > 0:
+            reached = agree >= TARGET * len(sel)
+            verdict = (f"; target {100 * TARGET:.0f}%: " +
+                       ("reached" if reached else "**not reached**"))
+        print(f"## {title}: {agreement(agree, len(sel))}{verdict}\n")
         print("| real \\ predicted | " + " | ".join(OUTCOMES) + " |")
         print("|---|" + "---:|" * len(OUTCOMES))
         for r in OUTCOMES:

@@ -26,7 +26,7 @@ PLACEMENTS=post,pre,peri,b2t,deepnorm,none,mixln
 DEPTHS=4,8,16
 LRS=1e-3,1e-2,1e-1
 # name  d_model n_heads d_ff seeds
-WIDTHS=("d32 32 2 128 1" "d32 32 2 128 2" "d16 16 1 64 1")
+WIDTHS=("d32 32 2 128 1" "d32 32 2 128 2" "d16 16 1 64 1" "d64 64 2 256 2")
 
 if [ "$stage" = train ] || [ "$stage" = all ]; then
   for w in "${WIDTHS[@]}"; do
