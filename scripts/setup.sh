@@ -22,6 +22,8 @@ if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(python3-torch libopenblas0
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 # Test-only: GCC's ASan and UBSan runtimes for scripts/sanitize.sh (g++ already depends on them).
 if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(libasan8 libubsan1); fi
+# Test-only: Node.js, to check that every script of the report page parses (report.page_script_parses).
+if [ "${NORMLAB_TEST_DEPS:-1}" = 1 ]; then packages+=(nodejs); fi
 
 missing=()
 for p in "${packages[@]}"; do
