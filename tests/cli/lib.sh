@@ -5,6 +5,17 @@
 # prints `N passed, M failed, K skipped` and exits 1 if anything failed, else 77 if anything was
 # skipped.
 
+# begin_cli_test "$@": the common start of a test script called by ctest as
+# `bash test_X.sh PATH_TO_normlab REPO_ROOT [...]`: sets NL and ROOT (absolute), makes the scratch
+# directory W (removed when the script exits) and enters it.
+begin_cli_test() {
+  NL=$(realpath "$1")
+  ROOT=$(realpath "$2")
+  W=$(mktemp -d)
+  trap 'rm -rf "$W"' EXIT
+  cd "$W"
+}
+
 PASSED=0
 FAILED=0
 PY=/usr/bin/python3

@@ -3,13 +3,10 @@
 # "normlab: error: ..." naming the offending file or option, and leave no temporary files.
 # Called by ctest as: bash test_bad_input.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
-cd "$W"
 
 
 # ---- fixtures: corpora and a short run

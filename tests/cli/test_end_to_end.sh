@@ -2,11 +2,9 @@
 # End to end through the CLI: prepare -> train -> resume -> generate, config files and
 # --dump-config. Called by ctest as: bash test_end_to_end.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
 
 # Steps of the short run; the long run takes 2N. Warmup is shorter than N so the resumed half

@@ -3,12 +3,9 @@
 # worked out in tests/eval/test_metrics.cpp, several reference files, and the one-line errors
 # (line-count mismatch, invalid UTF-8, missing file). Usage: bash test_eval.sh PATH_TO_normlab REPO_ROOT
 set -uo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
-cd "$W"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 
 # expect_out DESC EXPECTED CMD...: CMD exits 0 and its stdout is exactly EXPECTED.
 expect_out() {

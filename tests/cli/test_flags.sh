@@ -6,13 +6,9 @@
 # with its one meaning), and each command's help without the options it does not read.
 # Called by ctest as: bash test_flags.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
-cd "$W"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 
 rc=0
 "$PY" - "$NL" >flags.tap 2>flags.err <<'EOF' || rc=$?

@@ -5,13 +5,10 @@
 # behind: no run directory, no output, no temporary file.
 # Called by ctest as: bash test_hostile_input.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
-cd "$W"
 
 # ---- fixtures: a corpus, a short run, an encoder-decoder to translate with
 "$NL" prepare --input "$CORPUS_FILES" --out_dir data --vocab_size $VOCAB 2>"$W/prep.err" ||

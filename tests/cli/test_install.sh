@@ -5,12 +5,10 @@
 # loss; the Python package imports from the prefix and scores it too.
 # Usage: bash test_install.sh PATH_TO_normlab REPO_ROOT (the build tree is normlab's folder)
 set -uo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 BUILD=$(dirname "$NL")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
 require_corpus
 P="$W/prefix"
 

@@ -5,13 +5,10 @@
 # optimizer state equal an uninterrupted run's bit for bit.
 # Called by ctest as: bash test_interrupt.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
-cd "$W"
 
 prepare_corpus data
 # save_every beyond the run: the only saves before the end are the interrupts' own. Enough steps

@@ -6,15 +6,12 @@
 # the checkpoint and the optimizer state. No temporary or staged file may be left at the end.
 # Called by ctest as: bash test_kill.sh PATH_TO_normlab REPO_ROOT [KILLS] [SEED]
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 KILLS=${3:-50}
 RANDOM=${4:-11}  # seeds bash's generator: the same kill plan on every run
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
 require_corpus
-cd "$W"
 
 prepare_corpus data
 

@@ -5,17 +5,13 @@
 # one `diverged at step S` line. Skipped (77) without MPI.
 # Called by ctest as: bash test_mpi_faults.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 # shellcheck source=mpi_lib.sh
 source "$ROOT/tests/cli/mpi_lib.sh"
 require_mpi
 require_corpus
-cd "$W"
 check "prepare" "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data
 LM=("${TINY[@]}" --data data --precision fp32 --seed 5 --grad_accum 2 --warmup 5 --log_every 1
     --eval_every 0 --save_every 5 --threads 1)

@@ -6,17 +6,13 @@
 # ranks and resumed on 1 (and the reverse) continues the same losses. Skipped (77) without MPI.
 # Called by ctest as: bash test_mpi_training.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 # shellcheck source=mpi_lib.sh
 source "$ROOT/tests/cli/mpi_lib.sh"
 require_mpi
 require_corpus
-cd "$W"
 
 # ---- the language model: 4 micro-batches of 4 rows per step, split 2 + 2 over the ranks
 check "prepare" "$NL" prepare --input "$CORPUS_FILES" --vocab_size $VOCAB --out_dir data

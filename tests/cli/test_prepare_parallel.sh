@@ -4,13 +4,9 @@
 # test_prepare_parallel_default_corpus.sh.
 # Called by ctest as: bash test_prepare_parallel.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
-cd "$W"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 
 
 # ---- a small corpus: 8 x 8 noun pairs plus one untranslated line

@@ -4,13 +4,10 @@
 # cannot make; nothing is written before every input is checked; one writer per run.
 # Called by ctest as: bash test_run_directory.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
-cd "$W"
 
 prepare_corpus data
 TRAIN=("${TINY[@]}" --threads 1 --log_every 1000 --eval_every 0 --data data)

@@ -4,11 +4,9 @@
 # prepared corpus, and user errors.
 # Called by ctest as: bash test_sanity_check.sh PATH_TO_normlab REPO_ROOT
 set -uo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-source "$ROOT/tests/cli/lib.sh"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 cd "$W" || exit 1
 
 SMALL=(--d_model 32 --n_heads 2 --d_ff 64 --seq_len 16 --batch_size 4 --vocab_size 64

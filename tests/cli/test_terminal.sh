@@ -6,14 +6,10 @@
 # progress bar that fits the width with validation lines that stay on screen.
 # Called by ctest as: bash test_terminal.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 require_corpus
-cd "$W"
 prepare_corpus data
 
 # TINY without --progress false: the bar is on by default and must keep off a non-terminal.

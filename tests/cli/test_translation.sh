@@ -5,13 +5,9 @@
 # mixing the two kinds of model and corpus.
 # Called by ctest as: bash test_translation.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
-cd "$W"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 
 # ---- a toy corpus: "the X and the Y" -> "das X' und das Y'" over 10 x 10 nouns
 nouns=(house cat dog tree car book door window table chair)
