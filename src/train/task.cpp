@@ -8,6 +8,7 @@
 #include "data/batches.hpp"
 #include "data/parallel_batches.hpp"
 #include "data/token_file.hpp"
+#include "diag/unigram_loss.hpp"
 #include "model/decoder_lm.hpp"
 #include "model/encoder_decoder.hpp"
 
@@ -87,6 +88,7 @@ class LanguageModelTask : public TrainingTask {
     model_->grad_enabled = true;
     return r;
   }
+  double unigram_loss() const override { return normlab::unigram_loss(data_.train); }
 
  private:
   std::unique_ptr<DecoderLM> model_;

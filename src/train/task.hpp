@@ -3,6 +3,7 @@
 // the trainer (trainer.cpp) only sees losses, token counts and the Model interface, so it does
 // not know whether the model is decoder-only or encoder–decoder.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -33,6 +34,10 @@ class TrainingTask {
     double sum = 0, weight = 0;
   };
   virtual LossSum evaluate_share(long max_batches, long part, long parts) = 0;
+  // The loss a model reaches that has learned the training tokens' frequencies and nothing of
+  // the context (diag/unigram_loss.hpp): where a run that stalls sits. NaN where it is not
+  // defined by one token stream (the encoder–decoder).
+  virtual double unigram_loss() const { return std::nan(""); }
 };
 
 // Throws UserError("DIR: ...") unless `data` is a corpus directory that 'prepare' or

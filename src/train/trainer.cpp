@@ -213,6 +213,7 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
   StabilityMonitor monitor(stability);
   DiagnosticsWriter diag(writer ? (out / "diagnostics.jsonl").string() : "/dev/null",
                          start_step > 0, net->params());
+  const double unigram = task->unigram_loss();  // where a stalled run sits (summary.json)
   auto write_summary = [&](const TrainResult& r) {
     nlohmann::json j = {
         {"status", r.status},
@@ -222,6 +223,7 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
          std::isfinite(r.valid_loss) ? nlohmann::json(r.valid_loss) : nlohmann::json()},
         {"skipped_steps", r.skipped},
         {"spikes", r.spikes},
+        {"unigram_loss", std::isfinite(unigram) ? nlohmann::json(unigram) : nlohmann::json()},
         {"matmul_precision", std::string(precision_name(precision.precision)) +
                                  (precision.emulated ? " (emulated)" : "")},
         {"ranks", ranks.size()},
