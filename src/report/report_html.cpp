@@ -78,6 +78,7 @@ json report_data_json(const std::vector<RunData>& runs, bool png_mode) {
     j["steps"] = r.steps >= 0 ? json(r.steps) : json(nullptr);
     j["final_loss"] = finite_or_null(r.final_loss);
     j["final_valid_loss"] = finite_or_null(r.final_valid_loss);
+    j["unigram_loss"] = finite_or_null(r.unigram_loss);
     j["train"] = curve_json(r.train_loss);
     j["valid"] = curve_json(r.valid_loss);
     j["lr_curve"] = curve_json(r.lr_curve);

@@ -110,6 +110,7 @@ void read_summary(const fs::path& path, RunData& run, std::map<std::string, std:
   if (auto it = j.find("steps"); it != j.end() && it->is_number()) run.steps = it->get<int64_t>();
   run.final_loss = number_or_nan(j, "final_loss");
   run.final_valid_loss = number_or_nan(j, "final_valid_loss");
+  run.unigram_loss = number_or_nan(j, "unigram_loss");
   // The typed config in summary.json is the same effective config as config.yaml; it wins when
   // both exist because it cannot have been edited by hand after the run.
   if (auto it = j.find("config"); it != j.end() && it->is_object())
@@ -293,6 +294,7 @@ RunData load_run(const std::string& dir) {
   run.dir = dir;
   run.final_loss = kNaN;
   run.final_valid_loss = kNaN;
+  run.unigram_loss = kNaN;
   const fs::path p(dir);
 
   std::map<std::string, std::string> cfg;

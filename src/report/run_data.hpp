@@ -48,9 +48,10 @@ struct RunData {
   std::string status;  // summary.json's status, or "no summary" / "no summary (running?)"
   bool diverged = false;
   bool has_summary = false;
-  int64_t steps = -1;                                  // -1 when unknown
-  double final_loss = 0.0;                             // NaN when unknown
-  double final_valid_loss = 0.0;                       // NaN when unknown
+  int64_t steps = -1;             // -1 when unknown
+  double final_loss = 0.0;        // NaN when unknown
+  double final_valid_loss = 0.0;  // NaN when unknown
+  double unigram_loss = 0.0;      // of the training tokens (summary.json); NaN when unknown
   std::vector<std::pair<int64_t, double>> train_loss;  // (step, loss)
   std::vector<std::pair<int64_t, double>> valid_loss;  // (step, valid_loss)
   std::vector<std::pair<int64_t, double>> lr_curve;    // (step, lr) of the training lines

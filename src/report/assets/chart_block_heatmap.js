@@ -7,17 +7,8 @@
 (function () {
   'use strict';
   const runs = NL.runs;
-  // viridis (matplotlib), 10 stops.
-  const VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-    [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
   const EMPTY = '#e6e6e6';
-  function viridis(t) {
-    const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-    const k = Math.min(VIRIDIS.length - 2, Math.floor(x));
-    const f = x - k;
-    const c = VIRIDIS[k].map((v, j) => Math.round(v + f * (VIRIDIS[k + 1][j] - v)));
-    return 'rgb(' + c.join(',') + ')';
-  }
+  const viridis = NL.viridis;
 
   // The cells of one run: probes sorted by step, each cell spanning half-way to its neighbours
   // (the first and last end at their own step, so the step axis starts and ends with the run).

@@ -19,6 +19,18 @@
   NL.isNum = (v) => typeof v === 'number' && isFinite(v);
   NL.fmt = (v, d) => (NL.isNum(v) ? v.toFixed(d === undefined ? 4 : d) : '');
 
+  // ---- viridis (matplotlib), 10 stops: t in [0, 1] -> 'rgb(...)'; the colour scale of every
+  // heat map of the page.
+  const VIRIDIS = [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+    [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]];
+  NL.viridisRgb = (t) => {
+    const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+    const k = Math.min(VIRIDIS.length - 2, Math.floor(x));
+    const f = x - k;
+    return VIRIDIS[k].map((v, j) => Math.round(v + f * (VIRIDIS[k + 1][j] - v)));
+  };
+  NL.viridis = (t) => 'rgb(' + NL.viridisRgb(t).join(',') + ')';
+
   // ---- one number format for every tick, colour bar and tooltip: plain decimals from 0.01 to
   // 9999 ("0.05", "1", "250"), otherwise "1e-3" / "2.5e-4" / "3e5". Three significant digits.
   NL.fmtNum = (v) => {
