@@ -16,6 +16,9 @@ std::size_t find_invalid_utf8(std::string_view text, const char** reason = nullp
 // Decodes the code point starting at text[i] (text must be valid UTF-8) and advances i past it.
 char32_t next_code_point(std::string_view text, std::size_t& i);
 
+// Appends the UTF-8 encoding of code point `c` (at most U+10FFFF, not a surrogate) to `out`.
+void append_code_point(std::string& out, char32_t c);
+
 // Number of code points in valid UTF-8 `text` (its bytes that are not continuation bytes).
 std::size_t count_code_points(std::string_view text);
 

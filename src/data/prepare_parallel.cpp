@@ -79,14 +79,20 @@ void prepare_parallel(const PrepareParallelOptions& options) {
                stats.kept, stats.input, stats.empty, stats.untranslated, stats.too_long,
                stats.ratio, stats.directives, stats.markup, stats.duplicate, stats.conflicting);
   if (pairs.empty()) throw UserError(label + ": no segment pairs left after cleaning");
-  const auto part =
-      assign_splits(pairs, options.seed, options.valid_fraction, options.test_fraction);
+  SplitStats split_stats;
+  const auto part = assign_splits(pairs, options.seed, options.valid_fraction,
+                                  options.test_fraction, &split_stats);
   std::array<std::vector<const SegmentPair*>, 3> parts;
   for (size_t i = 0; i < pairs.size(); ++i)
     parts[static_cast<size_t>(part[i])].push_back(&pairs[i]);
   static constexpr std::array<const char*, 3> kPartNames = {"train", "valid", "test"};
-  std::fprintf(stderr, "prepare-parallel: %zu train, %zu valid, %zu test pairs\n", parts[0].size(),
-               parts[1].size(), parts[2].size());
+  std::fprintf(stderr,
+               "prepare-parallel: %zu train, %zu valid, %zu test pairs (%zu near-duplicate groups "
+               "of %zu pairs, largest %zu, kept in one part: %zu pairs moved, %zu of them into "
+               "train)\n",
+               parts[0].size(), parts[1].size(), parts[2].size(), split_stats.groups,
+               split_stats.grouped_pairs, split_stats.largest_group, split_stats.moved,
+               split_stats.moved_to_train);
 
   create_output_dir(out_dir);
   TempFiles temps;
@@ -157,6 +163,12 @@ void prepare_parallel(const PrepareParallelOptions& options) {
       {"valid_fraction", options.valid_fraction},
       {"test_fraction", options.test_fraction},
       {"splits", splits},
+      {"near_duplicates",
+       {{"groups", split_stats.groups},
+        {"grouped_pairs", split_stats.grouped_pairs},
+        {"largest_group", split_stats.largest_group},
+        {"moved", split_stats.moved},
+        {"moved_to_train", split_stats.moved_to_train}}},
       {"cleaning",
        {{"input_pairs", stats.input},
         {"kept", stats.kept},

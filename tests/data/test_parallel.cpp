@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "core/config.hpp"
 #include "data/gettext_text_rules.hpp"
+#include "data/near_duplicate_key.hpp"
 #include "data/parallel_cleaning.hpp"
 #include "data/parallel_sources.hpp"
 #include "data/parallel_split.hpp"
@@ -140,6 +142,61 @@ TEST(ParallelSplit, SmallCorpusGetsEveryPart) {
   EXPECT_EQ(std::count(a.begin(), a.end(), SplitPart::kTrain), 1);
   EXPECT_EQ(std::count(a.begin(), a.end(), SplitPart::kValid), 1);
   EXPECT_EQ(std::count(a.begin(), a.end(), SplitPart::kTest), 1);
+}
+
+TEST(NearDuplicateKey, IgnoresCasePunctuationAndSpacing) {
+  EXPECT_EQ(near_duplicate_key("Open _File..."), "openfile");
+  EXPECT_EQ(near_duplicate_key("open file"), "openfile");
+  EXPECT_EQ(near_duplicate_key("  OPEN\tFILE\xE2\x80\xA6 "), "openfile");  // U+2026 ellipsis
+  EXPECT_EQ(near_duplicate_key("Copy %s to %d!"), "copystod");
+  EXPECT_EQ(near_duplicate_key("\xC3\x96\x66\x66nen \xE2\x80\x9E\x44\x61tei\xE2\x80\x9C"),
+            "\xC3\xB6\x66\x66nendatei");  // "Öffnen „Datei“" -> "öffnendatei"
+  EXPECT_EQ(near_duplicate_key("\xC5\x81\xC3\x93\xC4\x8E\xC4\xB9"),
+            "\xC5\x82\xC3\xB3\xC4\x8F\xC4\xBA");                    // ŁÓĎĹ -> łóďĺ
+  EXPECT_EQ(near_duplicate_key("\xEF\xBC\xA1\xEF\xBC\x91"), "a1");  // fullwidth A1
+  EXPECT_EQ(near_duplicate_key("... -- !"), "");
+  EXPECT_NE(near_duplicate_key("file 1"), near_duplicate_key("file 2"));
+}
+
+TEST(ParallelSplit, NearDuplicatesNeverStraddleParts) {
+  // Each base sentence comes in variants that differ in case, punctuation, spacing or an
+  // accelerator, plus a pair with another source but a target written like the base's target;
+  // each group must land whole in one part, whatever the seed.
+  const std::vector<std::pair<std::string, std::string>> variants = {
+      {"", ""}, {"", "."}, {"", "!"}, {"  ", " "}, {"_", ""}, {"", "..."}, {"", "?"}};
+  std::vector<SegmentPair> pairs;
+  std::vector<size_t> group;
+  for (int g = 0; g < 400; ++g) {
+    const std::string base = "message number " + std::to_string(g);
+    const std::string upper = "Message Number " + std::to_string(g);
+    for (size_t v = 0; v < variants.size(); ++v) {
+      const auto& [prefix, suffix] = variants[v];
+      pairs.push_back({prefix + (v % 2 ? upper : base) + suffix,
+                       "Nachricht Nummer " + std::to_string(g) + (v % 3 ? "." : "")});
+      group.push_back(g);
+    }
+    pairs.push_back({"another text " + std::to_string(g), "nachricht nummer " + std::to_string(g)});
+    group.push_back(g);
+  }
+  size_t moved_seen = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SplitStats stats;
+    const auto part = assign_splits(pairs, seed, 0.1, 0.1, &stats);
+    std::vector<std::set<SplitPart>> parts_of(400);
+    for (size_t i = 0; i < pairs.size(); ++i) parts_of[group[i]].insert(part[i]);
+    size_t in_test = 0;
+    for (size_t g = 0; g < parts_of.size(); ++g) {
+      EXPECT_EQ(parts_of[g].size(), 1u) << "group " << g << ", seed " << seed;
+      in_test += *parts_of[g].begin() == SplitPart::kTest;
+    }
+    EXPECT_GT(in_test, 10u);  // the groups do spread over the parts
+    EXPECT_EQ(stats.groups, 400u);
+    EXPECT_EQ(stats.grouped_pairs, pairs.size());
+    EXPECT_EQ(stats.largest_group, variants.size() + 1);
+    moved_seen += stats.moved;
+  }
+  // Split by each raw source alone, the variants would scatter: the grouping moved pairs.
+  EXPECT_GT(moved_seen, 0u);
 }
 
 class ParallelFiles : public ::testing::Test {
