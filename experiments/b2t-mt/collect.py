@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
-"""Collects the runs of experiments/b2t-mt/run.sh into results.md, results.csv and results.json.
+"""Builds experiments/b2t-mt/results.{md,csv,json} from the archived runs in results/NAME/ alone
+(run.sh copies each finished run there), so the tables can be rebuilt without rerunning anything:
 
-Per run: status (summary.json), final validation loss and perplexity (token-weighted cross-entropy
-without smoothing), test BLEU (bleu.json from `normlab eval --metric bleu`), and the gradient-norm
-profile of the last diagnostics line: grad_input is the norm of dLoss/d(block input). The ratio
-bottom/top = grad_input(block 1) / grad_input(block L) is the B2T paper's vanishing-gradient
-measure (near 1: flat; << 1: vanishing towards the lower blocks), reported for decoder and encoder.
+    python3 experiments/b2t-mt/collect.py experiments/b2t-mt/results experiments/b2t-mt
+
+Per run (NAME = PLACEMENT-ENC-DEC-sSEED): status and validation losses (metrics.jsonl: token-
+weighted cross-entropy without label smoothing, every 250 steps), test BLEU and chrF (bleu.json,
+chrf.json from `normlab eval`), compute (compute.json: wall and CPU seconds of the timed train and
+translate calls, CPU model, threads; summary.json: matmul precision), and the gradient-norm profile
+of the first and last diagnostics lines: grad_input is |dLoss/d(block input)|, and the ratio
+block 1 / top block is the B2T paper's vanishing-gradient measure (near 1: flat; << 1: vanishing
+towards the lower blocks).
+
+Ranking stability: for each depth and seed whose placements have all finished, the placements are
+ranked by validation loss at the last evaluation and at the one before; the ranking is stable when
+both orders are the same.
 """
 import argparse
 import csv
@@ -13,25 +22,28 @@ import json
 import math
 import os
 import re
+import statistics
 
-# Run names, in table order: the placement, or b2t_norescale (B2T without its rescaled init).
-PLACEMENTS = ["post", "pre", "b2t", "b2t_norescale", "peri", "deepnorm"]
+PLACEMENTS = ["post", "pre", "b2t"]
+NAME = re.compile(r"(?P<placement>[a-z0-9_]+)-(?P<enc>\d+)-(?P<dec>\d+)-s(?P<seed>\d+)")
 
 
-def last_json_line(path):
-    last = None
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    last = json.loads(line)
-    return last
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def grad_profile(blocks):
-    blocks = sorted(blocks, key=lambda b: b["block"])
-    return [b["grad_input"] for b in blocks]
+    return [b["grad_input"] for b in sorted(blocks, key=lambda b: b["block"])]
 
 
 def ratio(profile):
@@ -40,28 +52,43 @@ def ratio(profile):
     return profile[0] / profile[-1]
 
 
-def collect_run(run_dir):
-    summary = json.load(open(os.path.join(run_dir, "summary.json")))
-    row = {"status": summary["status"], "steps": summary["steps"],
-           "valid_loss": summary.get("final_valid_loss"), "bleu": None}
-    vl = row["valid_loss"]
+def collect_run(path, name):
+    m = NAME.fullmatch(name)
+    summary = read_json(os.path.join(path, "summary.json"))
+    row = {"name": name, "placement": m["placement"], "depth": f"{m['enc']}-{m['dec']}",
+           "seed": int(m["seed"]), "status": summary["status"], "steps": summary["steps"],
+           "precision": summary.get("matmul_precision")}
+    evals = [(r["step"], r["valid_loss"]) for r in read_jsonl(os.path.join(path, "metrics.jsonl"))
+             if "valid_loss" in r]
+    evals = sorted(dict(evals).items())  # one value per step
+    row["valid_curve"] = evals
+    vl = summary.get("final_valid_loss")
+    row["valid_loss"] = vl
     row["valid_ppl"] = math.exp(vl) if vl is not None and math.isfinite(vl) and vl < 50 else None
-    bleu_path = os.path.join(run_dir, "bleu.json")
-    if os.path.exists(bleu_path):
-        row["bleu"] = json.load(open(bleu_path))["score"]
-    first = None
-    with open(os.path.join(run_dir, "diagnostics.jsonl")) as f:
-        first = json.loads(f.readline())
-    last = last_json_line(os.path.join(run_dir, "diagnostics.jsonl"))
-    for name, diag in (("init", first), ("last", last)):
-        dec = grad_profile(diag["blocks"])
-        enc = grad_profile(diag["encoder"]["blocks"])
-        row[f"dec_grad_{name}"] = dec
-        row[f"enc_grad_{name}"] = enc
-        row[f"dec_ratio_{name}"] = ratio(dec)
-        row[f"enc_ratio_{name}"] = ratio(enc)
-    row["diag_step"] = last["step"]
-    row["dec_top_input_rms"] = sorted(last["blocks"], key=lambda b: b["block"])[-1]["input"]["rms"]
+    bleu = read_json(os.path.join(path, "bleu.json"))
+    chrf = read_json(os.path.join(path, "chrf.json"))
+    row["bleu"] = bleu["score"] if bleu else None
+    row["chrf"] = chrf["score"] if chrf else None
+    row["test_segments"] = bleu["segments"] if bleu else None
+    compute = read_json(os.path.join(path, "compute.json")) or {}
+    train = compute.get("train") or {}
+    translate = compute.get("translate") or {}
+    row["cpu"] = compute.get("cpu")
+    row["threads"] = compute.get("threads")
+    row["train_wall_s"] = train.get("wall_s")
+    row["train_cpu_s"] = train.get("cpu_s")
+    row["train_invocations"] = train.get("invocations")
+    row["translate_wall_s"] = translate.get("wall_s")
+    row["s_per_step"] = (row["train_wall_s"] / row["steps"]
+                         if row["train_wall_s"] and row["steps"] else None)
+    diags = read_jsonl(os.path.join(path, "diagnostics.jsonl"))
+    if diags:
+        for label, diag in (("init", diags[0]), ("last", diags[-1])):
+            row[f"dec_grad_{label}"] = grad_profile(diag["blocks"])
+            row[f"enc_grad_{label}"] = grad_profile(diag["encoder"]["blocks"])
+            row[f"dec_ratio_{label}"] = ratio(row[f"dec_grad_{label}"])
+            row[f"enc_ratio_{label}"] = ratio(row[f"enc_grad_{label}"])
+        row["diag_step"] = diags[-1]["step"]
     return row
 
 
@@ -69,75 +96,158 @@ def fmt(x, spec):
     return "—" if x is None else format(x, spec)
 
 
+def mean_spread(values):
+    """Mean and half the range (the spread of 2 seeds is exactly +- half their difference)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.fmean(values), (max(values) - min(values)) / 2
+
+
+def ranking(rows, step_index):
+    """Placements ordered by validation loss at the step_index-th evaluation (from the end)."""
+    losses = {}
+    for r in rows:
+        if len(r["valid_curve"]) < -step_index:
+            return None
+        losses[r["placement"]] = r["valid_curve"][step_index]
+    return sorted(losses, key=lambda p: losses[p][1]), {p: v for p, v in losses.items()}
+
+
+def stability(rows):
+    """Per (depth, seed) with every placement finished: rankings at the last two evaluations."""
+    out = []
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["depth"], r["seed"]), []).append(r)
+    for (depth, seed), group in sorted(groups.items()):
+        if sorted(r["placement"] for r in group) != sorted(PLACEMENTS):
+            continue
+        last, before = ranking(group, -1), ranking(group, -2)
+        if not last or not before:
+            continue
+        out.append({"depth": depth, "seed": seed, "last_step": last[1][last[0][0]][0],
+                    "before_step": before[1][before[0][0]][0], "last": last[0],
+                    "before": before[0], "stable": last[0] == before[0],
+                    "last_losses": {p: v[1] for p, v in last[1].items()},
+                    "before_losses": {p: v[1] for p, v in before[1].items()}})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("runs")
-    ap.add_argument("out")
-    ap.add_argument("--beam", type=int, default=1)
-    ap.add_argument("--test_lines", type=int, default=500)
+    ap.add_argument("results", help="folder of archived runs (results/NAME/)")
+    ap.add_argument("out", help="where results.{md,csv,json} go")
+    ap.add_argument("--beam", type=int, default=5)
+    ap.add_argument("--planned", nargs="*", default=[], help="run names of the full experiment")
     args = ap.parse_args()
 
     rows = []
-    for placement in PLACEMENTS:
-        dirs = [d for d in os.listdir(args.runs) if re.fullmatch(re.escape(placement) + r"-\d+-\d+", d)
-                and os.path.isdir(os.path.join(args.runs, d))]
-        for d in sorted(dirs, key=lambda d: int(d.split("-")[1])):
-            path = os.path.join(args.runs, d)
-            if not os.path.exists(os.path.join(path, "summary.json")):
-                continue
-            row = collect_run(path)
-            row["placement"] = placement
-            row["name"] = d
-            row["depth"] = d[len(placement) + 1:]
-            rows.append(row)
+    for name in sorted(os.listdir(args.results)):
+        path = os.path.join(args.results, name)
+        if NAME.fullmatch(name) and os.path.exists(os.path.join(path, "summary.json")):
+            rows.append(collect_run(path, name))
+    order = {p: i for i, p in enumerate(PLACEMENTS)}
+    rows.sort(key=lambda r: (int(r["depth"].split("-")[1]), r["seed"],
+                             order.get(r["placement"], 99)))
+    done = {r["name"] for r in rows if r["chrf"] is not None}
+    pending = [n for n in args.planned if n not in done]
+    stable = stability(rows)
 
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    keys = ["placement", "depth", "status", "steps", "valid_loss", "valid_ppl", "bleu",
-            "dec_ratio_init", "dec_ratio_last", "enc_ratio_init", "enc_ratio_last", "diag_step",
-            "dec_top_input_rms"]
+        json.dump({"runs": rows, "ranking_stability": stable, "pending": pending}, f, indent=1)
+    keys = ["name", "placement", "depth", "seed", "status", "steps", "valid_loss", "valid_ppl",
+            "bleu", "chrf", "test_segments", "dec_ratio_init", "dec_ratio_last",
+            "enc_ratio_init", "enc_ratio_last", "precision", "threads", "train_wall_s",
+            "train_cpu_s", "s_per_step", "translate_wall_s", "cpu"]
     with open(os.path.join(args.out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(keys)
         for r in rows:
-            w.writerow([r[k] for k in keys])
+            w.writerow([r.get(k) for k in keys])
 
-    search = "greedy" if args.beam == 1 else f"beam {args.beam}"
-    # The default corpus depends on which gettext catalogs are installed: name the one used.
     corpus = ""
-    if rows:
-        data = json.load(open(os.path.join(args.runs, rows[0]["name"], "summary.json")))["config"]["data"]
-        meta_path = os.path.join(data, "meta.json")
-        if os.path.exists(meta_path):
-            meta = json.load(open(meta_path))
-            corpus = (f"Corpus: {data}, {meta['splits']['train']['pairs']} training pairs, "
-                      f"tokenizer identity {meta['tokenizer_identity']}. ")
+    meta = read_json(os.path.join(args.results, "corpus-meta.json"))
+    if meta:
+        nd = meta.get("near_duplicates", {})
+        corpus = (f"Corpus: the bundled gettext corpus (`normlab prepare-parallel`), "
+                  f"{meta['splits']['train']['pairs']} training, {meta['splits']['valid']['pairs']} "
+                  f"valid and {meta['splits']['test']['pairs']} test pairs, tokenizer identity "
+                  f"`{meta['tokenizer_identity']}`; near-duplicates kept in one part "
+                  f"({nd.get('groups')} groups, {nd.get('moved')} pairs moved). ")
+    search = "greedy" if args.beam == 1 else f"beam {args.beam}"
     lines = [
-        "# B2T comparison at CPU size: results",
+        "# B2T comparison, encoder-decoder: results",
         "",
-        f"Generated by `experiments/b2t-mt/run.sh` (collect.py). Test BLEU: sacreBLEU defaults "
-        f"(13a, mixed case) on the first {args.test_lines} test sentences, {search}. "
-        "Valid loss: token-weighted cross-entropy without label smoothing (nats). "
-        "Gradient ratio: |dL/dx| at the input of block 1 over that at the input of the top block "
-        "(1 = flat, << 1 = vanishing towards the bottom), at step 0 and at the last diagnostics step. "
+        "Generated by `experiments/b2t-mt/run.sh` (`collect.py`, from `results/*/` alone). "
+        f"Test BLEU and chrF: sacreBLEU defaults (BLEU 13a mixed case; chrF2, char order 6) on the "
+        f"whole test part, {search}. Valid loss: token-weighted cross-entropy without label "
+        "smoothing (nats) on the whole valid part at the last step. Gradient ratio: |dL/dx| at the "
+        "input of decoder block 1 over that at the input of the top decoder block (1 = flat, "
+        "<< 1 = vanishing towards the bottom), at step 0 and at the last diagnostics step. "
         + corpus,
         "",
-        "| placement | enc-dec | status | valid loss | valid ppl | test BLEU "
-        "| dec grad 1/top (init → last) | enc grad 1/top (init → last) |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| run | enc-dec | seed | status | valid loss | valid ppl | test BLEU | test chrF "
+        "| dec grad 1/top (init → last) | s/step | train wall | train CPU |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['placement']} | {r['depth']} | {r['status']} | {fmt(r['valid_loss'], '.3f')} "
-            f"| {fmt(r['valid_ppl'], '.1f')} | {fmt(r['bleu'], '.2f')} "
-            f"| {fmt(r['dec_ratio_init'], '.3g')} → {fmt(r['dec_ratio_last'], '.3g')} "
-            f"| {fmt(r['enc_ratio_init'], '.3g')} → {fmt(r['enc_ratio_last'], '.3g')} |")
+            f"| {r['placement']} | {r['depth']} | {r['seed']} | {r['status']} "
+            f"| {fmt(r['valid_loss'], '.3f')} | {fmt(r['valid_ppl'], '.1f')} "
+            f"| {fmt(r['bleu'], '.1f')} | {fmt(r['chrf'], '.1f')} "
+            f"| {fmt(r.get('dec_ratio_init'), '.3g')} → {fmt(r.get('dec_ratio_last'), '.3g')} "
+            f"| {fmt(r['s_per_step'], '.2f')} "
+            f"| {fmt(r['train_wall_s'] and r['train_wall_s'] / 60, '.0f')} min "
+            f"| {fmt(r['train_cpu_s'] and r['train_cpu_s'] / 60, '.0f')} min |")
+
+    # Mean and spread over seeds, per placement and depth.
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["depth"], r["placement"]), []).append(r)
+    lines += ["", "Mean ± half-range over the seeds that finished:", "",
+              "| placement | enc-dec | seeds | valid loss | test BLEU | test chrF |",
+              "|---|---|---:|---:|---:|---:|"]
+    for (depth, placement), group in sorted(
+            cells.items(), key=lambda kv: (int(kv[0][0].split("-")[1]), order.get(kv[0][1], 99))):
+        cols = []
+        for key, spec in (("valid_loss", ".3f"), ("bleu", ".1f"), ("chrf", ".1f")):
+            mean, spread = mean_spread([r[key] for r in group])
+            cols.append(fmt(mean, spec) + ("" if len(group) < 2 or spread is None
+                                           else " ± " + format(spread, spec)))
+        lines.append(f"| {placement} | {depth} | {len(group)} | " + " | ".join(cols) + " |")
+
+    lines += ["", "Validation-loss ranking over the last two evaluations (best first):", ""]
+    if not stable:
+        lines.append("- no depth and seed has all of " + ", ".join(PLACEMENTS) + " finished yet")
+    for s in stable:
+        def order_text(names, losses):
+            return " < ".join(f"{p} {losses[p]:.3f}" for p in names)
+        lines.append(f"- {s['depth']} seed {s['seed']}: step {s['before_step']}: "
+                     f"{order_text(s['before'], s['before_losses'])}; step {s['last_step']}: "
+                     f"{order_text(s['last'], s['last_losses'])} — "
+                     + ("**stable**" if s["stable"] else "**changed**"))
+
+    cpus = sorted({r["cpu"] for r in rows if r["cpu"]})
+    threads = sorted({r["threads"] for r in rows if r["threads"]})
+    precisions = sorted({r["precision"] for r in rows if r["precision"]})
+    wall = sum(r["train_wall_s"] or 0 for r in rows) + sum(r["translate_wall_s"] or 0 for r in rows)
+    cpu_s = sum(r["train_cpu_s"] or 0 for r in rows)
+    lines += ["", f"Compute: {', '.join(cpus) or '—'} (AVX2, no AVX512_BF16/AMX, so matmuls in "
+              f"{', '.join(precisions) or '—'}), {', '.join(map(str, threads)) or '—'} OpenMP "
+              f"threads per run, on a machine shared with other jobs (wall times include waiting "
+              f"for the cores). This table cost {wall / 3600:.1f} h of wall time (training and "
+              f"translation) and {cpu_s / 3600:.1f} CPU-hours of training."]
+    lines += ["", "Pending (planned, not finished yet): "
+              + (", ".join(pending) if pending else "none") + "."]
+
     lines += ["", "Per-block input-gradient norms at the last diagnostics step (block 1 first):", ""]
     for r in rows:
+        if "dec_grad_last" not in r:
+            continue
         dec = ", ".join(format(g, ".2g") for g in r["dec_grad_last"])
         enc = ", ".join(format(g, ".2g") for g in r["enc_grad_last"])
-        lines.append(f"- {r['placement']} {r['depth']} (step {r['diag_step']}): "
-                     f"decoder [{dec}]; encoder [{enc}]")
+        lines.append(f"- {r['name']} (step {r['diag_step']}): decoder [{dec}]; encoder [{enc}]")
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

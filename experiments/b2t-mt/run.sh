@@ -1,62 +1,133 @@
 #!/usr/bin/env bash
-# The B2T comparison at CPU size (issue 5): encoder-decoder translation, English -> German, on the
-# bundled gettext corpus, for post, pre, b2t (with and without its rescaled init), peri, deepnorm at
-# a shallow (2-2) and a deep (8-8) encoder-decoder. For each run: train
-# (experiments/b2t-mt/config.yaml), translate the first $TEST_LINES test sentences (greedy unless
-# BEAM is set), score BLEU (sacreBLEU defaults); then collect everything into
-# experiments/b2t-mt/results.{md,csv,json} and report.html.
-# Run directories (checkpoints, metrics.jsonl, diagnostics.jsonl) go to runs/b2t-mt/ (gitignored).
-# A run whose summary.json exists for $STEPS steps (finished or diverged) is not retrained.
-# About 35 minutes on 2 shared cores with the defaults (12 runs of 200 steps).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-NL=${NL:-build/normlab}
-[ -x "$NL" ] || bash scripts/setup.sh
-STEPS=${STEPS:-200}
-BEAM=${BEAM:-1}
-TEST_LINES=${TEST_LINES:-500}
-DATA=${DATA:-runs/b2t-mt-data}
-OUT=${OUT:-runs/b2t-mt}
-SHALLOW=${SHALLOW:-2}
-DEEP=${DEEP:-8}
-# b2t follows the authors' later revision (rescale_init on); b2t_norescale is the original B2T
-# connection with plain fairseq init, to separate the connection from the initialisation.
-PLACEMENTS=${PLACEMENTS:-post pre b2t b2t_norescale peri deepnorm}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-EXP=experiments/b2t-mt
+# The B2T comparison of Post-LN, Pre-LN and B2T on an encoder-decoder (issue 15): English ->
+# German on the bundled gettext corpus (`normlab prepare-parallel`, near-duplicates never split
+# across parts), 6-6 models at d 192 trained 2000 steps of 4096 tokens with 2 seeds, and a deep
+# decoder (6 encoder, 18 decoder blocks) where Post-LN is expected to fail. Each finished run is
+# translated with beam 5 on the whole test part and scored with BLEU and chrF
+# (`normlab eval`, sacreBLEU defaults).
+#
+# Resumable: run directories (checkpoints every 250 steps) are in $OUT (runs/b2t-mt/, gitignored);
+# a run with a finished summary.json is skipped, an unfinished one continues with `train --resume`,
+# so a killed script continues where it stopped when started again. Each finished run is archived
+# to experiments/b2t-mt/results/NAME/ (summary, config, metrics, diagnostics, hypotheses, scores,
+# compute) and the tables experiments/b2t-mt/results.{md,csv,json} are rebuilt from that folder
+# alone (collect.py) after every run.
+#
+# Runs are named PLACEMENT-ENC-DEC-sSEED and trained in the order of $RUNS, most informative first.
+# Cost on this project's 2 shared cores (AMD EPYC, AVX2, no bf16, so fp32): about 1 s a step at
+# 6-6, more at 6-18; results.md gives each run's measured wall and CPU time.
+# Usage: bash experiments/b2t-mt/run.sh   (NL=path/to/normlab, RUNS="pre-6-6-s1 ...", STEPS=2000)
+#
+# The whole script is one function called on the last line, so bash has parsed all of it before
+# the first command runs: editing or checking out this file while a long run is going on cannot
+# change what the running script does.
+main() {
+  set -euo pipefail
+  cd "$(dirname "$0")/../.."
+  NL=${NL:-build/normlab}
+  [ -x "$NL" ] || bash scripts/setup.sh
+  STEPS=${STEPS:-2000}
+  BEAM=${BEAM:-5}
+  DATA=${DATA:-runs/b2t-mt-data}
+  OUT=${OUT:-runs/b2t-mt}
+  RUNS=${RUNS:-pre-6-6-s1 post-6-6-s1 b2t-6-6-s1 pre-6-18-s1 post-6-18-s1 b2t-6-18-s1 \
+pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
+  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+  EXP=experiments/b2t-mt
+  RESULTS=$EXP/results
 
-[ -f "$DATA/meta.json" ] || "$NL" prepare-parallel --out_dir "$DATA"
-mkdir -p "$OUT"
-head -n "$TEST_LINES" "$DATA/test.en" > "$OUT/test.en"
-head -n "$TEST_LINES" "$DATA/test.de" > "$OUT/test.de"
+  [ -f "$DATA/meta.json" ] || "$NL" prepare-parallel --out_dir "$DATA"
+  mkdir -p "$OUT" "$RESULTS"
+  cp "$DATA/meta.json" "$RESULTS/corpus-meta.json"
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 
-for name in $PLACEMENTS; do
-  for depth in "$SHALLOW" "$DEEP"; do
-    run="$OUT/$name-$depth-$depth"
-    placement=${name%_norescale}
-    extra=()
-    # B2T's later revision rescales every block weight matrix by N^-1/2 whenever B2T is on.
-    [ "$name" = b2t ] && extra+=(--rescale_init true)
-    if ! python3 -c "import json,sys; sys.exit(0 if json.load(open('$run/summary.json'))['config']['steps']==$STEPS else 1)" 2>/dev/null; then
-      rm -rf "$run"
-      echo "b2t-mt: training $run" >&2
+  local name
+  for name in $RUNS; do
+    local placement enc dec seed run
+    IFS=- read -r placement enc dec seed <<<"$name"
+    seed=${seed#s}
+    run=$OUT/$name
+    if ! finished "$run"; then
+      local mode=()
+      [ -f "$run/config.yaml" ] && mode=(--resume) || rm -rf "$run"
+      rm -f "$run/test.hyp" "$run/bleu.json" "$run/chrf.json"  # scores of an earlier end
+      echo "b2t-mt: training $run ${mode[*]} ($(date -u +%FT%TZ))" >&2
       # A diverged run exits non-zero; its summary.json records it, so carry on.
-      "$NL" train --config "$EXP/config.yaml" --data "$DATA" --placement "$placement" \
-        --encoder_layers "$depth" --n_layers "$depth" --steps "$STEPS" --progress false \
-        --out_dir "$run" "${extra[@]}" > "$run.log" 2>&1 || echo "b2t-mt: train exited $? ($run)" >&2
+      timed "$run.train-times" "$NL" train --config "$EXP/config.yaml" --data "$DATA" \
+        --placement "$placement" --encoder_layers "$enc" --n_layers "$dec" --seed "$seed" \
+        --steps "$STEPS" --progress false --out_dir "$run" "${mode[@]}" >>"$run.log" 2>&1 ||
+        echo "b2t-mt: train exited $? ($run)" >&2
+      finished "$run" || { echo "b2t-mt: $run did not finish; rerun to resume" >&2; continue; }
     fi
-    if [ -f "$run/checkpoint.safetensors" ] && [ ! -f "$run/bleu.json" ]; then
-      "$NL" translate -m "$run/checkpoint.safetensors" -i "$OUT/test.en" -o "$run/test.hyp" \
-        --beam "$BEAM" 2>> "$run.log" || echo "b2t-mt: translate failed ($run)" >&2
-      [ -f "$run/test.hyp" ] && "$NL" eval --metric bleu --hyp "$run/test.hyp" --ref "$OUT/test.de" \
-        --json > "$run/bleu.json"
+    if [ -f "$run/checkpoint.safetensors" ] && [ ! -f "$run/chrf.json" ]; then
+      echo "b2t-mt: translating the test part with $run (beam $BEAM)" >&2
+      rm -f "$run.translate-times"
+      if timed "$run.translate-times" "$NL" translate -m "$run/checkpoint.safetensors" \
+        -i "$DATA/test.en" -o "$run/test.hyp" --beam "$BEAM" 2>>"$run.log"; then
+        "$NL" eval --metric bleu --hyp "$run/test.hyp" --ref "$DATA/test.de" --json >"$run/bleu.json"
+        "$NL" eval --metric chrf --hyp "$run/test.hyp" --ref "$DATA/test.de" --json >"$run/chrf.json"
+      else
+        echo "b2t-mt: translate failed ($run)" >&2
+      fi
     fi
+    archive "$run" "$RESULTS/$name" "$cpu"
+    python3 "$EXP/collect.py" "$RESULTS" "$EXP" --beam "$BEAM" --planned $RUNS >/dev/null
   done
-done
-python3 "$EXP/collect.py" "$OUT" "$EXP" --beam "$BEAM" --test_lines "$TEST_LINES"
-# Loss curves and per-block gradient profiles; PNG=1 also writes the charts (needs headless chromium).
-png=()
-[ "${PNG:-0}" = 1 ] && png=(--png-dir "$EXP/figures")
-"$NL" report "$OUT" -o "$EXP/report.html" --title "B2T comparison, encoder-decoder (CPU size)" "${png[@]}"
-echo "b2t-mt: $EXP/results.md" >&2
+  python3 "$EXP/collect.py" "$RESULTS" "$EXP" --beam "$BEAM" --planned $RUNS
+  # Loss curves and per-block gradient profiles of the runs trained here.
+  "$NL" report "$OUT" -o "$EXP/report.html" --title "B2T comparison, encoder-decoder" ||
+    echo "b2t-mt: report failed" >&2
+  echo "b2t-mt: $EXP/results.md" >&2
+}
+
+# A run is finished when its summary.json says ok or diverged (not interrupted) for $STEPS steps.
+finished() {
+  python3 - "$1/summary.json" "$STEPS" <<'PY' 2>/dev/null
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = s["config"]["steps"] == int(sys.argv[2]) and not s["status"].startswith("interrupted")
+sys.exit(0 if ok else 1)
+PY
+}
+
+# timed FILE CMD...: runs CMD and appends "wall user sys" seconds to FILE (bash's own `time`).
+timed() {
+  local file=$1 rc=0 TIMEFORMAT='%R %U %S'
+  shift
+  { time "$@"; } 2>>"$file.tmp" || rc=$?
+  # `time` writes its line last; whatever CMD wrote to stderr before it goes on to stderr.
+  head -n -1 "$file.tmp" >&2
+  tail -n 1 "$file.tmp" >>"$file"
+  rm -f "$file.tmp"
+  return $rc
+}
+
+# archive RUN DEST CPU: the files the tables need, small enough to commit. diagnostics.jsonl is
+# kept whole (one line per 250 steps); compute.json sums the timed train and translate calls.
+archive() {
+  local run=$1 dest=$2 cpu=$3
+  [ -f "$run/summary.json" ] || return 0
+  mkdir -p "$dest"
+  local f
+  for f in summary.json config.yaml metrics.jsonl diagnostics.jsonl test.hyp bleu.json chrf.json; do
+    [ -f "$run/$f" ] && cp "$run/$f" "$dest/$f"
+  done
+  python3 - "$run" "$dest/compute.json" "$cpu" "$OMP_NUM_THREADS" <<'PY'
+import json, sys
+run, out, cpu, threads = sys.argv[1:5]
+def total(path):
+    try:
+        rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+    except FileNotFoundError:
+        return None
+    return {"invocations": len(rows), "wall_s": sum(r[0] for r in rows),
+            "cpu_s": sum(r[1] + r[2] for r in rows)}
+json.dump({"cpu": cpu, "threads": int(threads), "train": total(run + ".train-times"),
+           "translate": total(run + ".translate-times")}, open(out, "w"), indent=1)
+PY
+}
+
+main "$@"
+exit
