@@ -140,6 +140,7 @@ def main():
     ap.add_argument("out", help="where results.{md,csv,json} go")
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--planned", nargs="*", default=[], help="run names of the full experiment")
+    ap.add_argument("--running", help="run directories (runs/b2t-mt): how far pending runs got")
     args = ap.parse_args()
 
     rows = []
@@ -240,6 +241,21 @@ def main():
               f"translation) and {cpu_s / 3600:.1f} CPU-hours of training."]
     lines += ["", "Pending (planned, not finished yet): "
               + (", ".join(pending) if pending else "none") + "."]
+    if args.running:
+        # Progress of the pending runs, from their live run directories (not archived: these lines
+        # are a snapshot that a rebuild from results/ alone leaves out).
+        for name in pending:
+            metrics = read_jsonl(os.path.join(args.running, name, "metrics.jsonl"))
+            if not metrics:
+                continue
+            evals = [r for r in metrics if "valid_loss" in r]
+            train = [r for r in metrics if "tokens_per_s" in r]
+            text = f"- {name}: at step {metrics[-1]['step']}"
+            if evals:
+                text += f", valid loss {evals[-1]['valid_loss']:.3f} at step {evals[-1]['step']}"
+            if train:
+                text += f", {train[-1]['tokens_per_s']:.0f} tokens/s"
+            lines.append(text + " (snapshot while running)")
 
     lines += ["", "Per-block input-gradient norms at the last diagnostics step (block 1 first):", ""]
     for r in rows:

@@ -73,7 +73,8 @@ pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
       fi
     fi
     archive "$run" "$RESULTS/$name" "$cpu"
-    python3 "$EXP/collect.py" "$RESULTS" "$EXP" --beam "$BEAM" --planned $RUNS >/dev/null
+    python3 "$EXP/collect.py" "$RESULTS" "$EXP" --beam "$BEAM" --planned $RUNS \
+      --running "$OUT" >/dev/null
   done
   python3 "$EXP/collect.py" "$RESULTS" "$EXP" --beam "$BEAM" --planned $RUNS
   # Loss curves and per-block gradient profiles of the runs trained here.
