@@ -53,6 +53,10 @@ pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
       local mode=()
       [ -f "$run/config.yaml" ] && mode=(--resume) || rm -rf "$run"
       rm -f "$run/test.hyp" "$run/bleu.json" "$run/chrf.json"  # scores of an earlier end
+      # An earlier version of this script kept a killed call's stderr here: move it to the log.
+      if [ -f "$run.train-times.tmp" ]; then
+        cat "$run.train-times.tmp" >>"$run.log" && rm -f "$run.train-times.tmp"
+      fi
       echo "b2t-mt: training $run ${mode[*]} ($(date -u +%FT%TZ))" >&2
       # A diverged run exits non-zero; its summary.json records it, so carry on.
       timed "$run.train-times" "$NL" train --config "$EXP/config.yaml" --data "$DATA" \
@@ -93,20 +97,19 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-# timed FILE CMD...: runs CMD and appends "wall user sys" seconds to FILE (bash's own `time`).
+# timed FILE CMD...: runs CMD and appends "wall user sys" seconds to FILE (bash's own `time`,
+# whose report goes to FILE while CMD's stderr stays where the caller sent it, through fd 3).
 timed() {
   local file=$1 rc=0 TIMEFORMAT='%R %U %S'
   shift
-  { time "$@"; } 2>>"$file.tmp" || rc=$?
-  # `time` writes its line last; whatever CMD wrote to stderr before it goes on to stderr.
-  head -n -1 "$file.tmp" >&2
-  tail -n 1 "$file.tmp" >>"$file"
-  rm -f "$file.tmp"
+  { time "$@" 2>&3; } 3>&2 2>>"$file" || rc=$?
   return $rc
 }
 
 # archive RUN DEST CPU: the files the tables need, small enough to commit. diagnostics.jsonl is
-# kept whole (one line per 250 steps); compute.json sums the timed train and translate calls.
+# kept whole (one line per 250 steps); compute.json sums the timed train and translate calls that
+# completed (a call killed midway is not counted: its time is lost, and the steps after its last
+# checkpoint are trained again by the next call).
 archive() {
   local run=$1 dest=$2 cpu=$3
   [ -f "$run/summary.json" ] || return 0
