@@ -39,6 +39,10 @@ pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
 
   [ -f "$DATA/meta.json" ] || "$NL" prepare-parallel --out_dir "$DATA"
   mkdir -p "$OUT" "$RESULTS"
+  # One instance at a time: a second one would skip the run the first is writing (train refuses
+  # it) and start the next one beside it.
+  exec 9>"$OUT/.run.lock"
+  flock -n 9 || { echo "b2t-mt: another run.sh is already training in $OUT" >&2; exit 1; }
   cp "$DATA/meta.json" "$RESULTS/corpus-meta.json"
   local cpu
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
