@@ -34,13 +34,14 @@ PRESETS = {
     "resi": ("attn:|dtan mlp:|dtan", False),
     "none": ("attn:|da mlp:|da", False),
     "olmo2": ("attn:Q|nda mlp:|nda", True),
+    "siamese": ("attn:NDn|dtsa mlp:NDn|dtsa", True),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
 
 
 class Recipe:
     """One sublayer's "PRE|POST". `pre` is a set of letters (their order is fixed by meaning:
-    N on the stream, then n, then s; q and Q inside attention). `post` lists the steps in order, with
+    N on the stream, then D, n, s; q and Q inside attention). `post` lists the steps in order, with
     an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post"."""
 
     def __init__(self, text):
@@ -48,13 +49,13 @@ class Recipe:
             raise ValueError(f"block description part '{text}': expected PRE|POST")
         pre, post = text.split("|")
         self.pre = set(pre)
-        if not self.pre <= set("NnsqQ"):
+        if not self.pre <= set("NDnsqQ"):
             raise ValueError(f"block description part '{text}': unknown letter before '|'")
         self.post, seen_a = [], False
         for c in post:
             if c == "n":
                 self.post.append("norm_post" if seen_a else "norm_out")
-            elif c in "dtab":
+            elif c in "dtsab":
                 self.post.append(c)
                 seen_a = seen_a or c == "a"
             else:
@@ -105,9 +106,12 @@ class StackSpec:
                 b["cross"] = b["attn"]
         kinds = ("attn", "cross", "mlp") if role == "decoder" else ("attn", "mlp")
         self.kinds = kinds
-        self.dual = any("t" in b[k].post for b in self.blocks for k in kinds)
+        # A second stream (ResiDual's t, SiameseNorm's D); SiameseNorm's output normalises both.
+        self.siamese = any("D" in b[k].pre for b in self.blocks for k in kinds)
+        self.dual = self.siamese or any("t" in b[k].post for b in self.blocks for k in kinds)
         fn = config["final_norm"]
-        self.final_norm = (preset_final if fn == "auto" else fn == "true") and not self.dual
+        self.final_norm = ((preset_final if fn == "auto" else fn == "true")
+                           and (self.siamese or not self.dual))
         self.dt = parse_dt(str(config["dt"]), L)
         # normlab writes a placement out in its checkpoints (residual_alpha: deepnorm, a number);
         # `auto` is a config that names only the preset.
@@ -198,6 +202,8 @@ class Sublayer(nn.Module):
         d = int(config["d_model"])
         if "N" in recipe.pre:
             self.norm_stream = make_norm(config, d)
+        if "D" in recipe.pre:  # SiameseNorm: the dual stream read back
+            self.norm_dual = make_norm(config, d)
         if "n" in recipe.pre:
             self.norm_in = make_norm(config, d)
         if "q" in recipe.pre and is_attention:
@@ -223,7 +229,9 @@ class Sublayer(nn.Module):
         pre = self.recipe.pre
         if "N" in pre:
             x = self.norm_stream(x)
-        u = self.norm_in(x) if "n" in pre else x
+        # SiameseNorm (Li et al. 2026): F reads N_in(x_hat + N_pre(y)), y the dual stream
+        base = x + self.norm_dual(dual) if "D" in pre else x
+        u = self.norm_in(base) if "n" in pre else base
         if "s" in pre:  # LayerNorm Scaling: 1/sqrt(l), l the 1-based depth
             u = u / math.sqrt(l)
         y = self.sublayer(u, context)
@@ -232,8 +240,10 @@ class Sublayer(nn.Module):
                 y = self.norm_out(y)
             elif step == "d":
                 y = F.dropout(y, self.dropout, self.training)
-            elif step == "t":  # tee into ResiDual's dual stream
+            elif step == "t":  # tee into the dual stream (ResiDual, SiameseNorm)
                 dual = dual + y
+            elif step == "s":  # SiameseNorm's branch scale 1/sqrt(2l)
+                y = y / math.sqrt(2 * l)
             elif step == "a":
                 y = spec.alpha * x + spec.dt * y
             elif step == "b":
@@ -314,7 +324,8 @@ def sinusoids(T, d):
 
 
 class Stack(nn.Module):
-    """Positions, L blocks, then the final norm or ResiDual's output x_L + N(d_L)."""
+    """Positions, L blocks, then the final norm, ResiDual's output x_L + N(d_L) or SiameseNorm's
+    [N_final](N_top(x_L) + N_resi(d_L))."""
 
     def __init__(self, config, role):
         super().__init__()
@@ -329,6 +340,8 @@ class Stack(nn.Module):
             self.final_norm = make_norm(config, d)
         if self.spec.dual:
             self.resi_norm = make_norm(config, d)
+        if self.spec.siamese:
+            self.top_norm = make_norm(config, d)
         self.dropout = float(config["dropout"])
 
     def run(self, emb, context):
@@ -338,7 +351,9 @@ class Stack(nn.Module):
         dual = x
         for i, block in enumerate(self.blocks):
             x, dual = block(x, dual, i + 1, self.spec, context)
-        if self.spec.dual:
+        if self.spec.siamese:
+            x = self.top_norm(x) + self.resi_norm(dual)
+        elif self.spec.dual:
             return x + self.resi_norm(dual)
         return self.final_norm(x) if self.spec.final_norm else x
 

@@ -33,6 +33,7 @@ const std::vector<PlacementPreset>& placement_presets() {
        "T-Fixup, Huang et al. 2020",
        {{"block", "attn:|da mlp:|da"}, {"final_norm", "false"}, {"init", "tfixup"}}},
       {"olmo2", "OLMo et al. 2025 (OLMo 2)", {{"block", "attn:Q|nda mlp:|nda"}}},
+      {"siamese", "Li et al. 2026 (SiameseNorm)", {{"block", "attn:NDn|dtsa mlp:NDn|dtsa"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom", "", {{"final_norm", "true"}, {"residual_alpha", "1"}, {"init", "xavier"}}},
   };

@@ -54,13 +54,18 @@ nlohmann::json probe_stack(const TransformerStack& stack) {
         b[s.kind == SublayerKind::CrossAttention ? "cross_attn_entropy" : name + "_entropy"] =
             mean_entropy(s.entropy, static_cast<size_t>(BT) * m.heads);
       const std::string prefix = name + ".";
-      // Each norm's input: the stream (N), x_eff (n), q/k/v before their norms (q), and for a
-      // POST norm the value before it. Names as in the parameters (block_ops.cpp).
+      // Each norm's input: the stream (N), the dual stream (D), x_eff [+ N(d)] (n), q/k/v before
+      // their norms (q), and for a POST norm the value before it. Names as in the parameters
+      // (block_ops.cpp).
       const bool stream_norm = s.recipe.has(Op::NormStream);
       const float* x_eff = stream_norm ? s.at(Op::NormStream).out[0] : s.x_in;
       auto norm_name = [&](Op op, int part) { return prefix + op_spec(op).norms[part].name; };
       if (stream_norm) stds[norm_name(Op::NormStream, 0)] = mean_row_scale(s.x_in, BT, d, rms);
-      if (s.recipe.has(Op::Norm)) stds[norm_name(Op::Norm, 0)] = mean_row_scale(x_eff, BT, d, rms);
+      const bool dual_input = s.recipe.has(Op::DualInput);
+      if (dual_input)
+        stds[norm_name(Op::DualInput, 0)] = mean_row_scale(s.at(Op::DualInput).in[0], BT, d, rms);
+      const float* f_base = dual_input ? s.at(Op::DualInput).out[0] : x_eff;
+      if (s.recipe.has(Op::Norm)) stds[norm_name(Op::Norm, 0)] = mean_row_scale(f_base, BT, d, rms);
       if (s.recipe.has(Op::QKVNorm)) {
         const int hd = d / m.heads;
         const int S = s.kind == SublayerKind::CrossAttention ? stack.memory_seq() : T;

@@ -167,11 +167,14 @@ StackDescription describe_stack(const Config& given, StackRole role) {
   for (const BlockRecipe& b : parse_layer_list(list, L, "option 'block'", stack))
     s.blocks.push_back(resolve(b));
   for (const auto& b : s.blocks)
-    if (b.attn.needs(kDualStream) || b.mlp.needs(kDualStream) ||
-        (b.has_cross && b.cross.needs(kDualStream)))
-      s.dual_stream = true;
+    for (const SublayerRecipe* r : {&b.attn, &b.mlp, b.has_cross ? &b.cross : nullptr}) {
+      if (r && r->needs(kDualStream)) s.dual_stream = true;
+      if (r && r->has(Op::DualInput)) s.dual_input = true;
+    }
   s.final_norm = config.get_string("final_norm") == "true";
-  if (s.dual_stream) s.final_norm = false;  // ResiDual's output is x_L + N(d_L)
+  // ResiDual's output is x_L + N(d_L), without a final norm; SiameseNorm's final norm is the
+  // option's.
+  if (s.dual_stream && !s.dual_input) s.final_norm = false;
   s.dt = parse_dt(config.get_string("dt"), L);
   // DeepNorm constants (Wang et al. 2022, torchscale): decoder-only alpha = (2L)^(1/4),
   // beta = (8L)^(-1/4); encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87 (N^4 M)^(-1/16);

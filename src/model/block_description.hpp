@@ -17,6 +17,7 @@
 //                                  d  dropout             t  tee into the dual stream, d += y
 //                                                            (ResiDual; output x_L + N(d_L))
 //                                  a  y = alpha x + dt y  b  y = y + x_block (B2T connection)
+//                                  s  y = y / sqrt(2l) before 'a' (SiameseNorm's branch scale)
 // A block reads "attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST". Examples: Pre-LN
 // "attn:n|da mlp:n|da", Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn".
 // Marian's letters (d dropout, a add, n LayerNorm) mean the same here; Marian's 'r' (RMSNorm) is
@@ -65,7 +66,10 @@ struct StackDescription {
   int layers = 0;
   std::vector<BlockRecipe> blocks;  // one per layer; has_cross set on every decoder block
   bool final_norm = false;
-  bool dual_stream = false;  // some recipe uses 't' (ResiDual): output x_L + N(d_L)
+  bool dual_stream = false;  // some recipe uses 't' or 'D': the stack carries a second stream d
+  // Some recipe reads d back ('D', SiameseNorm): the output is N_final(N_top(x_L) + N_resi(d_L))
+  // (N_final if final_norm); else a dual stream's output is ResiDual's x_L + N_resi(d_L).
+  bool dual_input = false;
   float dt = 1.0f;
   float alpha = 1.0f;
   std::string init;        // resolved scheme (never "auto")

@@ -13,18 +13,20 @@ namespace normlab {
 enum class Op : uint8_t {
   // PRE: what F sees.
   NormStream,    // N
+  DualInput,     // D
   Norm,          // n
   ScaleByDepth,  // s
   QKVNorm,       // q (changes F itself)
   QKProjNorm,    // Q (changes F itself)
   // POST: steps on F's output y, in order.
-  NormOut,     // n before 'a'
-  Dropout,     // d
-  DualStream,  // t
-  Residual,    // a
-  BlockInput,  // b
-  NormPost,    // n after 'a'
-  Count,       // not an op: the number of ops
+  NormOut,      // n before 'a'
+  Dropout,      // d
+  DualStream,   // t
+  ScaleBranch,  // s
+  Residual,     // a
+  BlockInput,   // b
+  NormPost,     // n after 'a'
+  Count,        // not an op: the number of ops
 };
 constexpr int kOpCount = static_cast<int>(Op::Count);
 
@@ -46,8 +48,9 @@ constexpr unsigned kAnySublayer = kSelfAttention | kCrossAttention | kMLP;
 // the sublayer's rows (k and v of cross-attention: the memory's); a per-head op's statistics have
 // n_heads entries per row.
 enum OpSaves : unsigned {
-  kSavesInput = 1,   // its input, which nothing else keeps ('q', 'Q': q, k (v) before the norms)
-  kSavesOutput = 2,  // its output [rows, d] (POST: the new value of y)
+  kSavesInput = 1,   // its input, which nothing else keeps ('q', 'Q': q, k (v) before the norms;
+                     // 'D': the dual stream d as this sublayer read it)
+  kSavesOutput = 2,  // its output [rows, d] (POST: the new value of y; 'D': x + N(d))
   kSavesStats = 4,   // mean and 1/std of every normalised row
   kReadsInput = 8,   // its backward reads its input: the value before it must be kept
   kAliasWithoutDropout = 16,  // with dropout 0 its output is its input (no buffer)
@@ -59,7 +62,7 @@ enum OpScratch : unsigned {
   kStreamGradient = 2,   // the gradient w.r.t. the normalised stream x_eff
   kPerHeadGradient = 4,  // gradients of q, k, v before and after their norms
   kBlockGradient = 8,    // the gradient reaching the block's input through 'b'
-  kDualStream = 16,      // ResiDual's second stream d, its output norm and its gradient
+  kDualStream = 16,  // the second stream d (ResiDual, SiameseNorm), its output norm and gradient
 };
 
 // A norm the op owns: "<sublayer>.<name>" in parameter names, over d or over a head (d/heads).
@@ -83,7 +86,8 @@ struct OpSpec {
 // an Op above and a row here, plus its forward and backward in transformer_stack.cpp. Letters
 // follow Marian's transformer-preprocess/postprocess where they mean the same (d dropout, a add,
 // n norm); ResiDual's dual stream is 't' ("tee": y also flows into the second stream) because
-// Marian's 'r' is RMSNorm. Equations and sources: docs/placements.md.
+// Marian's 'r' is RMSNorm; SiameseNorm reads it back with 'D'. Equations and sources:
+// docs/placements.md.
 inline const std::vector<OpSpec>& block_ops() {
   // clang-format off
   static const std::vector<OpSpec> ops = {
@@ -91,6 +95,10 @@ inline const std::vector<OpSpec>& block_ops() {
     {Op::NormStream,   'N', OpPlace::Pre,            kAnySublayer,
      "the stream itself is normalised first, x = N(x) (HybridNorm's MLP)",
      {{"norm_stream", false}}, kSavesOutput | kSavesStats, kStreamGradient},
+    {Op::DualInput,    'D', OpPlace::Pre,            kAnySublayer,
+     "F also reads the dual stream: u = x + N(d), before 'n' (SiameseNorm); the output becomes "
+     "N_final(N_top(x_L) + N_resi(d_L))",
+     {{"norm_dual", false}}, kSavesInput | kSavesOutput | kSavesStats, kDualStream},
     {Op::Norm,         'n', OpPlace::Pre,            kAnySublayer,
      "F reads u = N(x) (Pre-LN)",
      {{"norm_in", false}}, kSavesStats, kSharedInput},
@@ -115,6 +123,9 @@ inline const std::vector<OpSpec>& block_ops() {
     {Op::DualStream,   't', OpPlace::BeforeResidual, kAnySublayer,
      "tee: d = d + y into ResiDual's dual stream, y goes on; the output becomes x_L + N(d_L)",
      {}, 0, kDualStream},
+    {Op::ScaleBranch,  's', OpPlace::BeforeResidual, kAnySublayer,
+     "y = y / sqrt(2l), l the 1-based block (SiameseNorm's branch scale)",
+     {}, kSavesOutput, 0},
     {Op::Residual,     'a', OpPlace::Residual,       kAnySublayer,
      "y = alpha x + dt y (the residual)",
      {}, kSavesOutput, 0},

@@ -24,6 +24,12 @@ void copy_rows(float* dst, size_t dst_stride, const float* src, size_t src_strid
   for (int r = 0; r < rows; ++r)
     std::memcpy(dst + r * dst_stride, src + r * src_stride, width * sizeof(float));
 }
+
+// SiameseNorm's branch scale 1/sqrt(2l), l the 1-based block (official code:
+// c = ((layer_id + 1) * 2) ** 0.5, the same for a block's attention and MLP).
+float branch_scale(const Sublayer& s) {
+  return 1.0f / std::sqrt(2.0f * static_cast<float>(s.layer));
+}
 }  // namespace
 
 TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
@@ -90,6 +96,7 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
   }
   if (desc_.final_norm) final_norm_ = norm(prefix + "final_norm", d);
   if (desc_.dual_stream) resi_norm_ = norm(prefix + "resi_norm", d);
+  if (desc_.dual_input) top_norm_ = norm(prefix + "top_norm", d);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +149,12 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
   const size_t BT = rows_planned, BS = memory_rows;
   const size_t d = shape_.d, ff = shape_.d_ff, rows = std::max(BT, BS);
   auto want = [&](float** p, size_t n) { plan.want(p, n); };
-  if (desc_.dual_stream) want(&dual_, BT * d), want(&resi_n_, BT * d), want(&g_dual_, BT * d);
+  want(&out_.h, BT * d), want(&out_.mean[0], BT), want(&out_.rstd[0], BT);
+  if (desc_.dual_stream) {
+    want(&dual_, BT * d), want(&g_dual_, BT * d);
+    want(&out_.resi_n, BT * d), want(&out_.mean[1], BT), want(&out_.rstd[1], BT);
+  }
+  if (desc_.dual_input) want(&out_.sum, BT * d), want(&out_.mean[2], BT), want(&out_.rstd[2], BT);
   bool input_buffer = false, stream_norm = false, qkv_norm = false, block_input = false;
   for (auto& s : subs_) {
     plan_sublayer(s, plan, BT, BS);
@@ -151,7 +163,6 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
     qkv_norm |= s.recipe.needs(kPerHeadGradient);
     block_input |= s.recipe.needs(kBlockGradient);
   }
-  want(&h_, BT * d), want(&final_mean_, BT), want(&final_rstd_, BT);
   if (input_buffer) want(&u_, BT * d);
   want(&f_, BT * d);
   // Gradient scratch, shared by all sublayers; what only some recipes use is planned only then.
@@ -359,6 +370,10 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
     case Op::DualStream:  // d += y (ResiDual)
       add_inplace(dual, v, n);
       return v;
+    case Op::ScaleBranch:  // y = y / sqrt(2l) (SiameseNorm)
+      std::memcpy(out, v, n * sizeof(float));
+      scale_inplace(out, branch_scale(s), n);
+      return out;
     case Op::Residual:  // y = alpha x + dt y
       residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
       return out;
@@ -370,6 +385,20 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
       break;
   }
   return v;
+}
+
+// SiameseNorm (Li et al. 2026, arXiv 2602.08064; official code Qwen-Applications/SiameseNorm):
+// F reads x_eff + N_dual(d), d the dual stream before this sublayer adds to it, then 'n'
+// normalises the sum: u = N_in(N_post(x) + N_pre(y)) in the paper's names. The sum is saved (the
+// input of 'n''s backward) and so is d (the input of N_dual's backward), since 't' changes d.
+const float* TransformerStack::read_dual_stream(const Sublayer& s, const float* x_eff,
+                                                const float* dual, int rows) const {
+  const size_t n = static_cast<size_t>(rows) * shape_.d;
+  const OpState& di = s.at(Op::DualInput);
+  std::memcpy(di.in[0], dual, n * sizeof(float));
+  di.norm[0].forward(params_, di.out[0], di.mean[0], di.rstd[0], di.in[0], rows);
+  add_inplace(di.out[0], x_eff, n);
+  return di.out[0];
 }
 
 // u = [s]([n](x_eff)) into `buffer` (LayerNorm Scaling: N(x) / sqrt(l), Sun et al. 2025), or
@@ -395,7 +424,8 @@ const float* TransformerStack::sublayer_input(const Sublayer& s, const float* x_
 
 // ---------------------------------------------------------------------------------------------
 // One sublayer, following its recipe (block_description.hpp, block_ops.hpp):
-//   x_eff = N_stream(x) or x;  u = [s]([n](x_eff));  y = F(u);  then the POST ops in order.
+//   x_eff = N_stream(x) or x;  u = [s]([n](x_eff [+ N_dual(d)]));  y = F(u);  then the POST ops
+//   in order.
 
 void TransformerStack::sublayer_forward(Sublayer& s, const Pass& pass, const float* x,
                                         const float* x_block, int index) const {
@@ -407,7 +437,9 @@ void TransformerStack::sublayer_forward(Sublayer& s, const Pass& pass, const flo
     ns.norm[0].forward(params_, ns.out[0], ns.mean[0], ns.rstd[0], x, rows);
     x_eff = ns.out[0];
   }
-  s.u = sublayer_input(s, x_eff, pass.u, rows);
+  const float* f_base =
+      s.recipe.has(Op::DualInput) ? read_dual_stream(s, x_eff, pass.dual, rows) : x_eff;
+  s.u = sublayer_input(s, f_base, pass.u, rows);
   if (!s.saves_f_out) s.f_out = pass.f;
   if (s.is_attention())
     attention_forward(s, pass);
@@ -426,8 +458,9 @@ void TransformerStack::sublayer_forward(Sublayer& s, const Pass& pass, const flo
 }
 
 // g_out: gradient w.r.t. the sublayer's output stream. Writes (overwrites) g_in, the gradient
-// w.r.t. its input stream; B2T's block-input gradient accumulates in g_block_, ResiDual's dual
-// stream gradient (constant along the stream: d_{k+1} = d_k + y_k) is read from g_dual_.
+// w.r.t. its input stream; B2T's block-input gradient accumulates in g_block_. The dual stream's
+// gradient is g_dual_: read by 't' (d_{k+1} = d_k + y_k, so constant along the stream in
+// ResiDual), and 'D' adds its N_dual^T g_u to it (the gradient w.r.t. d_k below this sublayer).
 void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* g_out, int index) {
   ParamStore& p = params_;
   const int BT = B_ * T_;
@@ -463,6 +496,10 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
 #pragma omp parallel for
         for (size_t i = 0; i < n; ++i) next[i] = gv[i] + g_dual_[i];
         break;
+      case Op::ScaleBranch:
+        std::memcpy(next, gv, n * sizeof(float));
+        scale_inplace(next, branch_scale(s), n);
+        break;
       case Op::Residual:  // g_xeff = alpha gv (the shortcut; completed below), next = dt gv
         residual_backward(g_xeff, next, gv, desc_.alpha, desc_.dt, n);
         break;
@@ -476,7 +513,10 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     ping ^= 1;
   }
   if (record_probes) grad_sublayer_output_[index] = std::sqrt(sum_squares(gv, n));
-  s.u = sublayer_input(s, x_eff, u_, BT);
+  const OpState& di = s.at(Op::DualInput);
+  const bool dual_input = s.recipe.has(Op::DualInput);
+  const float* f_base = dual_input ? di.out[0] : x_eff;
+  s.u = sublayer_input(s, f_base, u_, BT);
   float* g_u = g_u_;
   if (s.is_attention())
     attention_backward(s, g_u, gv);
@@ -486,7 +526,11 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     scale_inplace(g_u, 1.0f / std::sqrt(static_cast<float>(s.layer)), n);
   if (s.recipe.has(Op::Norm)) {
     const OpState& n_in = s.at(Op::Norm);
-    n_in.norm[0].backward(p, g_u, g_u, x_eff, n_in.mean[0], n_in.rstd[0], BT);
+    n_in.norm[0].backward(p, g_u, g_u, f_base, n_in.mean[0], n_in.rstd[0], BT);
+  }
+  if (dual_input) {  // g_d += N_dual^T g_u; g_post_ is free once F's backward has run
+    di.norm[0].backward(p, g_post_[0], g_u, di.in[0], di.mean[0], di.rstd[0], BT);
+    add_inplace(g_dual_, g_post_[0], n);
   }
   // x_eff feeds both the shortcut and the branch: every recipe has its one 'a'
   // (parse_sublayer), so g_xeff holds the shortcut's gradient and the branch's adds to it.
@@ -507,8 +551,8 @@ const float* TransformerStack::forward(const float* x0, int B, int T, const int3
   pass.u = u_, pass.f = f_, pass.gelu = gelu_, pass.dual = dual_;
   pass.dropout = training, pass.probes = record_probes;
   const float* x = run_blocks(pass, x0, subs_);
-  stack_output(h_, resi_n_, final_mean_, final_rstd_, x, dual_, B * T);
-  return h_;
+  stack_output(out_, x, dual_, B * T);
+  return out_.h;
 }
 
 // x_block is the block's input (B2T); d_0 = x_0 starts ResiDual's stream.
@@ -527,22 +571,48 @@ const float* TransformerStack::run_blocks(const Pass& pass, const float* x0,
   return x;
 }
 
-void TransformerStack::stack_output(float* h, float* resi_n, float* mean, float* rstd,
-                                    const float* x, const float* dual, int rows) const {
+// SiameseNorm's output (official code: ln_final_f(ln_f(x) + ln_y_f(y))) normalises both streams
+// before adding them; ResiDual's adds the normalised dual stream to the post stream.
+void TransformerStack::stack_output(const OutputBuffers& out, const float* x, const float* dual,
+                                    int rows) const {
   const size_t n = static_cast<size_t>(rows) * shape_.d;
-  if (desc_.dual_stream) {
-    resi_norm_.forward(params_, resi_n, mean, rstd, dual, rows);
+  float* h = out.h;
+  if (desc_.dual_stream)
+    resi_norm_.forward(params_, out.resi_n, out.mean[1], out.rstd[1], dual, rows);
+  if (desc_.dual_input) {
+    top_norm_.forward(params_, out.sum, out.mean[2], out.rstd[2], x, rows);
+    add_inplace(out.sum, out.resi_n, n);
+    x = out.sum;
+  } else if (desc_.dual_stream) {
 #pragma omp parallel for if (n >= 32768)
-    for (size_t i = 0; i < n; ++i) h[i] = x[i] + resi_n[i];
-  } else if (desc_.final_norm) {
-    final_norm_.forward(params_, h, mean, rstd, x, rows);
-  } else {
-    std::memcpy(h, x, n * sizeof(float));
+    for (size_t i = 0; i < n; ++i) h[i] = x[i] + out.resi_n[i];
+    return;
   }
+  if (desc_.final_norm)
+    final_norm_.forward(params_, h, out.mean[0], out.rstd[0], x, rows);
+  else
+    std::memcpy(h, x, n * sizeof(float));
+}
+
+void TransformerStack::stack_output_backward(float* g_x, const float* g_output) {
+  ParamStore& p = params_;
+  const int BT = B_ * T_;
+  const size_t n = static_cast<size_t>(BT) * shape_.d;
+  const float* x_final = desc_.dual_input ? out_.sum : top();  // the final norm's input
+  const float* g = g_output;
+  if (desc_.final_norm) {
+    final_norm_.backward(p, g_x, g_output, x_final, out_.mean[0], out_.rstd[0], BT);
+    g = g_x;
+  } else if (g_x != g_output) {
+    std::memcpy(g_x, g_output, n * sizeof(float));
+    g = g_x;
+  }
+  // h = x_L + N_resi(d_L) or N_top(x_L) + N_resi(d_L) (before the final norm): g reaches both.
+  if (desc_.dual_stream) resi_norm_.backward(p, g_dual_, g, dual_, out_.mean[1], out_.rstd[1], BT);
+  if (desc_.dual_input) top_norm_.backward(p, g_x, g, top(), out_.mean[2], out_.rstd[2], BT);
 }
 
 void TransformerStack::backward(float* g_x0, const float* g_output, float* g_memory) {
-  ParamStore& p = params_;
   const int BT = B_ * T_;
   const size_t n = static_cast<size_t>(BT) * shape_.d;
   g_memory_ = g_memory;
@@ -550,15 +620,7 @@ void TransformerStack::backward(float* g_x0, const float* g_output, float* g_mem
     grad_block_input_.assign(desc_.layers, 0.0);
     grad_sublayer_output_.assign(subs_.size(), 0.0);
   }
-  float* g = g_stream_[0];
-  if (desc_.dual_stream) {
-    resi_norm_.backward(p, g_dual_, g_output, dual_, final_mean_, final_rstd_, BT);
-    std::memcpy(g, g_output, n * sizeof(float));
-  } else if (desc_.final_norm) {
-    final_norm_.backward(p, g, g_output, top(), final_mean_, final_rstd_, BT);
-  } else {
-    std::memcpy(g, g_output, n * sizeof(float));
-  }
+  stack_output_backward(g_stream_[0], g_output);
   // The stream gradient ping-pongs between g_stream_[0] and [1]; a block's sublayers run top
   // down, and B2T's block-input path adds its gradient at the block's input.
   int cur = 0;

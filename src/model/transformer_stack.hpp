@@ -39,9 +39,11 @@ enum class SublayerKind { SelfAttention, CrossAttention, MLP };
 // and the buffers its backward reads. Parts: q, k and v for 'q', else part 0.
 struct OpState {
   NormLayer norm[3];    // width 0 when the op has no norm
-  float* in[3] = {};    // kSavesInput: 'q': q, k, v gathered contiguous, before their norms
-  float* out[3] = {};   // kSavesOutput: 'N' the normalised stream; 'q' what attention reads; POST
-                        // ops the new value of y (nullptr: an alias of the value before)
+  float* in[3] = {};    // kSavesInput: 'q': q, k, v gathered contiguous, before their norms;
+                        // 'D': the dual stream d this sublayer read
+  float* out[3] = {};   // kSavesOutput: 'N' the normalised stream; 'D' x_eff + N(d); 'q' what
+                        // attention reads; POST ops the new value of y (nullptr: an alias of the
+                        // value before)
   float* mean[3] = {};  // kSavesStats: per normalised row ('q': per row and head)
   float* rstd[3] = {};
 };
@@ -81,21 +83,30 @@ struct Sublayer {
   const float* x_out = nullptr;  // = last value
 };
 
+// What TransformerStack::stack_output writes: the output h, ResiDual's and SiameseNorm's
+// N_resi(d_L), SiameseNorm's N_top(x_L) + N_resi(d_L) (the final norm's input), and the row
+// statistics of the final norm (0), N_resi (1) and N_top (2).
+struct OutputBuffers {
+  float *h = nullptr, *resi_n = nullptr, *sum = nullptr;
+  float* mean[3] = {};
+  float* rstd[3] = {};
+};
+
 // A decoding step's buffers, held by the KV cache and laid out by TransformerStack::plan_step: a
 // copy of the stack's sublayers whose activation buffers are sized for the step's rows (the step
 // runs the training forward's code on them), and the scratch all sublayers share.
 struct StepBuffers {
   std::vector<float> arena;
   std::vector<Sublayer> sublayers;
-  float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr, *h = nullptr,
-        *resi_n = nullptr, *mean = nullptr, *rstd = nullptr;
+  float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr;
+  OutputBuffers out;
 };
 
 class TransformerStack {
  public:
   // Registers the stack's parameters as `prefix` + "blocks.{l}.{attn,cross,mlp}.*" (then
-  // "final_norm" / "resi_norm") in `params`, which must not be allocated yet. Dropout streams of
-  // this stack start at `dropout_stream`, so that two stacks never share a mask.
+  // "final_norm" / "resi_norm" / "top_norm") in `params`, which must not be allocated yet. Dropout
+  // streams of this stack start at `dropout_stream`, so that two stacks never share a mask.
   TransformerStack(ParamStore& params, const ModelShape& shape, StackDescription description,
                    const std::string& prefix, uint64_t dropout_stream);
 
@@ -103,7 +114,8 @@ class TransformerStack {
   // (and `memory_rows` = B x S encoder positions for cross-attention) in `plan`.
   void plan(MemoryPlan& plan, size_t rows, size_t memory_rows);
 
-  // x0 [B, T, d] -> the stack's output [B, T, d]: x_L + N(d_L) (ResiDual), N(x_L) or x_L.
+  // x0 [B, T, d] -> the stack's output [B, T, d]: x_L + N(d_L) (ResiDual),
+  // N_final(N_top(x_L) + N_resi(d_L)) (SiameseNorm), N(x_L) or x_L.
   // key_len [B] masks padded keys of self-attention (nullptr: none); a decoder reads the
   // encoder output `memory` [B, S, d] with memory_len [B] valid positions per row.
   const float* forward(const float* x0, int B, int T, const int32_t* key_len,
@@ -129,7 +141,7 @@ class TransformerStack {
   const std::vector<Sublayer>& sublayers() const { return subs_; }
   int sublayers_per_block() const { return per_block_; }
   const ModelShape& shape() const { return shape_; }
-  const float* output() const { return h_; }
+  const float* output() const { return out_.h; }
   // The last hidden state x_L of the last forward (before any final norm).
   const float* top() const { return subs_.back().x_out; }
   const float* input() const { return x_in0_; }
@@ -170,6 +182,9 @@ class TransformerStack {
 
   void plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, size_t BS) const;
   const float* sublayer_input(const Sublayer& s, const float* x_eff, float* buffer, int rows) const;
+  // 'D' (SiameseNorm): x_eff + N_dual(d) into the op's buffer, keeping d for the backward.
+  const float* read_dual_stream(const Sublayer& s, const float* x_eff, const float* dual,
+                                int rows) const;
   // x -> s.x_out through the recipe of `s`, writing into its buffers: the stack's own sublayers in
   // forward(), the cache's copies in step().
   void sublayer_forward(Sublayer& s, const Pass& pass, const float* x, const float* x_block,
@@ -183,9 +198,11 @@ class TransformerStack {
   const float* post_op(const Sublayer& s, size_t j, const float* v, float* out, const float* x_eff,
                        const float* x_block, float* dual, float* mean, float* rstd, int rows,
                        bool dropout_on, uint64_t stream) const;
-  // The stack's output from x_L (and ResiDual's d_L) into h: x_L + N(d_L), N(x_L) or x_L.
-  void stack_output(float* h, float* resi_n, float* mean, float* rstd, const float* x,
-                    const float* dual, int rows) const;
+  // The stack's output from x_L (and the dual stream's d_L) into out.h: x_L + N_resi(d_L)
+  // (ResiDual), [N_final](N_top(x_L) + N_resi(d_L)) (SiameseNorm), N_final(x_L) or x_L.
+  void stack_output(const OutputBuffers& out, const float* x, const float* dual, int rows) const;
+  // Its backward: g_output -> g_x (w.r.t. x_L) and g_dual_ (w.r.t. d_L).
+  void stack_output_backward(float* g_x, const float* g_output);
   void sublayer_backward(Sublayer& s, float* g_in, const float* g_out, int index);
   QKVSource qkv_source(const Sublayer& s, int rows, int memory_rows) const;
   // 'q': part (0 q, 1 k, 2 v) gathered contiguous and normalised per head; src then points there.
@@ -208,7 +225,7 @@ class TransformerStack {
   StackDescription desc_;
   std::vector<Sublayer> subs_;  // per_block_ per block: attn, [cross,] mlp
   int per_block_ = 2;
-  NormLayer final_norm_, resi_norm_;
+  NormLayer final_norm_, resi_norm_, top_norm_;
   uint64_t dropout_stream_ = 0;
 
   // Shape of the last forward.
@@ -219,8 +236,8 @@ class TransformerStack {
   const float* x_in0_ = nullptr;
 
   // Planned memory.
-  float *dual_ = nullptr, *h_ = nullptr, *final_mean_ = nullptr, *final_rstd_ = nullptr,
-        *resi_n_ = nullptr;
+  float* dual_ = nullptr;
+  OutputBuffers out_;
   float* u_ = nullptr;  // F's input u of the sublayer being computed (forward or backward)
   float* f_ = nullptr;  // F(u) of a sublayer that does not save it
   // Gradient scratch shared by all sublayers.

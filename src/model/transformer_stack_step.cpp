@@ -24,8 +24,9 @@ void TransformerStack::plan_step(StepBuffers& b, int rows, int memory_rows) cons
   b.sublayers = subs_;
   for (Sublayer& s : b.sublayers) plan_sublayer(s, plan, R, memory_rows);
   plan.want(&b.u, R * d), plan.want(&b.f, R * d), plan.want(&b.gelu, R * ff);
-  plan.want(&b.dual, R * d), plan.want(&b.h, R * d), plan.want(&b.resi_n, R * d);
-  plan.want(&b.mean, stats), plan.want(&b.rstd, stats);
+  plan.want(&b.dual, R * d), plan.want(&b.out.h, R * d), plan.want(&b.out.resi_n, R * d);
+  plan.want(&b.out.sum, R * d);
+  for (int k = 0; k < 3; ++k) plan.want(&b.out.mean[k], stats), plan.want(&b.out.rstd[k], stats);
   plan.allocate(b.arena);
 }
 
@@ -63,8 +64,8 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
   pass.u = b.u, pass.f = b.f, pass.gelu = b.gelu, pass.dual = b.dual;
   const float* x = run_blocks(pass, x0, b.sublayers);
   cache.set_length(pos + 1);
-  stack_output(b.h, b.resi_n, b.mean, b.rstd, x, b.dual, rows);
-  return b.h;
+  stack_output(b.out, x, b.dual, rows);
+  return b.out.h;
 }
 
 }  // namespace normlab

@@ -101,6 +101,19 @@ TEST(KVCache, MatchesFullForwardPerLayerBlocks) {
   check(c);
 }
 
+// SiameseNorm's letters outside its preset: D reading a dual stream that t, s and b share with
+// every other letter, dropout configured; and a per-layer stack where ResiDual's tee and
+// SiameseNorm's read meet in one second stream.
+TEST(KVCache, MatchesFullForwardDualStreamRead) {
+  Config c = tiny_config("pre", "layernorm", 9);
+  c.set("block", "attn:NDnsq|ndtsab mlp:NDns|ndtsab", "test");
+  c.set("dropout", "0.1", "test");
+  check(c);
+  c = tiny_config("custom", "rmsnorm", 9);
+  c.set("block", "0: resi, 1: siamese, 2: b2t", "test");
+  check(c);
+}
+
 TEST(KVCache, RejectsNonAppendPosition) {
   DecoderLM model(tiny_config("pre", "rmsnorm", 9));
   model.initialize(1);

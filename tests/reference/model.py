@@ -35,7 +35,7 @@ DEFAULTS = {
 FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
-    "none": False, "olmo2": True,
+    "none": False, "olmo2": True, "siamese": True,
 }
 
 
@@ -362,6 +362,26 @@ class OLMo2Block(Block):
         return qk + [(f"{s}.norm_out", "d")]
 
 
+class SiameseBlock(Block):
+    """SiameseNorm (Li et al. 2026, arXiv 2602.08064; official code Qwen-Applications/SiameseNorm,
+    its DeiT and OLMo blocks): two streams with shared sublayers, the post-norm-like x and the
+    pre-norm-like y, per sublayer
+        x_hat = N_post(x);  z = F(N_in(x_hat + N_pre(y)));  x <- x_hat + z / sqrt(2l);  y <- y + z
+    with l the 1-based block (the same for all its sublayers), y_0 = x_0, and the stack's output
+    N_final(N_x(x_L) + N_y(y_L)) (see Stack.forward). The shortcut weight and residual step of the
+    other blocks apply to the x update as alpha x_hat + dt z / sqrt(2l) (1 and 1 by default)."""
+
+    def update(self, s, p, x, state):
+        x_hat = self.N(p, f"{s}.norm_stream", x)
+        y = state["dual"]
+        z = self.F(s, p, self.N(p, f"{s}.norm_in", x_hat + self.N(p, f"{s}.norm_dual", y)))
+        state["dual"] = y + z
+        return self.alpha * x_hat + self.dt * z / math.sqrt(2 * self.l)
+
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_stream", "d"), (f"{s}.norm_dual", "d"), (f"{s}.norm_in", "d")]
+
+
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
@@ -372,7 +392,7 @@ class NoneBlock(Block):
 BLOCKS = {
     "post": PostBlock, "pre": PreBlock, "peri": PeriBlock, "b2t": B2TBlock,
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
-    "none": NoneBlock, "olmo2": OLMo2Block,
+    "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock,
 }
 
 
@@ -384,7 +404,7 @@ class PerSublayerBlock(Block):
 
     def rule(self, s):
         cls = BLOCKS[self.cfg["sublayer_placements"][s]]
-        if cls is B2TBlock or cls is ResiDualBlock:
+        if cls in (B2TBlock, ResiDualBlock, SiameseBlock):
             raise ValueError("sublayer_placements takes per-sublayer rules only")
         return cls
 
@@ -442,7 +462,8 @@ def make_blocks(cfg, prefix="blocks.", depth=None, alpha=None, causal=True, cros
 
 # --------------------------------------------------------------------------- a stack of blocks
 class Stack:
-    """Blocks, then the stack's output: x_L + N_resi(d_L) (ResiDual), N_final(x_L) or x_L.
+    """Blocks, then the stack's output: x_L + N_resi(d_L) (ResiDual), N_final(N_top(x_L) +
+    N_resi(y_L)) (SiameseNorm; without N_final if final_norm is false), N_final(x_L) or x_L.
     `prefix` is "" for the decoder-only LM, "encoder." / "decoder." in an encoder-decoder."""
 
     def __init__(self, cfg, prefix="", depth=None, alpha=None, causal=True, cross=False):
@@ -451,8 +472,10 @@ class Stack:
         self.blocks = make_blocks(cfg, prefix + "blocks.", depth, alpha, causal, cross)
         # ResiDual's dual stream, when some block is ResiDual's (d_0 = x_0, only its sublayers
         # add to it).
-        self.dual = any(isinstance(b, ResiDualBlock) for b in self.blocks)
-        self.final = (not self.dual) and has_final_norm(cfg)
+        # SiameseNorm's second stream y likewise (y_0 = x_0); its output normalises both streams.
+        self.siamese = any(isinstance(b, SiameseBlock) for b in self.blocks)
+        self.dual = self.siamese or any(isinstance(b, ResiDualBlock) for b in self.blocks)
+        self.final = (self.siamese or not self.dual) and has_final_norm(cfg)
 
     def param_shapes(self):
         c = self.cfg
@@ -481,7 +504,8 @@ class Stack:
             for name, width in b.norms():
                 for k, s in norm_param_shapes(c["norm"], d if width == "d" else hd).items():
                     out[f"{pre}{name}.{k}"] = s
-        for on, tag in ((self.final, "final_norm"), (self.dual, "resi_norm")):
+        for on, tag in ((self.final, "final_norm"), (self.dual, "resi_norm"),
+                        (self.siamese, "top_norm")):
             if on:
                 for k, s in norm_param_shapes(c["norm"], d).items():
                     out[f"{self.prefix}{tag}.{k}"] = s
@@ -507,7 +531,10 @@ class Stack:
                 b.ctx = ctx
             x = b.forward(p, x, state)
         eps, kind = self.cfg["norm_eps"], self.cfg["norm"]
-        if self.dual:
+        if self.siamese:  # official code: ln_final_f(ln_f(x) + ln_y_f(y))
+            x = (apply_norm(kind, p, self.prefix + "top_norm", x, eps)
+                 + apply_norm(kind, p, self.prefix + "resi_norm", state["dual"], eps))
+        elif self.dual:
             return x + apply_norm(kind, p, self.prefix + "resi_norm", state["dual"], eps)
         if self.final:
             return apply_norm(kind, p, self.prefix + "final_norm", x, eps)

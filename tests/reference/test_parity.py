@@ -149,16 +149,22 @@ def cases(placements):
     for label, block, nm, fn in [("0-1: post, 2-: pre", "0-1: post, 2-: pre", "layernorm", "true"),
                                  ("0: b2t, 1: hybrid, 2: resi, 3: lns",
                                   "0: b2t, 1: hybrid, 2: resi, 3: lns", "rmsnorm", "false"),
-                                 ("0: peri, 1-3: post", "0: peri, 1-3: post", "dyt", "false")]:
+                                 ("0: peri, 1-3: post", "0: peri, 1-3: post", "dyt", "false"),
+                                 # SiameseNorm's y and ResiDual's d are one second stream
+                                 ("0: resi, 1-2: siamese, 3: pre",
+                                  "0: resi, 1-2: siamese, 3: pre", "layernorm", "true")]:
         out.append((f"per-layer {label}/{nm}",
                     dict(TINY, placement="custom", block=block, norm=nm, final_norm=fn), {}, 0,
                     None))
     out.append(("pre/dyt residual_alpha 1.3", dict(TINY, placement="pre", norm="dyt",
                                                    residual_alpha="1.3"), {}, 0, None))
+    out.append(("siamese/rmsnorm dt 0.5 no final norm",
+                dict(TINY, placement="siamese", norm="rmsnorm", dt="0.5", final_norm="false"),
+                {}, 0, None))
     out.append(("peri/rmsnorm T=5 < seq_len", dict(TINY, placement="peri", norm="rmsnorm"), {},
                 0, 5))
     for pl, nm in [("pre", "layernorm"), ("post", "rmsnorm"), ("hybrid", "dyt"),
-                   ("resi", "layernorm"), ("b2t", "layernorm")]:
+                   ("resi", "layernorm"), ("b2t", "layernorm"), ("siamese", "layernorm")]:
         out.append((f"{pl}/{nm} --steps 5", dict(TINY, placement=pl, norm=nm), {}, 5, None))
     return out
 

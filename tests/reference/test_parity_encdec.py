@@ -269,7 +269,8 @@ def self_check():
                            ("mixln", "layernorm", 0.0, {"lower_fraction": 0.5}),
                            ("peri", "layernorm", 0.0, {"positions": "sinusoidal",
                                                        "scale_embedding": True}),
-                           ("none", "rmsnorm", 0.0, {"dt": "1/L"})]:
+                           ("none", "rmsnorm", 0.0, {"dt": "1/L"}),
+                           ("siamese", "layernorm", 0.1, {})]:
         gradcheck_case(pl, nm, sm, **ex)
     failed = results.count(False)
     print(f"self-check: {len(results) - failed} passed, {failed} failed "
@@ -344,14 +345,15 @@ def cases(placements):
     # Per-layer designs: one list for both stacks, each resolved with its own depth.
     for block, nm, fn in [("0: post, 1-: pre", "layernorm", "true"),
                           ("0: b2t, 1-: peri", "rmsnorm", "false"),
-                          ("0: hybrid, 1-: resi", "dyt", "false")]:
+                          ("0: hybrid, 1-: resi", "dyt", "false"),
+                          ("0: pre, 1-: siamese", "rmsnorm", "false")]:
         out.append((f"per-layer {block}/{nm}",
                     dict(TINY_ED, placement="custom", block=block, norm=nm, final_norm=fn), {},
                     0, LENGTHS, None))
     out.append(("post/dyt init gpt2", dict(TINY_ED, placement="post", norm="dyt", init="gpt2"),
                 {}, 0, LENGTHS, None))
     for pl, nm in [("pre", "layernorm"), ("b2t", "layernorm"), ("resi", "rmsnorm"),
-                   ("hybrid", "dyt")]:
+                   ("hybrid", "dyt"), ("siamese", "layernorm")]:
         out.append((f"{pl}/{nm} --adamw-steps {STEPS}", dict(TINY_ED, placement=pl, norm=nm),
                     {}, STEPS, LENGTHS, None))
     out.append(("post/layernorm --label_smoothing 0",

@@ -59,7 +59,8 @@ for pl, nm, ex in [("post", "layernorm", {}), ("peri", "rmsnorm", {"dt": "0.5"})
                    ("b2t", "dyt", {}), ("lns", "layernorm", {"dt": "1/sqrt(L)"}),
                    ("mixln", "rmsnorm", {"lower_fraction": 0.5}),
                    ("deepnorm", "layernorm", {}),
-                   ("none", "layernorm", {"positions": "sinusoidal", "scale_embedding": True})]:
+                   ("none", "layernorm", {"positions": "sinusoidal", "scale_embedding": True}),
+                   ("siamese", "layernorm", {}), ("siamese", "dyt", {"final_norm": "false"})]:
     gradcheck_case(pl, nm, **ex)
 
 
@@ -210,6 +211,15 @@ check("final norm auto table",
 rs = ref.Model(dict(TINY, placement="resi")).param_shapes()
 check("resi has resi_norm and no final_norm",
       "resi_norm.weight" in rs and "final_norm.weight" not in rs)
+
+ss = ref.Model(dict(TINY, placement="siamese")).param_shapes()
+check("siamese has top_norm, resi_norm and final_norm, and three norms per sublayer",
+      {"top_norm.weight", "resi_norm.weight", "final_norm.weight"} <= set(ss)
+      and all(f"blocks.1.{s}.{n}.weight" in ss for s in ("attn", "mlp")
+              for n in ("norm_stream", "norm_dual", "norm_in")))
+ss = ref.Model(dict(TINY, placement="siamese", final_norm="false")).param_shapes()
+check("siamese final_norm false keeps both streams' norms",
+      "final_norm.weight" not in ss and {"top_norm.weight", "resi_norm.weight"} <= set(ss))
 
 # safetensors round trip
 with tempfile.TemporaryDirectory() as tmp:
