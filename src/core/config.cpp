@@ -374,7 +374,7 @@ std::string Config::dump_yaml() const {
     for (const auto& o : all_options()) {
       if (o.group != g) continue;
       out += "\n" + comment_lines(o.help, 100);
-      if (!o.choices.empty()) out += "# One of: " + join(o.choices, ", ") + ".\n";
+      if (!o.choices.empty()) out += comment_lines("One of: " + join(o.choices, ", ") + ".", 100);
       const std::string& v = values_.at(o.key);
       // Numbers and bools are canonical plain scalars; an unset one is written empty (YAML
       // null), which merge_file reads back as "no value".
