@@ -555,7 +555,8 @@ const float* TransformerStack::forward(const float* x0, int B, int T, const int3
   return out_.h;
 }
 
-// x_block is the block's input (B2T); d_0 = x_0 starts ResiDual's stream.
+// x_block is the block's input (B2T); d_0 = x_0 starts the dual stream (ResiDual's d,
+// SiameseNorm's y).
 const float* TransformerStack::run_blocks(const Pass& pass, const float* x0,
                                           std::vector<Sublayer>& subs) const {
   const size_t n = static_cast<size_t>(pass.rows) * shape_.d;

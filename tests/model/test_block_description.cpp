@@ -52,9 +52,9 @@ TEST(BlockDescription, EveryLetterOfTheTableParsesAndPrintsBack) {
     for (const auto* ops : {&r->pre, &r->post}) seen.insert(ops->begin(), ops->end());
   EXPECT_EQ(seen.size(), block_ops().size()) << text;
   EXPECT_EQ(block_ops().size(), static_cast<size_t>(kOpCount));
-  for (const char* preset :
-       {"attn:|dan mlp:|dan", "attn:n|nda mlp:n|nda", "attn:|dan mlp:|dabn", "attn:q|da mlp:N|da",
-        "attn:ns|da mlp:ns|da", "attn:|dtan mlp:|dtan", "attn:n|da cross:q|dan mlp:n|da"})
+  for (const char* preset : {"attn:|dan mlp:|dan", "attn:n|nda mlp:n|nda", "attn:|dan mlp:|dabn",
+                             "attn:q|da mlp:N|da", "attn:ns|da mlp:ns|da", "attn:|dtan mlp:|dtan",
+                             "attn:n|da cross:q|dan mlp:n|da", "attn:NDn|dtsa mlp:NDn|dtsa"})
     EXPECT_EQ(parse_block(preset, "test").text(), std::string(preset));
 }
 
@@ -66,6 +66,8 @@ TEST(BlockDescription, MalformedDescriptionsSayWhy) {
   says("attn:|da mlp:q|da", "'q' only applies to attention");
   says("attn:|dat mlp:|da", "'t' must come before 'a'");
   says("attn:|bda mlp:|da", "'b' must come after 'a'");
+  says("attn:|das mlp:|da", "'s' must come before 'a'");  // SiameseNorm's branch scale
+  says("attn:|da mlp:|dDa", "unknown letter 'D' after '|'");
   says("attn:|dda mlp:|da", "letter 'd' repeated");
   says("attn:|d mlp:|da", "missing the residual 'a'");
   says("attn:n mlp:|da", "expected PRE|POST");
