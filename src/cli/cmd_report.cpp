@@ -1,5 +1,6 @@
-// `normlab report RUN_DIR... -o report.html [--png_dir DIR]`: one self-contained HTML report
-// (docs/report.md) from run or sweep directories, and optionally the charts as PNG files.
+// `normlab report RUN_DIR|CHECK.json... -o report.html [--png_dir DIR]`: one self-contained HTML
+// report (docs/report.md) from run or sweep directories and sanity-check JSONs, and optionally the
+// charts as PNG files.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include "report/png_export.hpp"
 #include "report/report_html.hpp"
 #include "report/run_data.hpp"
+#include "report/sanity_check_data.hpp"
 
 namespace normlab::cli {
 
@@ -42,6 +44,7 @@ int run_report(const ReportArgs& a) {
   runs.reserve(dirs.size());
   for (const auto& d : dirs) runs.push_back(load_run(d));
   assign_short_names(runs);
+  const std::vector<SanityCheckData> checks = find_sanity_checks(a.paths, dirs);
   for (const auto& r : runs)
     for (const auto& w : r.warnings) std::fprintf(stderr, "normlab: warning: %s\n", w.c_str());
 
@@ -58,13 +61,15 @@ int run_report(const ReportArgs& a) {
   {
     std::ofstream out(a.out, std::ios::binary);
     if (!out) throw UserError(a.out + ": cannot open for writing");
-    out << render_report_html(runs, chartjs, opt);
+    out << render_report_html(runs, chartjs, opt, checks);
     if (!out) throw UserError(a.out + ": write failed");
   }
-  if (!a.quiet) std::printf("report: %zu run(s) -> %s\n", runs.size(), a.out.c_str());
+  if (!a.quiet)
+    std::printf("report: %zu run(s), %zu sanity check(s) -> %s\n", runs.size(), checks.size(),
+                a.out.c_str());
   if (!a.png_dir.empty()) {
     opt.png_mode = true;
-    const auto files = export_pngs(render_report_html(runs, chartjs, opt), a.png_dir);
+    const auto files = export_pngs(render_report_html(runs, chartjs, opt, checks), a.png_dir);
     if (!a.quiet)
       for (const auto& f : files) std::printf("report: wrote %s\n", f.c_str());
   }
@@ -76,7 +81,8 @@ int run_report(const ReportArgs& a) {
 Runner setup_report(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();
   app.add_option("runs", args->paths,
-                 "Run directories, or sweep directories holding runs (searched two levels down)")
+                 "Run directories, sweep directories holding runs (searched two levels down), or "
+                 "sanity-check JSONs (normlab sanity-check --json_out)")
       ->required();
   app.add_option(flag_names("out", "o"), args->out, "Output HTML file")->capture_default_str();
   app.add_option(flag_names("png_dir"), args->png_dir,

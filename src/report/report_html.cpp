@@ -58,7 +58,8 @@ std::string script_safe_json(const json& j) {
 
 }  // namespace
 
-json report_data_json(const std::vector<RunData>& runs, bool png_mode) {
+json report_data_json(const std::vector<RunData>& runs, bool png_mode,
+                      const std::vector<SanityCheckData>& checks) {
   json out;
   out["png"] = png_mode;
   json& jr = out["runs"] = json::array();
@@ -99,11 +100,14 @@ json report_data_json(const std::vector<RunData>& runs, bool png_mode) {
     j["warnings"] = r.warnings;
     jr.push_back(std::move(j));
   }
+  json& jc = out["checks"] = json::array();
+  for (const auto& c : checks) jc.push_back(sanity_check_json(c));
   return out;
 }
 
 std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
-                               const PageOptions& options) {
+                               const PageOptions& options,
+                               const std::vector<SanityCheckData>& checks) {
   std::string inputs;
   for (const auto& in : options.inputs) inputs += (inputs.empty() ? "" : ", ") + in;
   std::string h;
@@ -120,6 +124,9 @@ std::string render_report_html(const std::vector<RunData>& runs, const std::stri
   h += options.png_mode ? "png" : "interactive";
   h += "\">\n<header><h1>" + html_escape(options.title) + "</h1>\n<p class=\"meta\">";
   h += std::to_string(runs.size()) + (runs.size() == 1 ? " run" : " runs");
+  if (!checks.empty())
+    h += ", " + std::to_string(checks.size()) +
+         (checks.size() == 1 ? " sanity check" : " sanity checks");
   if (!inputs.empty()) h += " from " + html_escape(inputs);
   if (!options.generated.empty()) h += " &middot; generated " + html_escape(options.generated);
   h += " &middot; normlab report</p></header>\n";
@@ -128,7 +135,7 @@ std::string render_report_html(const std::vector<RunData>& runs, const std::stri
 <div id="png-out"></div>
 )HTML";
   h += "<script type=\"application/json\" id=\"normlab-data\">";
-  h += script_safe_json(report_data_json(runs, options.png_mode));
+  h += script_safe_json(report_data_json(runs, options.png_mode, checks));
   h += "</script>\n<script>\n";
   h += chartjs;
   h += "\n</script>\n<script>\n";

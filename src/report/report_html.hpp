@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "report/run_data.hpp"
+#include "report/sanity_check_data.hpp"
 
 namespace normlab::report {
 
@@ -22,13 +23,16 @@ struct PageOptions {
 // train: [[step, loss]], valid, lr_curve, grad_norm, probes: [{step, "grad_input": [...],
 // "input.rms": [...], "update_ratio": [...], ...}], warnings}]}. Non-finite numbers become null,
 // which Chart.js draws as gaps.
-nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode);
+// "checks": [sanity_check_json(...)] holds the sanity checks' coordinate checks.
+nlohmann::json report_data_json(const std::vector<RunData>& runs, bool png_mode,
+                                const std::vector<SanityCheckData>& checks = {});
 
 // The whole page. `chartjs` is the Chart.js UMD source to inline (see chartjs.hpp). Once its
 // script has run, <body> carries data-charts-ready="N" (N figures drawn) and, after any uncaught
 // error, data-error="MESSAGE": what tests/cli/test_report.sh and the PNG export look for.
 std::string render_report_html(const std::vector<RunData>& runs, const std::string& chartjs,
-                               const PageOptions& options);
+                               const PageOptions& options,
+                               const std::vector<SanityCheckData>& checks = {});
 
 // The page's stylesheet, src/report/assets/report.css, and script, the files of
 // NORMLAB_REPORT_SCRIPTS in CMakeLists.txt concatenated (one per chart kind, docs/report.md),

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/config.hpp"
+#include "report/sanity_check_data.hpp"
 
 namespace normlab::report {
 namespace fs = std::filesystem;
@@ -266,8 +267,9 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
     const fs::path p(arg);
     std::error_code ec;
     if (!fs::exists(p, ec)) throw UserError(arg + ": no such file or directory");
+    if (is_sanity_check_path(p)) continue;  // not a run: sanity_check_data.hpp reads it
     if (!fs::is_directory(p, ec))
-      throw UserError(arg + ": not a directory (expected a run or sweep)");
+      throw UserError(arg + ": not a directory (expected a run, a sweep or a sanity-check .json)");
     if (is_run_dir(p)) {
       add(p);
       continue;
@@ -281,7 +283,7 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths) {
       for (const auto& grandchild : sorted_subdirs(child))
         if (is_run_dir(grandchild)) add(grandchild);
     }
-    if (out.size() == before)
+    if (out.size() == before && !fs::is_regular_file(p / kSanityCheckFile, ec))
       throw UserError(arg +
                       ": no run directory found (a run holds summary.json or metrics.jsonl; "
                       "searched two levels down)");

@@ -68,9 +68,10 @@ int64_t param_block(const std::string& name);
 
 // Expands the command-line paths into run directories: a path that is itself a run (it holds
 // summary.json or metrics.jsonl) is taken as is, otherwise its subdirectories and their
-// subdirectories are searched (sweep layouts). A missing path, a path that is not a directory, or
-// one with no run inside throws UserError. Duplicates are dropped; order follows the arguments,
-// then directory names.
+// subdirectories are searched (sweep layouts). A regular file named *.json is a sanity-check
+// JSON, not a run (sanity_check_data.hpp), and is skipped here. A missing path, another file, or a
+// directory with neither a run inside nor a sanity-check.json throws UserError. Duplicates are
+// dropped; order follows the arguments, then directory names.
 std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths);
 
 // Reads one run directory. Missing files are fine; malformed lines or files are skipped with a

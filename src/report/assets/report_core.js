@@ -10,6 +10,7 @@
   const D = JSON.parse(document.getElementById('normlab-data').textContent);
   NL.PNG = !!D.png;
   NL.runs = D.runs;
+  NL.checks = D.checks || [];  // sanity-check JSONs: the coordinate-check figure's data
   const runs = NL.runs;
 
   const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
@@ -318,10 +319,13 @@
       pointRadius: data.length > 1 ? 0 : 3, spanGaps: false }, extra || {});
   };
 
-  // ---- the registry: NL.register(n, key, make) with make() returning
+  // ---- the registry: NL.register(n, key, make, source) with make() returning
   // {charts: [Chart...], pngs: () => [[name, dataURL]...]}, or null when the figure is absent.
+  // `source` names the data the figure draws, 'runs' (the default) or 'checks' (sanity checks):
+  // a page without that data leaves the figure out (a report of checks alone has no loss chart).
   NL.figures = [];
-  NL.register = (n, key, make) => NL.figures.push({ n: n, key: key, make: make });
+  NL.register = (n, key, make, source) =>
+    NL.figures.push({ n: n, key: key, make: make, source: source || 'runs' });
 
   NL.fillSelect = (sel, items) => {
     sel.innerHTML = '';

@@ -9,7 +9,9 @@
   let ready = 0;
   const errors = [];
   // Each figure is independent, so one failure does not hide the rest.
+  const hasData = (source) => (source === 'checks' ? NL.checks : NL.runs).length > 0;
   NL.figures.sort((a, b) => a.n - b.n).forEach((f) => {
+    if (!hasData(f.source)) return;
     try {
       figures[f.key] = f.make();
       if (figures[f.key]) ready++;
@@ -17,8 +19,10 @@
       errors.push(f.key + ': ' + (e && e.message ? e.message : String(e)));
     }
   });
-  const last = NL.figures.length ? NL.figures[NL.figures.length - 1].n : 0;
-  try { NL.makeTable(last + 1); } catch (e) { errors.push('table: ' + e.message); }
+  // The table is numbered after the last figure the page has (a page without checks has no 10).
+  const last = Math.max(0, ...NL.figures.filter((f) => hasData(f.source)).map((f) => f.n));
+  if (hasData('runs'))
+    try { NL.makeTable(last + 1); } catch (e) { errors.push('table: ' + e.message); }
   NL.drawn = figures;
 
   if (NL.PNG && !errors.length) {
