@@ -16,25 +16,40 @@ constexpr float kCubic = 0.044715f;
 // Below this many elements the OpenMP fork costs more than the loop.
 constexpr size_t kParallelMin = 1 << 15;
 
+inline float gelu_at(float x) {
+  const float u = kSqrt2OverPi * (x + kCubic * x * x * x);
+  return 0.5f * x * (1.0f + fast_tanh(u));
+}
+
+inline float gelu_grad_at(float x) {
+  const float u = kSqrt2OverPi * (x + kCubic * x * x * x);
+  const float th = fast_tanh(u);
+  const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * x * x);
+  return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
+}
+
 }  // namespace
 
+// Below kParallelMin the loops run without the parallel region: GCC 12 compiles the region's
+// `if` fallback of `parallel for simd` without the simd (scalar divisions), which made GELU 40% of
+// a step at 4 x 32 tokens (d_ff 128). The serial loop keeps its own `omp simd`.
 void gelu_forward(float* out, const float* in, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    const float x = in[i];
-    const float u = kSqrt2OverPi * (x + kCubic * x * x * x);
-    out[i] = 0.5f * x * (1.0f + fast_tanh(u));
+  if (n >= kParallelMin) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) out[i] = gelu_at(in[i]);
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) out[i] = gelu_at(in[i]);
   }
 }
 
 void gelu_backward(float* din, const float* dout, const float* in, size_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (size_t i = 0; i < n; ++i) {
-    const float x = in[i];
-    const float u = kSqrt2OverPi * (x + kCubic * x * x * x);
-    const float th = fast_tanh(u);
-    const float du = kSqrt2OverPi * (1.0f + 3.0f * kCubic * x * x);
-    din[i] = dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+  if (n >= kParallelMin) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) din[i] = dout[i] * gelu_grad_at(in[i]);
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) din[i] = dout[i] * gelu_grad_at(in[i]);
   }
 }
 
