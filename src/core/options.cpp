@@ -213,11 +213,11 @@ std::vector<OptionSpec> make_options() {
         "Steps of the short trial at each depth, the trainer's own step with this config's "
         "optimizer, lr and schedule, the warmup compressed by sanity_steps/steps (0: measure "
         "the initialisation only)."},
-    {"sanity_batch_size", Int,  "4",     "sanity",    ge_le(1, 1000000),
+    {"sanity_batch_size", Int,  "2",     "sanity",    ge_le(1, 1000000),
         "Sequences per micro-batch of the trial and of its measurements: smaller than the run's "
         "batch, so that the trial takes many steps for little compute (Adam's steps are "
         "normalised: progress goes by steps more than by tokens)."},
-    {"sanity_seeds",    Int,    "2",     "sanity",    ge_le(1, 1000),
+    {"sanity_seeds",    Int,    "1",     "sanity",    ge_le(1, 1000),
         "Number of initialisations (seeds seed, seed+1, ...) averaged in the measurement at "
         "initialisation."},
     {"sanity_batches",  Int,    "4",     "sanity",    ge_le(1, 1000),

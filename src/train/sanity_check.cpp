@@ -101,7 +101,10 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
   for (int s = 1; s <= steps; ++s) {
     const bool coord =
         std::find(kCoordCheckSteps.begin(), kCoordCheckSteps.end(), s) != kCoordCheckSteps.end();
-    updates.snapshot(model.params());
+    // The update sizes are needed at the coordinate-check steps and in the tail only: copying
+    // the weights every step would cost a few percent of the trial.
+    const bool measure = coord || s >= tail_from;
+    if (measure) updates.snapshot(model.params());
     StepVerdict verdict = StepVerdict::Apply;
     const StepResult result = step.run(s, coord, [&](const StepResult& t) {
       verdict = monitor.observe(s, t.loss, t.grad_norm);
@@ -116,6 +119,7 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
       e.stop_reason = monitor.reason();
       break;
     }
+    if (!measure) continue;
     const std::vector<double> ratios = updates.update_ratios(model.params());
     const std::vector<double> grads = updates.grad_rms(model.params());
     if (coord) r.coord.push_back(coord_step(model, s, ratios, grads));

@@ -93,3 +93,26 @@ TEST(OutcomePrediction, DampedBottomGradientIsReported) {
     named = named || r.find("Adam's eps") != std::string::npos;
   EXPECT_TRUE(named);
 }
+
+// The two rules found on the tuning set (docs/sanity-check.md, "Prediction").
+TEST(OutcomePrediction, SlowDescentStallsAndLateEscapeTrains) {
+  // A trial far above U but still below its first loss (a low lr, coming down from ln V) has not
+  // been thrown off; one that ended above where it started has.
+  TrialEvidence slow = evidence(5.8);
+  slow.first_loss = 6.2;
+  EXPECT_EQ(predict_outcome(slow).outcome, Outcome::Stalls);
+  slow.first_loss = 5.7;
+  EXPECT_EQ(predict_outcome(slow).outcome, Outcome::Diverges);
+  // On the plateau (0.05 above U) with the bottom block moving 2x the top: a late escape; with
+  // the bottom block damped, or too far above the plateau, it stalls.
+  TrialEvidence plateau = evidence(5.05);
+  plateau.update_bottom = 2e-2, plateau.update_top = 1e-2;
+  const OutcomePrediction late = predict_outcome(plateau);
+  EXPECT_EQ(late.outcome, Outcome::Trains);
+  ASSERT_FALSE(late.reasons.empty());
+  EXPECT_NE(late.reasons[0].find("late escape"), std::string::npos);
+  plateau.update_bottom = 1.4e-2;
+  EXPECT_EQ(predict_outcome(plateau).outcome, Outcome::Stalls);
+  plateau.update_bottom = 2e-2, plateau.end_loss = 5.2;
+  EXPECT_EQ(predict_outcome(plateau).outcome, Outcome::Stalls);
+}
