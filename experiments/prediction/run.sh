@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The validation of `normlab sanity-check` (docs/sanity-check.md, "Validation"): real runs of a grid
 # of 7 placements x 3 depths x 3 learning rates, at width 32 with seeds 1 (tuning) and 2 (held
-# out) and at width 16 with seed 1 (held out, never used for tuning); a sanity-check of every
-# (placement, lr, seed, width) over the same depths; then the confusion tables.
+# out), at width 16 with seed 1 and at width 64 with seed 2 (held out, never used for tuning); a
+# sanity-check of every (placement, lr, seed, width) over the same depths; then the confusion
+# tables.
 #   bash experiments/prediction/run.sh [train|check|tables|all]     (default: all)
 # Resumable: a finished run (normlab sweep) or check (its JSON) is skipped, so rerunning the same
 # command continues where it stopped. Run directories go to runs/prediction/; each finished run's
@@ -22,7 +23,7 @@ RUNS=runs/prediction
 DATA=$RUNS/data
 [ -f "$DATA/meta.json" ] || run prepare --out_dir "$DATA" --vocab_size 512
 
-PLACEMENTS=post,pre,peri,b2t,deepnorm,none,mixln
+PLACEMENTS=${PLACEMENTS:-post,pre,peri,b2t,deepnorm,none,mixln}   # PLACEMENTS=...: a part of the grid
 DEPTHS=4,8,16
 LRS=1e-3,1e-2,1e-1
 # name  d_model n_heads d_ff seeds
