@@ -10,27 +10,10 @@
 #include "report/png_export.hpp"
 #include "report/report_html.hpp"
 #include "report/run_data.hpp"
+#include "temp_tree.hpp"
 
 namespace fs = std::filesystem;
 using namespace normlab::report;
-
-namespace {
-
-struct TempTree {
-  fs::path root;
-  TempTree() {
-    std::string t = (fs::temp_directory_path() / "normlab-report-test-XXXXXX").string();
-    root = ::mkdtemp(t.data());
-  }
-  ~TempTree() { fs::remove_all(root); }
-  void write(const std::string& rel, const std::string& text) const {
-    fs::create_directories((root / rel).parent_path());
-    std::ofstream(root / rel) << text;
-  }
-  std::string path(const std::string& rel) const { return (root / rel).string(); }
-};
-
-}  // namespace
 
 TEST(FindRunDirs, RunItselfSweepAndNestedSweep) {
   TempTree t;

@@ -10,26 +10,13 @@
 #include "report/report_html.hpp"
 #include "report/run_data.hpp"
 #include "report/sanity_check_data.hpp"
+#include "temp_tree.hpp"
 
 namespace fs = std::filesystem;
 using namespace normlab::report;
 using nlohmann::json;
 
 namespace {
-
-struct TempTree {
-  fs::path root;
-  TempTree() {
-    std::string t = (fs::temp_directory_path() / "normlab-check-data-test-XXXXXX").string();
-    root = ::mkdtemp(t.data());
-  }
-  ~TempTree() { fs::remove_all(root); }
-  void write(const std::string& rel, const std::string& text) const {
-    fs::create_directories((root / rel).parent_path());
-    std::ofstream(root / rel) << text;
-  }
-  std::string path(const std::string& rel) const { return (root / rel).string(); }
-};
 
 // A check of two depths as `normlab sanity-check --json_out` writes it (other members elided).
 json two_depth_check(const std::string& placement) {
