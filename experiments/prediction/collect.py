@@ -82,6 +82,18 @@ def main():
           "`python3 experiments/prediction/collect.py runs/prediction/data/train.bin "
           "experiments/prediction/results`).\n")
     held = [c for c in cells if c["set"] > 0 and c["pred"]]
+    print("| set | cells with a check | agree | target 90% |")
+    print("|---|---:|---:|---|")
+    for si, (_, _, title) in enumerate(SETS + [(None, None, "held out, all sets")]):
+        sel = held if si == len(SETS) else [c for c in cells if c["set"] == si and c["pred"]]
+        if not sel:
+            print(f"| {title} | 0 | - | - |")
+            continue
+        agree = sum(c["real"] == c["pred"] for c in sel)
+        reached = "-" if si == 0 else "reached" if agree >= TARGET * len(sel) else "**not reached**"
+        print(f"| {title} | {len(sel)} | {agreement(agree, len(sel)).replace(' agree', '')} | "
+              f"{reached} |")
+    print()
     for si, (_, _, title) in enumerate(SETS + [(None, None, "held out, all sets")]):
         sel = held if si == len(SETS) else [c for c in cells if c["set"] == si and c["pred"]]
         if not sel:
