@@ -37,7 +37,11 @@ def classify(summary):
     v = summary.get("final_valid_loss")
     if summary["status"].startswith("diverged"):
         return "diverged at " + summary["status"].split()[3].rstrip(":")
-    if v is None or not math.isfinite(v) or v > u + 0.5:
+    if v is None or not math.isfinite(v):
+        return "diverged"
+    if u is None:
+        return "unknown (no unigram_loss)"
+    if v > u + 0.5:
         return "diverged"
     return "stalled" if v > u - 0.3 else "trains"
 
