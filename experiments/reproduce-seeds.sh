@@ -25,25 +25,27 @@ RUNS=${RUNS:-runs/seeds}
 DATA=runs/seeds-data
 [ -f "$DATA/meta.json" ] || "$nl" prepare --out_dir "$DATA" --vocab_size 2048
 
-# One sweep directory per group of rows: name, then the options that make the group.
+# One sweep directory per group of rows: name, placements, then the options that make the group.
 GROUP_SPECS=(
-  "b2t         --placements post,pre,b2t,peri --dts 1"
-  "b2t-rescale --placements b2t --dts 1 --rescale_init true"
-  "dt0.1       --placements pre,peri --dts 0.1"
+  "b2t         post,pre,b2t,peri --dts 1"
+  "b2t-rescale b2t               --dts 1 --rescale_init true"
+  "dt0.1       pre,peri          --dts 0.1"
 )
-UNSCALED="unscaled    --placements post,pre,b2t --dts 1 --scale_embedding false"
+UNSCALED="unscaled    post,pre,b2t      --dts 1 --scale_embedding false"
 DEPTHS=(18 6)
 LRS=(1e-3 2e-3 5e-4)   # in the order they run; the grid's lr axis is all three
 SEEDS=(1 2)
 
-# sweep GROUP_SPEC SWEEP_AXES...: one sweep call in the group's directory, then keep its runs.
+# sweep GROUP_SPEC PLACEMENTS SWEEP_AXES...: one sweep call in the group's directory over
+# PLACEMENTS (comma-separated; "all": the group's), then keep its finished runs.
 sweep() {
-  local name opts
-  read -r name opts <<<"$1"
-  shift
+  local name placements opts
+  read -r name placements opts <<<"$1"
+  [ "$2" = all ] || placements=$2
+  shift 2
   # shellcheck disable=SC2086  # $opts is a list of flags
   "$nl" sweep --data "$DATA" --config experiments/seeds.yaml --progress false --threads 1 \
-    --out_dir "$RUNS/$name" $opts "$@"
+    --out_dir "$RUNS/$name" --placements "$placements" $opts "$@"
   python3 $EXP/keep_run.py "$RUNS/$name" "$EXP/results/$name"
   tables
 }
@@ -56,21 +58,29 @@ tables() {
 
 join() { local IFS=,; echo "$*"; }
 
+# each_placement GROUP_SPEC SWEEP_AXES...: one sweep call per placement of the group, so that each
+# run is kept (and the tables rebuilt) as soon as it finishes.
+each_placement() {
+  local name placements p
+  read -r name placements _ <<<"$1"
+  for p in ${placements//,/ }; do sweep "$1" "$p" "${@:2}"; done
+}
+
 if [ "$stage" = train ] || [ "$stage" = all ]; then
   for seed in "${SEEDS[@]}"; do
     for L in "${DEPTHS[@]}"; do
       for lr in "${LRS[@]}"; do
-        for g in "${GROUP_SPECS[@]}"; do sweep "$g" --depths "$L" --lrs "$lr" --seeds "$seed"; done
+        for g in "${GROUP_SPECS[@]}"; do each_placement "$g" --depths "$L" --lrs "$lr" --seeds "$seed"; done
       done
     done
   done
-  for L in "${DEPTHS[@]}"; do sweep "$UNSCALED" --depths "$L" --lrs 1e-3 --seeds 1; done
+  for L in "${DEPTHS[@]}"; do each_placement "$UNSCALED" --depths "$L" --lrs 1e-3 --seeds 1; done
   # The whole grid of each group, once everything above is done: nothing left to train, and
   # each group's summary.csv lists every run.
   for g in "${GROUP_SPECS[@]}"; do
-    sweep "$g" --depths "$(join "${DEPTHS[@]}")" --lrs "$(join "${LRS[@]}")" --seeds "$(join "${SEEDS[@]}")"
+    sweep "$g" all --depths "$(join "${DEPTHS[@]}")" --lrs "$(join "${LRS[@]}")" --seeds "$(join "${SEEDS[@]}")"
   done
-  sweep "$UNSCALED" --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
+  sweep "$UNSCALED" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
 fi
 
 if [ "$stage" = tables ] || [ "$stage" = all ]; then
