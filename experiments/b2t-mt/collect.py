@@ -18,6 +18,7 @@ both orders are the same.
 """
 import argparse
 import csv
+import datetime
 import json
 import math
 import os
@@ -240,10 +241,13 @@ def main():
               f"for the cores). This table cost {wall / 3600:.1f} h of wall time (training and "
               f"translation) and {cpu_s / 3600:.1f} CPU-hours of training."]
     lines += ["", "Pending (planned, not finished yet): "
-              + (", ".join(pending) if pending else "none") + "."]
+              + (", ".join(pending) if pending else "none") + ".", ""]
     if args.running:
         # Progress of the pending runs, from their live run directories (not archived: these lines
         # are a snapshot that a rebuild from results/ alone leaves out).
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"Progress of the pending runs that have started (snapshot at {now}):")
+        lines.append("")
         for name in pending:
             metrics = read_jsonl(os.path.join(args.running, name, "metrics.jsonl"))
             if not metrics:
@@ -255,7 +259,7 @@ def main():
                 text += f", valid loss {evals[-1]['valid_loss']:.3f} at step {evals[-1]['step']}"
             if train:
                 text += f", {train[-1]['tokens_per_s']:.0f} tokens/s"
-            lines.append(text + " (snapshot while running)")
+            lines.append(text)
 
     lines += ["", "Per-block input-gradient norms at the last diagnostics step (block 1 first):", ""]
     for r in rows:
