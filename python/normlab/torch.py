@@ -37,6 +37,11 @@ PRESETS = {
     "siamese": ("attn:NDn|dtsa mlp:NDn|dtsa", True),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
+# Placements this module does not build, with the reason (a clear refusal rather than a module
+# that would compute something else): nGPT's hypersphere (its letters 'u' and 'h', the weight
+# projection after every optimizer step and the logit scale s_z, docs/placements.md).
+REFUSED = {"ngpt": "nGPT's hypersphere sublayers ('u', 'h') are not implemented in "
+                   "normlab.torch; use the engine (normlab train / grad)"}
 
 
 class Recipe:
@@ -49,6 +54,9 @@ class Recipe:
             raise ValueError(f"block description part '{text}': expected PRE|POST")
         pre, post = text.split("|")
         self.pre = set(pre)
+        if set("uh") & set(text):
+            raise ValueError(f"normlab.torch: block description part '{text}': "
+                             + REFUSED["ngpt"])
         if not self.pre <= set("NDnsqQ"):
             raise ValueError(f"block description part '{text}': unknown letter before '|'")
         self.post, seen_a = [], False
@@ -431,7 +439,11 @@ class EncoderDecoder(nn.Module):
 
 
 def from_config(config):
-    """An (uninitialised) module for a normlab config dict (the checkpoint's normlab.config)."""
+    """An (uninitialised) module for a normlab config dict (the checkpoint's normlab.config).
+    Raises ValueError for a placement in REFUSED."""
+    if config.get("placement") in REFUSED:
+        raise ValueError(f"normlab.torch: placement '{config['placement']}': "
+                         + REFUSED[config["placement"]])
     return EncoderDecoder(config) if config.get("arch", "lm") == "encdec" else DecoderLM(config)
 
 

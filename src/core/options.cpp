@@ -63,14 +63,18 @@ std::vector<OptionSpec> make_options() {
         "Where normalization sits: a preset that stands for the values of block, lower_block, "
         "lower_fraction, final_norm, residual_alpha and init (core/placement_presets.cpp; "
         "equations in docs/placements.md); values set by hand win, and --dump-config shows "
-        "them written out. 'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given."},
+        "them written out. 'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given. "
+        "'ngpt' (arch=lm only) keeps its matrices' embedding-dimension vectors unit after every "
+        "optimizer step; the paper trains it without weight decay or warmup, normlab applies the "
+        "weight_decay and warmup you set (docs/placements.md)."},
     {"block",           String, "",      "model",     any_value,
         "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
         "scale by 1/sqrt(l), N norm the stream itself, D add the normalised dual stream "
         "(SiameseNorm); q changes F itself: per-head q/k/v norms inside attention; Q norms on "
-        "attention's whole q and k projections); after: steps on F's output (n norm, d dropout, "
-        "t tee into the dual stream (ResiDual, SiameseNorm), s scale by 1/sqrt(2l), a residual "
-        "alpha*x + dt*F, b add the block's input (B2T), n after 'a' is a post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
+        "attention's whole q and k projections; u puts F on nGPT's hypersphere); after: steps on "
+        "F's output (n norm, d dropout, t tee into the dual stream (ResiDual, SiameseNorm), s "
+        "scale by 1/sqrt(2l), a residual alpha*x + dt*F, or h nGPT's normalised step with its "
+        "eigen learning rate, b add the block's input (B2T), n after 'a' is a post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
         "(0-based, A-B, A- or A; a block description or a placement's name each; "
         "docs/placements.md). A block other than the placement's implies placement=custom."},
     {"lower_block",     String, "",      "model",     any_value,

@@ -34,6 +34,11 @@ const std::vector<PlacementPreset>& placement_presets() {
        {{"block", "attn:|da mlp:|da"}, {"final_norm", "false"}, {"init", "tfixup"}}},
       {"olmo2", "OLMo et al. 2025 (OLMo 2)", {{"block", "attn:Q|nda mlp:|nda"}}},
       {"siamese", "Li et al. 2026 (SiameseNorm)", {{"block", "attn:NDn|dtsa mlp:NDn|dtsa"}}},
+      // gpt2's Gaussian init, then every unit matrix projected onto the sphere: the official
+      // code's N(0, 1/sqrt(d)) followed by normalize_matrices gives the same directions.
+      {"ngpt",
+       "Loshchilov et al. 2024 (nGPT)",
+       {{"block", "attn:u|dh mlp:u|dh"}, {"final_norm", "false"}, {"init", "gpt2"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom", "", {{"final_norm", "true"}, {"residual_alpha", "1"}, {"init", "xavier"}}},
   };

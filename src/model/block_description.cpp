@@ -73,11 +73,15 @@ SublayerRecipe parse_sublayer(const std::string& text, unsigned sublayer,
     if (spec->place == OpPlace::AfterResidual && !seen_residual)
       fail(letter + " must come after '" + a + "'");
     if (r.has(spec->op)) fail("letter " + letter + " repeated");
+    if (spec->place == OpPlace::Residual && seen_residual)
+      fail(letter + ": one residual per sublayer ('" + a + "' or '" +
+           op_spec(Op::SphereStep).letter + "')");
     if (spec->place == OpPlace::Residual) seen_residual = true;
     (pre ? r.pre : r.post).push_back(spec->op);
   }
   if (!seen_residual)
-    fail(std::string("missing the residual '") + op_spec(Op::Residual).letter + "'");
+    fail(std::string("missing the residual '") + op_spec(Op::Residual).letter + "' (or '" +
+         op_spec(Op::SphereStep).letter + "')");
   return r;
 }
 
@@ -171,6 +175,18 @@ StackDescription describe_stack(const Config& given, StackRole role) {
       if (r && r->needs(kDualStream)) s.dual_stream = true;
       if (r && r->has(Op::DualInput)) s.dual_input = true;
     }
+  // nGPT (Loshchilov et al. 2024) is a decoder-only design: the paper and NVIDIA/ngpt define
+  // no encoder or cross-attention on the hypersphere, so an encoder-decoder does not take its
+  // letters (the cross sublayer would have no faithful form).
+  s.on_sphere = true;
+  for (const auto& b : s.blocks) {
+    const bool a = b.attn.has(Op::SphereStep), m = b.mlp.has(Op::SphereStep);
+    s.on_sphere = s.on_sphere && a && m;
+    if (encdec && (a || m || b.attn.has(Op::UnitSublayer) || b.mlp.has(Op::UnitSublayer)))
+      throw UserError(
+          "option 'block': nGPT's letters 'u' and 'h' (placement 'ngpt') are defined for "
+          "arch=lm only, not for an encoder-decoder");
+  }
   s.final_norm = config.get_string("final_norm") == "true";
   // ResiDual's output is x_L + N(d_L), without a final norm; SiameseNorm's final norm is the
   // option's.

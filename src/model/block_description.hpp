@@ -11,6 +11,9 @@
 //                                     normalises each head's q, k and v (HybridNorm)
 //                                  Q  (attn, cross) modifies F itself: attention normalises its
 //                                     whole q and k projections, before the head split (OLMo-2)
+//                                  u  (attn, mlp) F on the hypersphere (nGPT): no biases, q and k
+//                                     unit per head times s_qk, softmax scale sqrt(hd); the MLP's
+//                                     fc1 output times s_v sqrt(d)
 //   POST, applied in order to y = F(u):
 //                                  n  y = N(y) before 'a' (Peri-LN's output norm), after 'a'
 //                                     y = N(y) is a post-norm (Post-LN)
@@ -18,8 +21,11 @@
 //                                                            (ResiDual; output x_L + N(d_L))
 //                                  a  y = alpha x + dt y  b  y = y + x_block (B2T connection)
 //                                  s  y = y / sqrt(2l) before 'a' (SiameseNorm's branch scale)
+//                                  h  instead of 'a': y = Norm(Norm(x) + |alpha| (Norm(y) -
+//                                     Norm(x))), nGPT's step with its eigen learning rate alpha
 // A block reads "attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST". Examples: Pre-LN
-// "attn:n|da mlp:n|da", Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn".
+// "attn:n|da mlp:n|da", Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn", nGPT
+// "attn:u|dh mlp:u|dh".
 // Marian's letters (d dropout, a add, n LayerNorm) mean the same here; Marian's 'r' (RMSNorm) is
 // not a letter: the norm function is the `norm` option, and ResiDual's letter is 't'.
 #pragma once
@@ -70,6 +76,9 @@ struct StackDescription {
   // Some recipe reads d back ('D', SiameseNorm): the output is N_final(N_top(x_L) + N_resi(d_L))
   // (N_final if final_norm); else a dual stream's output is ResiDual's x_L + N_resi(d_L).
   bool dual_input = false;
+  // Every sublayer steps with 'h' (nGPT): the model keeps the token embedding's rows unit and
+  // scales the logits by s_z (model.hpp).
+  bool on_sphere = false;
   float dt = 1.0f;
   float alpha = 1.0f;
   std::string init;        // resolved scheme (never "auto")

@@ -18,12 +18,14 @@ enum class Op : uint8_t {
   ScaleByDepth,  // s
   QKVNorm,       // q (changes F itself)
   QKProjNorm,    // Q (changes F itself)
+  UnitSublayer,  // u (changes F itself: nGPT)
   // POST: steps on F's output y, in order.
   NormOut,      // n before 'a'
   Dropout,      // d
   DualStream,   // t
   ScaleBranch,  // s
   Residual,     // a
+  SphereStep,   // h (the residual on the hypersphere: nGPT)
   BlockInput,   // b
   NormPost,     // n after 'a'
   Count,        // not an op: the number of ops
@@ -34,7 +36,7 @@ constexpr int kOpCount = static_cast<int>(Op::Count);
 enum class OpPlace : uint8_t {
   Pre,             // before '|'
   BeforeResidual,  // after '|', before 'a'
-  Residual,        // 'a' itself (exactly once)
+  Residual,        // 'a' or 'h' itself (exactly one of them, once)
   AfterResidual,   // after 'a'
   AnyPost,         // anywhere after '|'
 };
@@ -114,6 +116,11 @@ inline const std::vector<OpSpec>& block_ops() {
      "head split; OLMo-2)",
      {{"q_proj_norm", false}, {"k_proj_norm", false}},
      kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
+    {Op::UnitSublayer, 'u', OpPlace::Pre,            kSelfAttention | kMLP,
+     "changes F itself (nGPT): no biases; attention's q and k unit per head, times s_qk, with "
+     "softmax scale sqrt(hd); the MLP's fc1 output times s_v sqrt(d). Its scales and buffers: "
+     "TransformerStack",
+     {}, 0, kPerHeadGradient},
     {Op::NormOut,      'n', OpPlace::BeforeResidual, kAnySublayer,
      "y = N(y) before 'a' (Peri-LN's output norm)",
      {{"norm_out", false}}, kSavesOutput | kSavesStats | kReadsInput, 0},
@@ -128,6 +135,10 @@ inline const std::vector<OpSpec>& block_ops() {
      {}, kSavesOutput, 0},
     {Op::Residual,     'a', OpPlace::Residual,       kAnySublayer,
      "y = alpha x + dt y (the residual)",
+     {}, kSavesOutput, 0},
+    {Op::SphereStep,   'h', OpPlace::Residual,       kSelfAttention | kMLP,
+     "the residual on the hypersphere (nGPT): y = Norm(Norm(x) + |alpha| (Norm(y) - Norm(x))), "
+     "alpha the sublayer's eigen learning rate (kernels/sphere.hpp)",
      {}, kSavesOutput, 0},
     {Op::BlockInput,   'b', OpPlace::AfterResidual,  kAnySublayer,
      "y = y + x_block, the block's input (B2T connection)",

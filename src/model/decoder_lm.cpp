@@ -21,6 +21,7 @@ DecoderLM::DecoderLM(const Config& config)
     : Model(config),
       pos_emb_(register_positions(params_, shape_)),
       stack_(params_, shape_, describe_stack(config, StackRole::LanguageModel), "", 0) {
+  if (stack_.description().on_sphere) put_head_on_sphere();
   params_.allocate();
 }
 
@@ -77,6 +78,7 @@ const float* DecoderLM::forward_next(int32_t token, int pos, KVCache& cache) {
   const float* h = stack_.step(x0, 1, pos, cache);
   float* logits = cache.scratch.logits.data();
   linear_forward(logits, h, params_.value(tok_emb_), nullptr, 1, d, V);
+  scale_logits(logits, 1);
   return logits;
 }
 

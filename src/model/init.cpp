@@ -14,11 +14,13 @@
 // L the depth of the matrix's own stack.
 // In an encoder–decoder each parameter follows its stack's depth and constants; fused
 // projections count as separate d x d matrices (qkv: q, k, v; cross kv: k, v).
-// Norm gains start at 1, biases at 0, DyT's alpha at dyt_alpha.
+// Norm gains start at 1, biases at 0, DyT's alpha at dyt_alpha; nGPT's scales at their s_scale
+// (model/sphere_scales.hpp), and its unit matrices are then projected onto the sphere.
 #include <cmath>
 
 #include "core/rng.hpp"
 #include "model/model.hpp"
+#include "model/sphere_scales.hpp"
 
 namespace normlab {
 
@@ -51,6 +53,11 @@ void Model::initialize(uint64_t seed) {
     const std::string& scheme = stack->init;
     const double L = stack->layers;
     if (e.role == ParamRole::Bias) continue;  // zero
+    if (e.role == ParamRole::Scale) {  // nGPT's stored theta = s_scale (model/sphere_scales.hpp)
+      const float v = sphere_scale_initial(e.name, shape_.d);
+      for (size_t k = 0; k < e.numel; ++k) w[k] = v;
+      continue;
+    }
     if (e.role == ParamRole::Norm) {
       float v = ends_with(e.name, ".weight")  ? 1.0f
                 : ends_with(e.name, ".alpha") ? shape_.dyt_alpha
@@ -97,6 +104,7 @@ void Model::initialize(uint64_t seed) {
       for (size_t k = 0; k < e.numel; ++k) w[k] *= c;
     }
   }
+  params_.project_to_sphere();  // nGPT's matrices start on the sphere (train.py, before step 1)
 }
 
 }  // namespace normlab

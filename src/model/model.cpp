@@ -10,9 +10,11 @@
 #include "kernels/dropout.hpp"
 #include "kernels/embedding.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/sphere.hpp"
 #include "kernels/vector_ops.hpp"
 #include "model/decoder_lm.hpp"
 #include "model/encoder_decoder.hpp"
+#include "model/sphere_scales.hpp"
 
 namespace normlab {
 
@@ -108,20 +110,43 @@ void Model::plan_head(MemoryPlan& plan, int rows) {
   const size_t V = shape_.vocab, d = shape_.d, chunk = std::min(rows, kHeadChunk);
   plan.want(&chunk_logits_, chunk * V), plan.want(&chunk_dlogits_t_, V * chunk);
   plan.want(&g_head_input_, static_cast<size_t>(rows) * d), plan.want(&g_head_weight_, V * d);
+  if (logit_scale_ >= 0) plan.want(&chunk_raw_logits_, chunk * V), plan.want(&g_logit_scale_, V);
+}
+
+void Model::put_head_on_sphere() {
+  logit_scale_ = static_cast<long>(
+      params_.add(sphere_scale_name(SphereScale::Logit), {shape_.vocab}, ParamRole::Scale));
+  params_.keep_unit(tok_emb_, UnitAxis::Rows);
+}
+
+void Model::scale_logits(float* logits, int rows) {
+  if (logit_scale_ < 0) return;
+  const int V = shape_.vocab;
+  const float* theta = params_.value(logit_scale_);
+  const float c = sphere_scale_factor(SphereScale::Logit, shape_.d);
+#pragma omp parallel for if (rows >= 64)
+  for (int r = 0; r < rows; ++r)
+    for (int v = 0; v < V; ++v) logits[static_cast<size_t>(r) * V + v] *= theta[v] * c;
 }
 
 // Fused linear + cross-entropy by row chunks c (the loss of a chunk needs only its own logits):
 //   z_c = h_c E^T,  loss = sum_c count_c * CE_c(z_c) / count,
 // and with the gradient, while z_c is at hand (dz_c = dloss/dz_c, weight 1/count per row):
 //   dh_c = dz_c E,  dE += dz_c^T h_c.
+// nGPT's z_c = s_z (h_c E^T) (a = h_c E^T kept): ds_z += sum_r dz_c a, then dz_c *= s_z.
 double Model::head_forward(const float* h, const int32_t* targets, int rows, float smoothing) {
   const int d = shape_.d, V = shape_.vocab;
   head_has_gradient_ = false;
   if (!targets) {
     logits_.resize(static_cast<size_t>(rows) * V);
     linear_forward(logits_.data(), h, params_.value(tok_emb_), nullptr, rows, d, V);
+    scale_logits(logits_.data(), rows);
     return 0.0;
   }
+  const bool sphere = logit_scale_ >= 0;
+  const float* theta = sphere ? params_.value(logit_scale_) : nullptr;
+  const float c = sphere_scale_factor(SphereScale::Logit, d);
+  if (sphere && grad_enabled) zero(g_logit_scale_, V);
   long total = 0;
   for (int r = 0; r < rows; ++r) total += targets[r] >= 0;
   const float* E = params_.value(tok_emb_);
@@ -131,7 +156,13 @@ double Model::head_forward(const float* h, const int32_t* targets, int rows, flo
   for (int r0 = 0; r0 < rows; r0 += kHeadChunk) {
     const int n = std::min(kHeadChunk, rows - r0);
     const float* h_c = h + static_cast<size_t>(r0) * d;
-    linear_forward(chunk_logits_, h_c, E, nullptr, n, d, V);
+    if (sphere) {
+      linear_forward(chunk_raw_logits_, h_c, E, nullptr, n, d, V);
+      std::memcpy(chunk_logits_, chunk_raw_logits_, static_cast<size_t>(n) * V * sizeof(float));
+      scale_logits(chunk_logits_, n);
+    } else {
+      linear_forward(chunk_logits_, h_c, E, nullptr, n, d, V);
+    }
     int count = 0;
     if (!grad_enabled) {
       loss += cross_entropy_forward(chunk_logits_, targets + r0, n, V, smoothing, &count) * count;
@@ -140,6 +171,17 @@ double Model::head_forward(const float* h, const int32_t* targets, int rows, flo
     loss += cross_entropy_forward_backward(chunk_dlogits_t_, chunk_logits_, targets + r0, n, V,
                                            smoothing, row_weight, &count) *
             count;
+    if (sphere) {
+#pragma omp parallel for if (V >= 64)
+      for (int v = 0; v < V; ++v) {
+        float* dz = chunk_dlogits_t_ + static_cast<size_t>(v) * n;
+        double acc = 0.0;
+        for (int r = 0; r < n; ++r)
+          acc += static_cast<double>(dz[r]) * chunk_raw_logits_[static_cast<size_t>(r) * V + v];
+        g_logit_scale_[v] += static_cast<float>(acc) * c;
+        for (int r = 0; r < n; ++r) dz[r] *= theta[v] * c;
+      }
+    }
     // dz_c^T is [V, n]: dh_c [n, d] = (dz_c^T)^T E,  dE [V, d] (+)= dz_c^T h_c.
     matmul(g_head_input_ + static_cast<size_t>(r0) * d, chunk_dlogits_t_, E, n, d, V, true, false,
            1.0f, 0.0f);
@@ -154,6 +196,7 @@ const float* Model::head_backward() {
   if (!head_has_gradient_)
     throw std::logic_error("backward: the last forward had no targets or grad_enabled was off");
   add_inplace(params_.grad(tok_emb_), g_head_weight_, params_.entries()[tok_emb_].numel);
+  if (logit_scale_ >= 0) add_inplace(params_.grad(logit_scale_), g_logit_scale_, shape_.vocab);
   return g_head_input_;
 }
 

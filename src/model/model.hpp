@@ -74,18 +74,27 @@ class Model {
   const float* head_backward();
   // The output head's buffers for up to `rows` rows.
   void plan_head(MemoryPlan& plan, int rows);
+  // nGPT's head (a stack whose description is on_sphere): registers s_z [vocab] and keeps the
+  // embedding's rows unit (NVIDIA/ngpt train.py normalizes wte and lm_head along dim 1; here they
+  // are one tied matrix). Call before the ParamStore is allocated.
+  void put_head_on_sphere();
+  // logits[r, v] *= s_z[v] over `rows` rows (nGPT, eq. 3: z = s_z (h E^T)); nothing otherwise.
+  void scale_logits(float* logits, int rows);
 
   Config config_;
   ModelShape shape_;
   ParamStore params_;
   long tok_emb_ = -1;
+  long logit_scale_ = -1;         // nGPT's s_z (-1: none)
   std::vector<float> sinusoids_;  // [seq_len, d] when positions are sinusoidal
   std::vector<float> arena_;      // every activation and gradient scratch buffer
   uint64_t dropout_seed_ = 0;
-  float* chunk_logits_ = nullptr;     // [kHeadChunk, vocab]
-  float* chunk_dlogits_t_ = nullptr;  // [vocab, kHeadChunk]: transposed
-  float* g_head_input_ = nullptr;     // [rows, d]: d loss / d h
-  float* g_head_weight_ = nullptr;    // [vocab, d]: d loss / d E through the head
+  float* chunk_logits_ = nullptr;      // [kHeadChunk, vocab]
+  float* chunk_dlogits_t_ = nullptr;   // [vocab, kHeadChunk]: transposed
+  float* g_head_input_ = nullptr;      // [rows, d]: d loss / d h
+  float* g_head_weight_ = nullptr;     // [vocab, d]: d loss / d E through the head
+  float* chunk_raw_logits_ = nullptr;  // [kHeadChunk, vocab]: h E^T before s_z (nGPT)
+  float* g_logit_scale_ = nullptr;     // [vocab]: d loss / d s_z's theta (nGPT)
   bool head_has_gradient_ = false;
   std::vector<float> logits_;  // all rows, only for forwards without targets
 };

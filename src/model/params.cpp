@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kernels/sphere.hpp"
 #include "kernels/vector_ops.hpp"
 #include "model/memory_plan.hpp"
 
@@ -42,6 +43,15 @@ size_t ParamStore::index_of(const std::string& name) const {
 
 void ParamStore::zero_grads() {
   zero(grads_.data(), grads_.size());
+}
+
+void ParamStore::project_to_sphere() {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const ParamEntry& e = entries_[i];
+    if (e.unit == UnitAxis::None) continue;
+    unit_matrix(value(i), static_cast<size_t>(e.shape[0]), static_cast<size_t>(e.shape[1]),
+                e.unit == UnitAxis::Rows);
+  }
 }
 
 size_t ParamStore::parameter_count() const {

@@ -9,8 +9,10 @@
 #include "kernels/dropout.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/residual.hpp"
+#include "kernels/sphere.hpp"
 #include "kernels/vector_ops.hpp"
 #include "model/kv_cache.hpp"
+#include "model/sphere_scales.hpp"
 
 namespace normlab {
 
@@ -71,9 +73,13 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
         }
       };
       register_norms(true);
+      const bool sphere = s.recipe.has(Op::UnitSublayer);  // nGPT: no biases
+      auto bias = [&](const std::string& name, int64_t n) {
+        return sphere ? -1L : add(name, {n}, ParamRole::Bias);
+      };
       if (kind == SublayerKind::SelfAttention) {
         s.w1 = add(base + ".qkv.weight", {3 * d, d}, ParamRole::Matrix);
-        s.b1 = add(base + ".qkv.bias", {3 * d}, ParamRole::Bias);
+        s.b1 = bias(base + ".qkv.bias", 3 * d);
       } else if (kind == SublayerKind::CrossAttention) {
         s.w1 = add(base + ".q.weight", {d, d}, ParamRole::Matrix);
         s.b1 = add(base + ".q.bias", {d}, ParamRole::Bias);
@@ -81,15 +87,28 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
         s.kv_b = add(base + ".kv.bias", {2 * d}, ParamRole::Bias);
       } else {
         s.w1 = add(base + ".fc1.weight", {ff, d}, ParamRole::Matrix);
-        s.b1 = add(base + ".fc1.bias", {ff}, ParamRole::Bias);
+        s.b1 = bias(base + ".fc1.bias", ff);
       }
       if (s.is_attention()) {
         s.w2 = add(base + ".proj.weight", {d, d}, ParamRole::Matrix);
-        s.b2 = add(base + ".proj.bias", {d}, ParamRole::Bias);
+        s.b2 = bias(base + ".proj.bias", d);
       } else {
         s.w2 = add(base + ".fc2.weight", {d, ff}, ParamRole::Matrix);
-        s.b2 = add(base + ".fc2.bias", {d}, ParamRole::Bias);
+        s.b2 = bias(base + ".fc2.bias", d);
       }
+      if (sphere) {
+        // Every vector along the embedding dimension d on the unit sphere: the rows of the
+        // matrix that reads the stream, the columns of the one that writes it (NVIDIA/ngpt
+        // train.py normalize_matrices: query/key/value and c_fc along dim 1, att_c_proj and
+        // mlp_c_proj along dim 0).
+        params_.keep_unit(s.w1, UnitAxis::Rows);
+        params_.keep_unit(s.w2, UnitAxis::Columns);
+        const SphereScale which = s.is_attention() ? SphereScale::QueryKey : SphereScale::Mlp;
+        s.scale = add(base + "." + sphere_scale_name(which), {s.is_attention() ? d : ff},
+                      ParamRole::Scale);
+      }
+      if (s.recipe.has(Op::SphereStep))
+        s.alpha = add(base + "." + sphere_scale_name(SphereScale::Alpha), {d}, ParamRole::Scale);
       register_norms(false);
       subs_.push_back(std::move(s));
     }
@@ -133,6 +152,20 @@ void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, s
           want(&st.mean[part], rows * groups), want(&st.rstd[part], rows * groups);
       }
     }
+  // nGPT ('u'): attention's unit q and k [rows, d] with 1/norm per row and head, or the MLP's
+  // fc1 output before s_v [rows, d_ff]; 'h': Norm(x), Norm(y) and the three 1/norms per row.
+  if (s.recipe.has(Op::UnitSublayer)) {
+    OpState& st = s.at(Op::UnitSublayer);
+    if (s.is_attention())
+      for (int part = 0; part < 2; ++part) want(&st.in[part], BT * d), want(&st.rstd[part], BT * H);
+    else
+      want(&st.in[0], BT * shape_.d_ff);
+  }
+  if (s.recipe.has(Op::SphereStep)) {
+    OpState& st = s.at(Op::SphereStep);
+    want(&st.in[0], BT * d), want(&st.in[1], BT * d);
+    for (auto& r : st.rstd) want(&r, BT);
+  }
   // F(u) is the input of the first POST op that has a buffer of its own; the ops before it are
   // aliases. It is kept only if that op reads its input in the backward (a norm).
   s.saves_f_out = false;
@@ -183,6 +216,8 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
 //   'q' letter (HybridNorm, Zhuo et al. 2025): q, k, v each normalised per head, inside F;
 //   'Q' letter (OLMo-2, OLMo et al. 2025): q = N_q(u Wq), k = N_k(u Wk) over all of d, before
 //   the head split (in place in the projection; v unchanged);
+//   'u' letter (nGPT, Loshchilov et al. 2024, eq. 15-16): no biases; q = s_qk Norm(u Wq),
+//   k = s_qk Norm(u Wk) per head, and softmax(q k^T sqrt(hd)) in place of / sqrt(hd);
 //   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj.
 
 // Where q, k and v are in the projections: self-attention's fused qkv [rows, 3d]; cross-attention's
@@ -217,6 +252,45 @@ void TransformerStack::normalize_projection(const Sublayer& s, float* base, int 
   copy_rows(base, stride, qk.out[part], d, rows, d);
 }
 
+void TransformerStack::unit_queries_keys(const Sublayer& s, int rows) const {
+  const int d = shape_.d, H = shape_.heads, hd = d / H;
+  const OpState& st = s.at(Op::UnitSublayer);
+  const float* theta = params_.value(s.scale);
+  const float c = sphere_scale_factor(SphereScale::QueryKey, d);
+  for (int part = 0; part < 2; ++part) {
+    float* base = s.proj + part * d;
+    copy_rows(st.in[part], d, base, 3 * d, rows, d);
+    unit_rows_forward(st.in[part], st.rstd[part], st.in[part], static_cast<size_t>(rows) * H, hd);
+    const float extra = part == 0 ? static_cast<float>(hd) : 1.0f;
+#pragma omp parallel for if (rows >= 64)
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < d; ++j)
+        base[static_cast<size_t>(r) * 3 * d + j] =
+            st.in[part][static_cast<size_t>(r) * d + j] * theta[j] * c * extra;
+  }
+}
+
+// q' = e s qn (e = hd for q, 1 for k; s = theta c):  dtheta += c e sum_r g' qn,
+// dqn = e s g',  dq = Norm's backward per head.
+void TransformerStack::unit_queries_keys_backward(const Sublayer& s) {
+  const int d = shape_.d, H = shape_.heads, hd = d / H, BT = B_ * T_;
+  const OpState& st = s.at(Op::UnitSublayer);
+  const float* theta = params_.value(s.scale);
+  const float c = sphere_scale_factor(SphereScale::QueryKey, d);
+  for (int part = 0; part < 2; ++part) {
+    float* g = g_proj_ + part * d;
+    const float extra = part == 0 ? static_cast<float>(hd) : 1.0f;
+    accumulate_column_products(params_.grad(s.scale), g, 3 * d, st.in[part], d, BT, d, c * extra);
+#pragma omp parallel for if (BT >= 64)
+    for (int r = 0; r < BT; ++r)
+      for (int j = 0; j < d; ++j)
+        g_raw_[static_cast<size_t>(r) * d + j] =
+            g[static_cast<size_t>(r) * 3 * d + j] * theta[j] * c * extra;
+    unit_rows_backward(g_raw_, g_raw_, st.in[part], st.rstd[part], static_cast<size_t>(BT) * H, hd);
+    copy_rows(g, 3 * d, g_raw_, d, BT, d);
+  }
+}
+
 void TransformerStack::memory_keys_values(const Sublayer& s, const float* memory,
                                           QKVSource& src) const {
   const int d = shape_.d;
@@ -245,9 +319,10 @@ void TransformerStack::attention_forward(Sublayer& s, const Pass& pass) const {
   ParamStore& p = params_;
   const int d = shape_.d, rows = pass.rows;
   const bool cross = s.kind == SublayerKind::CrossAttention;
-  linear_forward(s.proj, s.u, p.value(s.w1), p.value(s.b1), rows, d, cross ? d : 3 * d);
+  linear_forward(s.proj, s.u, p.value(s.w1), p.value_if(s.b1), rows, d, cross ? d : 3 * d);
   QKVSource src = qkv_source(s, rows, cross ? pass.B * pass.S : 0);
   if (cross && !pass.cache) memory_keys_values(s, pass.memory, src);
+  if (s.recipe.has(Op::UnitSublayer)) unit_queries_keys(s, rows);
   if (s.recipe.has(Op::QKProjNorm)) {
     normalize_projection(s, s.proj, cross ? d : 3 * d, 0, rows);
     if (!cross) normalize_projection(s, s.proj + d, 3 * d, 1, rows);
@@ -277,14 +352,14 @@ void TransformerStack::attention_forward(Sublayer& s, const Pass& pass) const {
   }
   normlab::attention_forward(s.o, s.lse, pass.probes ? s.entropy : nullptr, src.base[0], k, v,
                              dims);
-  linear_forward(s.f_out, s.o, p.value(s.w2), p.value(s.b2), rows, d, d);
+  linear_forward(s.f_out, s.o, p.value(s.w2), p.value_if(s.b2), rows, d, d);
 }
 
 void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, H = shape_.heads, BT = B_ * T_, BS = B_ * S_;
   const bool cross = s.kind == SublayerKind::CrossAttention;
-  linear_backward(g_o_, p.grad(s.w2), p.grad(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
+  linear_backward(g_o_, p.grad(s.w2), p.grad_if(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
   // Gradients w.r.t. the projections, laid out like them: g_proj_ as s.proj, g_kv_ as mem_kv.
   const QKVSource src = qkv_source(s, BT, BS);
   float* g_base[3] = {g_proj_, cross ? g_kv_ : g_proj_ + d, cross ? g_kv_ + d : g_proj_ + 2 * d};
@@ -316,7 +391,8 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
       copy_rows(g_base[part], src.stride[part], g_raw_, d, rows, d);
     }
   }
-  linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_proj_, s.u, p.value(s.w1), BT, d,
+  if (s.recipe.has(Op::UnitSublayer)) unit_queries_keys_backward(s);
+  linear_backward(g_u, p.grad(s.w1), p.grad_if(s.b1), g_proj_, s.u, p.value(s.w1), BT, d,
                   cross ? d : 3 * d);
   if (cross) {  // dm += g_kv Wkv, accumulated over every decoder block
     linear_backward(nullptr, p.grad(s.kv), p.grad(s.kv_b), g_kv_, memory_, p.value(s.kv), BS, d,
@@ -328,23 +404,50 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
 // MLP sublayer: F = fc2(gelu(fc1(u))). Only h1 = fc1(u) is saved; gelu(h1), which fc2's weight
 // gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
 // [rows, d_ff] buffer per block for one elementwise pass).
+// 'u' (nGPT, eq. 20-21, with normlab's GELU MLP in place of SwiGLU: s_v scales what enters the
+// nonlinearity): no biases, h1 = (u W1^T) s_v sqrt(d), the product before s_v kept.
+
+namespace {
+// m[r, j] = in[r, j] * theta[j] * c over `rows` rows of `width` (m may be in).
+void scale_columns(float* m, const float* in, const float* theta, float c, int rows, int width) {
+#pragma omp parallel for if (rows >= 64)
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < width; ++j)
+      m[static_cast<size_t>(r) * width + j] = in[static_cast<size_t>(r) * width + j] * theta[j] * c;
+}
+float mlp_scale_factor(int d) {
+  return sphere_scale_factor(SphereScale::Mlp, d) * std::sqrt(static_cast<float>(d));
+}
+}  // namespace
 
 void TransformerStack::mlp_forward(Sublayer& s, const Pass& pass) const {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, rows = pass.rows;
-  linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), rows, d, ff);
+  if (s.recipe.has(Op::UnitSublayer)) {
+    float* raw = s.at(Op::UnitSublayer).in[0];
+    linear_forward(raw, s.u, p.value(s.w1), nullptr, rows, d, ff);
+    scale_columns(s.h1, raw, p.value(s.scale), mlp_scale_factor(d), rows, ff);
+  } else {
+    linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), rows, d, ff);
+  }
   gelu_forward(pass.gelu, s.h1, static_cast<size_t>(rows) * ff);
-  linear_forward(s.f_out, pass.gelu, p.value(s.w2), p.value(s.b2), rows, ff, d);
+  linear_forward(s.f_out, pass.gelu, p.value(s.w2), p.value_if(s.b2), rows, ff, d);
 }
 
 void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
   gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
-  linear_backward(g_g_, p.grad(s.w2), p.grad(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
+  linear_backward(g_g_, p.grad(s.w2), p.grad_if(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
   float* g_h1 = g_g_;  // in place
   gelu_backward(g_h1, g_g_, s.h1, static_cast<size_t>(BT) * ff);
-  linear_backward(g_u, p.grad(s.w1), p.grad(s.b1), g_h1, s.u, p.value(s.w1), BT, d, ff);
+  if (s.recipe.has(Op::UnitSublayer)) {  // dtheta += c sum_r g_h1 raw;  g_raw = g_h1 theta c
+    const float c = mlp_scale_factor(d);
+    accumulate_column_products(p.grad(s.scale), g_h1, ff, s.at(Op::UnitSublayer).in[0], ff, BT, ff,
+                               c);
+    scale_columns(g_h1, g_h1, p.value(s.scale), c, BT, ff);
+  }
+  linear_backward(g_u, p.grad(s.w1), p.grad_if(s.b1), g_h1, s.u, p.value(s.w1), BT, d, ff);
 }
 
 const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float* v, float* out,
@@ -377,6 +480,13 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
     case Op::Residual:  // y = alpha x + dt y
       residual_forward(out, x_eff, desc_.alpha, v, desc_.dt, n);
       return out;
+    case Op::SphereStep: {  // y = Norm(Norm(x) + |alpha| (Norm(y) - Norm(x))) (nGPT)
+      const OpState& st = s.at(Op::SphereStep);
+      sphere_step_forward(out, st.in[0], st.in[1], st.rstd[0], st.rstd[1], st.rstd[2], x_eff, v,
+                          p.value(s.alpha), sphere_scale_factor(SphereScale::Alpha, shape_.d),
+                          static_cast<size_t>(rows), shape_.d);
+      return out;
+    }
     case Op::BlockInput:  // y = y + x_block (B2T)
       std::memcpy(out, v, n * sizeof(float));
       add_inplace(out, x_block, n);
@@ -503,6 +613,12 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
       case Op::Residual:  // g_xeff = alpha gv (the shortcut; completed below), next = dt gv
         residual_backward(g_xeff, next, gv, desc_.alpha, desc_.dt, n);
         break;
+      case Op::SphereStep:  // g_xeff: the shortcut's whole gradient; next: the branch's
+        sphere_step_backward(g_xeff, next, p.grad(s.alpha), gv, op.out[0], op.in[0], op.in[1],
+                             op.rstd[0], op.rstd[1], op.rstd[2], p.value(s.alpha),
+                             sphere_scale_factor(SphereScale::Alpha, shape_.d),
+                             static_cast<size_t>(BT), shape_.d);
+        break;
       case Op::BlockInput:
         add_inplace(g_block_, gv, n);
         continue;
@@ -532,7 +648,7 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     di.norm[0].backward(p, g_post_[0], g_u, di.in[0], di.mean[0], di.rstd[0], BT);
     add_inplace(g_dual_, g_post_[0], n);
   }
-  // x_eff feeds both the shortcut and the branch: every recipe has its one 'a'
+  // x_eff feeds both the shortcut and the branch: every recipe has its one 'a' or 'h'
   // (parse_sublayer), so g_xeff holds the shortcut's gradient and the branch's adds to it.
   add_inplace(g_xeff, g_u, n);
   if (has_stream_norm) ns.norm[0].backward(p, g_in, g_xeff, s.x_in, ns.mean[0], ns.rstd[0], BT);

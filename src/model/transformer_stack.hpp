@@ -64,7 +64,10 @@ struct Sublayer {
   const OpState& at(Op op) const { return ops[static_cast<int>(op)]; }
   // ParamStore indices. attn: w1/b1 = qkv, w2/b2 = proj; cross: w1/b1 = q, kv/kv_b = kv,
   // w2/b2 = proj; mlp: fc1, fc2.
+  // nGPT's 'u' sublayer has no biases (-1). Its scale (attention s_qk [d], MLP s_v [d_ff]) and
+  // 'h''s eigen learning rate alpha [d] (model/sphere_scales.hpp).
   long w1 = -1, b1 = -1, w2 = -1, b2 = -1, kv = -1, kv_b = -1;
+  long scale = -1, alpha = -1;
 
   // Saved activations (planned by TransformerStack::plan).
   const float* x_in = nullptr;  // stream entering the sublayer (not owned)
@@ -210,6 +213,12 @@ class TransformerStack {
   // 'Q': part (0 q, 1 k) of a projection, `rows` rows `stride` floats apart from `base`,
   // normalised over all of d in place; its raw rows and statistics are kept for the backward.
   void normalize_projection(const Sublayer& s, float* base, int stride, int part, int rows) const;
+  // 'u': q and k of self-attention's fused projection (`rows` rows) made unit per head, kept
+  // for the backward, and written back in place scaled by s_qk (q also by hd: softmax scale
+  // sqrt(hd) from a kernel that divides by sqrt(hd)). The backward turns the gradients w.r.t. the
+  // scaled q and k in g_proj_ into the gradients w.r.t. the raw projections, in place.
+  void unit_queries_keys(const Sublayer& s, int rows) const;
+  void unit_queries_keys_backward(const Sublayer& s);
   // [k | v] = m Wkv^T + bkv of the encoder output m [src.rows[1], d] into s.mem_kv, then ('q') k
   // and v normalised per head; src then says where cross-attention's keys and values are.
   void memory_keys_values(const Sublayer& s, const float* memory, QKVSource& src) const;

@@ -48,6 +48,7 @@ double AdamW::step(float lr, double norm) {
     adamw_update(params_.value(i), params_.grad(i), m_.data() + e.offset, v_.data() + e.offset,
                  e.numel, lr, s_.beta1, s_.beta2, s_.eps, wd, step_);
   }
+  params_.project_to_sphere();  // nGPT's matrices back onto the sphere (none elsewhere)
   return norm;
 }
 

@@ -61,11 +61,32 @@ TEST_P(EncDecGrad, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPlacements, EncDecGrad,
-                         ::testing::Combine(::testing::ValuesIn(every_placement()),
+                         ::testing::Combine(::testing::ValuesIn(encdec_placements()),
                                             ::testing::Values("layernorm", "rmsnorm", "dyt")),
                          [](const auto& info) {
                            return std::get<0>(info.param) + "_" + std::get<1>(info.param);
                          });
+
+// nGPT has no encoder-decoder form (the paper and NVIDIA/ngpt are decoder-only): building one
+// is a one-line user error, for the preset and for its letters in a custom block; every other
+// preset builds.
+TEST(EncDecRefusal, LanguageModelOnlyPresetsAndLettersAreRefused) {
+  for (const std::string& name : lm_only_placements()) {
+    try {
+      Model::create(tiny_encdec_config(name, "layernorm", 6));
+      ADD_FAILURE() << name << " built an encoder-decoder";
+    } catch (const UserError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("arch=lm only"), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+  Config letters = tiny_encdec_config("custom", "layernorm", 6);
+  letters.set("block", "attn:n|da mlp:u|da", "test");
+  EXPECT_THROW(Model::create(letters), UserError);
+  for (const std::string& name : encdec_placements())
+    EXPECT_NO_THROW(Model::create(tiny_encdec_config(name, "layernorm", 6))) << name;
+}
 
 TEST(EncDecGrad, DropoutSinusoidsAndCustomCross) {
   Config c = tiny_encdec_config("b2t", "layernorm", 6);

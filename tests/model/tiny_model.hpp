@@ -4,6 +4,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -37,6 +38,22 @@ inline std::vector<std::string> every_placement() {
   std::vector<std::string> names;
   for (const auto& name : placement_names())
     if (name != "custom") names.push_back(name);
+  return names;
+}
+
+// Presets defined for the decoder-only LM only, which an encoder–decoder refuses
+// (test_encoder_decoder.cpp checks the refusal of each and that no other preset is refused).
+inline const std::vector<std::string>& lm_only_placements() {
+  static const std::vector<std::string> names = {"ngpt"};
+  return names;
+}
+
+inline std::vector<std::string> encdec_placements() {
+  std::vector<std::string> names;
+  for (const auto& name : every_placement())
+    if (std::find(lm_only_placements().begin(), lm_only_placements().end(), name) ==
+        lm_only_placements().end())
+      names.push_back(name);
   return names;
 }
 

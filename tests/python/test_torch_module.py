@@ -18,7 +18,8 @@ GRAD_TOL = 1e-3  # max |difference| relative to the tensor's largest entry (engi
 
 
 def cases(binary):
-    placements = [p for p in engine.option_choices(binary, "placement") if p != "custom"]
+    placements = [p for p in engine.option_choices(binary, "placement")
+                  if p != "custom" and p not in normlab.torch.REFUSED]
     assert {"post", "pre", "b2t", "hybrid", "resi"} <= set(placements), placements
     norms = engine.option_choices(binary, "norm")
     assert norms == ["layernorm", "rmsnorm", "dyt"], norms
@@ -93,9 +94,32 @@ def check(binary, config, seed, workdir):
     return problems
 
 
+def refusals(binary):
+    """Every placement the module refuses is one the engine offers, and the module says so with a
+    ValueError naming it (for the preset and for a checkpoint's written-out block)."""
+    offered = engine.option_choices(binary, "placement")
+    problems = []
+    for placement in normlab.torch.REFUSED:
+        if placement not in offered:
+            problems.append(f"REFUSED lists '{placement}', which normlab does not offer")
+        for config in (dict(TINY, placement=placement, norm="layernorm", scale_embedding=False,
+                            positions="learned"),
+                       dict(TINY, placement="custom", block="attn:u|dh mlp:u|dh")):
+            try:
+                normlab.torch.from_config(config)
+                problems.append(f"{config}: built a module")
+            except ValueError as e:
+                if "normlab.torch" not in str(e) or "nGPT" not in str(e):
+                    problems.append(f"{config}: unclear refusal: {e}")
+    return problems
+
+
 def main():
     binary = sys.argv[1]
     failures, count = [], 0
+    for problem in refusals(binary):
+        print("FAIL " + problem)
+        failures.append(problem)
     with tempfile.TemporaryDirectory() as workdir:
         for seed, config in enumerate(cases(binary), start=1):
             count += 1

@@ -35,7 +35,7 @@ DEFAULTS = {
 FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
-    "none": False, "olmo2": True, "siamese": True,
+    "none": False, "olmo2": True, "siamese": True, "ngpt": False,
 }
 
 
@@ -382,6 +382,86 @@ class SiameseBlock(Block):
         return [(f"{s}.norm_stream", "d"), (f"{s}.norm_dual", "d"), (f"{s}.norm_in", "d")]
 
 
+def unit(a):
+    """nGPT's Norm: a / ||a||_2 over the last axis, no epsilon (the paper's eq. 1 footnote; the
+    official code's justnorm)."""
+    return a / a.norm(dim=-1, keepdim=True)
+
+
+class NGPTBlock(Block):
+    """nGPT (Loshchilov, Hsieh, Sun, Ginsburg 2024, "nGPT: Normalized Transformer with
+    Representation Learning on the Hypersphere", arXiv 2410.01131), decoder-only. Every hidden
+    state lives on the unit sphere; each sublayer moves it by its eigen learning rate (eq. 10-11)
+        h <- Norm(h + alpha (Norm(F(h)) - h)),   alpha = |alpha_stored (alpha_init / alpha_scale)|
+    with alpha_init = 0.05 and alpha_scale = 1/sqrt(d) (section 2.6), h itself normalised first as
+    the official code does. Attention (eq. 15-16): no biases, q and k unit per head and multiplied
+    by s_qk = s_qk_stored * 1/(1/sqrt(d)), softmax(q k^T sqrt(d_k)) in place of / sqrt(d_k). MLP
+    (eq. 20-21) in normlab's GELU form (its one MLP for every placement; the paper's is SwiGLU):
+    GELU((h W1^T) s_v sqrt(d)) W2^T, s_v = s_v_stored * 1/1, the scale on the nonlinearity's input
+    that the paper calls s_v. Positions are normlab's (added to the embedding), not RoPE."""
+
+    def __init__(self, index, cfg, **kw):
+        if kw.get("cross") or not kw.get("causal", True):
+            raise ValueError("nGPT is a decoder-only design: no encoder-decoder form")
+        super().__init__(index, cfg, **kw)
+
+    def param_shapes(self, d, ff):
+        pre = self.pre
+        return {pre + "attn.qkv.weight": [3 * d, d], pre + "attn.proj.weight": [d, d],
+                pre + "attn.s_qk": [d], pre + "attn.alpha": [d],
+                pre + "mlp.fc1.weight": [ff, d], pre + "mlp.fc2.weight": [d, ff],
+                pre + "mlp.s_v": [ff], pre + "mlp.alpha": [d]}
+
+    def attend(self, p, h):
+        pre = self.pre + "attn"
+        B, T, d = h.shape
+        H = self.cfg["n_heads"]
+        hd = d // H
+        W = p[pre + ".qkv.weight"]
+        q, k, v = (h @ W[i * d:(i + 1) * d].t() for i in range(3))
+        s_qk = (p[pre + ".s_qk"] * math.sqrt(d)).reshape(H, hd)
+        q = s_qk * unit(q.reshape(B, T, H, hd))
+        k = s_qk * unit(k.reshape(B, T, H, hd))
+        v = v.reshape(B, T, H, hd)
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # [B, H, T, hd]
+        s = q @ k.transpose(-1, -2) * math.sqrt(hd)
+        s = s.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1),
+                          float("-inf"))
+        o = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, T, d)
+        return o @ p[pre + ".proj.weight"].t()
+
+    def mlp(self, p, h):
+        pre = self.pre + "mlp"
+        d = h.shape[-1]
+        hidden = (h @ p[pre + ".fc1.weight"].t()) * (p[pre + ".s_v"] * math.sqrt(d))
+        return F.gelu(hidden, approximate="tanh") @ p[pre + ".fc2.weight"].t()
+
+    def step(self, p, s, h, y):
+        d = h.shape[-1]
+        alpha = torch.abs(p[f"{self.pre}{s}.alpha"] * (0.05 * math.sqrt(d)))
+        h = unit(h)
+        return unit(h + alpha * (unit(y) - h))
+
+    def forward(self, p, x, state):
+        x = self.step(p, "attn", x, self.attend(p, x))
+        return self.step(p, "mlp", x, self.mlp(p, x))
+
+
+def ngpt_project(model, params):
+    """nGPT's projection after every optimizer step (and at initialisation): every vector along
+    the embedding dimension back to unit length (section 2.6; NVIDIA/ngpt train.py's
+    normalize_matrices): the token embedding's rows (wte and lm_head there, one tied matrix
+    here), the rows of q, k, v and fc1 (they read the stream), the columns of the attention and
+    MLP output projections (they write it)."""
+    with torch.no_grad():
+        params["tok_emb.weight"].copy_(unit(params["tok_emb.weight"]))
+        for b in model.blocks:
+            for name, dim in (("attn.qkv.weight", 1), ("attn.proj.weight", 0),
+                              ("mlp.fc1.weight", 1), ("mlp.fc2.weight", 0)):
+                w = params[b.pre + name]
+                w.copy_(w / w.norm(dim=dim, keepdim=True))
+
+
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
@@ -392,7 +472,7 @@ class NoneBlock(Block):
 BLOCKS = {
     "post": PostBlock, "pre": PreBlock, "peri": PeriBlock, "b2t": B2TBlock,
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
-    "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock,
+    "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock, "ngpt": NGPTBlock,
 }
 
 
@@ -486,6 +566,9 @@ class Stack:
             out[self.prefix + "pos_emb.weight"] = [c["seq_len"], d]
         for b in self.blocks:
             pre = b.pre
+            if isinstance(b, NGPTBlock):
+                out.update(b.param_shapes(d, ff))
+                continue
             out[pre + "attn.qkv.weight"] = [3 * d, d]
             out[pre + "attn.qkv.bias"] = [3 * d]
             out[pre + "attn.proj.weight"] = [d, d]
@@ -567,16 +650,29 @@ class Model:
         self.blocks = self.stack.blocks
         self.dual = self.stack.dual
         self.final = self.stack.final
+        # nGPT (every block NGPTBlock): logits z = s_z (h E^T), s_z = s_z_stored / (1/sqrt(d))
+        # (eq. 3 and section 2.6), and its matrices projected after every optimizer step.
+        self.ngpt = all(isinstance(b, NGPTBlock) for b in self.blocks)
 
     def param_shapes(self):
         c = self.cfg
         out = {"tok_emb.weight": [c["vocab_size"], c["d_model"]]}
         out.update(self.stack.param_shapes())
+        if self.ngpt:
+            out["s_z"] = [c["vocab_size"]]
         return out
 
     def logits(self, p, tokens):
         h = self.stack.forward(p, self.stack.embed(p, tokens))
-        return h @ p["tok_emb.weight"].t()
+        z = h @ p["tok_emb.weight"].t()
+        if self.ngpt:
+            z = z * (p["s_z"] * math.sqrt(self.cfg["d_model"]))
+        return z
+
+    def after_step(self, params):
+        """What follows each optimizer step: nGPT's projection onto the sphere, else nothing."""
+        if self.ngpt:
+            ngpt_project(self, params)
 
     def loss(self, p, tokens, targets):
         lg = self.logits(p, tokens)
@@ -748,6 +844,8 @@ def adamw_losses(model, params, tokens, targets, steps, lr, beta1=0.9, beta2=0.9
         if clip_norm and clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(list(params.values()), clip_norm)
         opt.step()
+        if hasattr(model, "after_step"):
+            model.after_step(params)
     loss, grads = loss_and_grads(model, params, tokens, targets)
     losses.append(loss)
     return losses, grads

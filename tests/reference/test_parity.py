@@ -164,7 +164,8 @@ def cases(placements):
     out.append(("peri/rmsnorm T=5 < seq_len", dict(TINY, placement="peri", norm="rmsnorm"), {},
                 0, 5))
     for pl, nm in [("pre", "layernorm"), ("post", "rmsnorm"), ("hybrid", "dyt"),
-                   ("resi", "layernorm"), ("b2t", "layernorm"), ("siamese", "layernorm")]:
+                   ("resi", "layernorm"), ("b2t", "layernorm"), ("siamese", "layernorm"),
+                   ("ngpt", "layernorm")]:
         out.append((f"{pl}/{nm} --steps 5", dict(TINY, placement=pl, norm=nm), {}, 5, None))
     return out
 

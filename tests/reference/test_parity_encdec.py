@@ -37,6 +37,9 @@ FULL_LENGTHS = [(8, 8), (8, 8)]
 STEPS = 5
 # `label_smoothing: auto` for arch=encdec (options.cpp: fairseq's translation recipe).
 AUTO_SMOOTHING = 0.1
+# Placements defined for the decoder-only LM only: normlab must refuse them for arch=encdec with
+# one error line (refusal_cases), and the parity cases skip them.
+LM_ONLY = {"ngpt": "arch=lm only"}
 
 
 # =========================================================================== self-checks
@@ -312,6 +315,8 @@ def cases(placements):
     the default), for every placement normlab offers (cli_driver.product_placements)."""
     out = []
     for pl in placements:
+        if pl in LM_ONLY:
+            continue
         for nm in NORMS:
             cfg = dict(TINY_ED, placement=pl, norm=nm, dt=DT.get(pl, "1"))
             if pl == "mixln":
@@ -365,6 +370,25 @@ def cases(placements):
     return out
 
 
+def refusal_cases(exe, tmp):
+    """(label, ok, detail) for each LM-only placement: `normlab init` of an encoder-decoder with
+    it must exit non-zero with one line `normlab: error: ...` naming the restriction, and leave
+    no model file."""
+    out = []
+    for pl, why in LM_ONLY.items():
+        cfg_path = os.path.join(tmp, f"refuse_{pl}.json")
+        model_path = os.path.join(tmp, f"refuse_{pl}.safetensors")
+        with open(cfg_path, "w") as f:
+            json.dump(dict(TINY_ED, placement=pl), f)
+        r = subprocess.run([exe, "init", "--config", cfg_path, "--out", model_path],
+                           capture_output=True, text=True, timeout=60)
+        lines = r.stderr.strip().splitlines()
+        ok = (r.returncode != 0 and len(lines) == 1 and lines[0].startswith("normlab: error: ")
+              and why in lines[0] and not os.path.exists(model_path))
+        out.append((f"{pl} refused for arch=encdec", ok, f"exit {r.returncode}: {r.stderr.strip()}"))
+    return out
+
+
 def main():
     if len(sys.argv) < 2:
         print("usage: test_parity_encdec.py PATH/TO/normlab [FILTER] | --self-check")
@@ -388,6 +412,12 @@ def main():
         failed += 1
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="normlab-parity-encdec-") as tmp:
+        for label, ok, detail in refusal_cases(exe, tmp):
+            if filt and filt not in label:
+                continue
+            print(f"{'PASS' if ok else 'FAIL'} {label} ({detail})", flush=True)
+            passed += ok
+            failed += not ok
         for i, (label, cfg, override, steps, lengths, sm) in enumerate(cases(placements)):
             if filt and filt not in label:
                 continue

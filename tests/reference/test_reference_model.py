@@ -60,8 +60,33 @@ for pl, nm, ex in [("post", "layernorm", {}), ("peri", "rmsnorm", {"dt": "0.5"})
                    ("mixln", "rmsnorm", {"lower_fraction": 0.5}),
                    ("deepnorm", "layernorm", {}),
                    ("none", "layernorm", {"positions": "sinusoidal", "scale_embedding": True}),
-                   ("siamese", "layernorm", {}), ("siamese", "dyt", {"final_norm": "false"})]:
+                   ("siamese", "layernorm", {}), ("siamese", "dyt", {"final_norm": "false"}),
+                   ("ngpt", "layernorm", {})]:
     gradcheck_case(pl, nm, **ex)
+
+
+# ---------------------------------------------------------------- nGPT on the hypersphere
+def ngpt_on_sphere():
+    """After ngpt_project every embedding-dimension vector is unit (the embedding's rows, qkv's
+    and fc1's rows, proj's and fc2's columns), and every block's output is a unit vector."""
+    m = ref.Model(dict(TINY, placement="ngpt"))
+    params = ref.random_params(m, seed=3)
+    m.after_step(params)
+    worst = 0.0
+    for name, t in params.items():
+        dim = {"tok_emb.weight": 1, "qkv.weight": 1, "fc1.weight": 1, "proj.weight": 0,
+               "fc2.weight": 0}.get(name if name == "tok_emb.weight" else name.split(".", 3)[-1])
+        if dim is not None:
+            worst = max(worst, float((t.detach().norm(dim=dim) - 1).abs().max()))
+    x, _ = batch(m.cfg)
+    h = m.stack.embed(params, x)
+    for b in m.blocks:
+        h = b.forward(params, h, {})
+        worst = max(worst, float((h.detach().norm(dim=-1) - 1).abs().max()))
+    check("nGPT: projected matrices and hidden states are unit", worst < 1e-12, f"{worst:.1e}")
+
+
+ngpt_on_sphere()
 
 
 # ---------------------------------------------------------------- hand-written Post-LN, L = 1

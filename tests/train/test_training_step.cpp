@@ -4,6 +4,7 @@
 // back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -82,4 +83,59 @@ TEST(TrainingStep, GateHoldsTheUpdateBack) {
   EXPECT_DOUBLE_EQ(applied.lr, f.schedule.at(1));
   EXPECT_NE(f.task->model().params().values(), before);
   EXPECT_EQ(f.optimizer.steps(), 1);
+}
+
+namespace {
+// Largest | ||v|| - 1 | over the rows (or columns) of a [r, c] tensor.
+double unit_error(const float* w, int64_t r, int64_t c, bool rows) {
+  double worst = 0;
+  for (int64_t k = 0; k < (rows ? r : c); ++k) {
+    double n2 = 0;
+    for (int64_t t = 0; t < (rows ? c : r); ++t) {
+      const double v = rows ? w[k * c + t] : w[t * c + k];
+      n2 += v * v;
+    }
+    worst = std::max(worst, std::abs(std::sqrt(n2) - 1.0));
+  }
+  return worst;
+}
+}  // namespace
+
+// nGPT (placement ngpt): after initialisation and after a training step, every vector along the
+// embedding dimension has unit length, as NVIDIA/ngpt's normalize_matrices leaves them: the
+// embedding's and the reading matrices' rows (qkv, fc1), the writing matrices' columns (proj,
+// fc2). The step itself moves them off the sphere (lr 0.05), so the test fails without the
+// projection; the scales (alpha, s_qk, s_v, s_z) move and are not projected.
+TEST(TrainingStep, NgptMatricesAreUnitAfterEveryStep) {
+  Config c = tiny_lm(1, "0");
+  c.set("placement", "ngpt", "test");
+  c.set("lr", "0.05", "test");
+  Fixture f(c);
+  ParamStore& p = f.task->model().params();
+  auto check_unit = [&](const char* when) {
+    int constrained = 0;
+    for (size_t i = 0; i < p.entries().size(); ++i) {
+      const ParamEntry& e = p.entries()[i];
+      const bool reads = e.name == "tok_emb.weight" || e.name.ends_with(".qkv.weight") ||
+                         e.name.ends_with(".fc1.weight");
+      const bool writes = e.name.ends_with(".proj.weight") || e.name.ends_with(".fc2.weight");
+      EXPECT_EQ(e.unit, reads    ? UnitAxis::Rows
+                        : writes ? UnitAxis::Columns
+                                 : UnitAxis::None)
+          << e.name;
+      if (!reads && !writes) continue;
+      ++constrained;
+      EXPECT_LT(unit_error(p.value(i), e.shape[0], e.shape[1], reads), 1e-5) << e.name << when;
+    }
+    EXPECT_EQ(constrained, 1 + 2 * 4) << when;  // the embedding, 2 blocks x 4 matrices
+  };
+  check_unit(" after initialisation");
+  const std::vector<float> before = p.values();
+  const StepResult r = f.step.run(1);
+  ASSERT_TRUE(r.updated);
+  check_unit(" after a step");
+  for (const char* name : {"blocks.0.attn.alpha", "blocks.1.mlp.s_v", "s_z"}) {
+    const size_t i = p.index_of(name);
+    EXPECT_NE(p.value(i)[0], before[p.entries()[i].offset]) << name << " did not train";
+  }
 }
