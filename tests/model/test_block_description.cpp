@@ -16,11 +16,13 @@
 namespace normlab {
 namespace {
 
-// "PRE|POST" with every letter the sublayer allows, each where its row says it may stand.
-std::string every_letter(unsigned sublayer) {
+// "PRE|POST" with every letter the sublayer allows, each where its row says it may stand, with
+// `residual_op` as its one residual ('a' or nGPT's 'h').
+std::string every_letter(unsigned sublayer, Op residual_op) {
   std::string pre, before, residual, after;
   for (const OpSpec& s : block_ops()) {
     if (!(s.sublayers & sublayer)) continue;
+    if (s.place == OpPlace::Residual && s.op != residual_op) continue;
     std::string& part = s.place == OpPlace::Pre             ? pre
                         : s.place == OpPlace::Residual      ? residual
                         : s.place == OpPlace::AfterResidual ? after
@@ -31,7 +33,9 @@ std::string every_letter(unsigned sublayer) {
 }
 
 std::string every_letter_block() {
-  return "attn:" + every_letter(kSelfAttention) + " mlp:" + every_letter(kMLP);
+  // One residual per sublayer: attention takes 'a', the MLP 'h', so the block has every op.
+  return "attn:" + every_letter(kSelfAttention, Op::Residual) +
+         " mlp:" + every_letter(kMLP, Op::SphereStep);
 }
 
 std::string parse_error(const std::string& text) {
@@ -52,9 +56,10 @@ TEST(BlockDescription, EveryLetterOfTheTableParsesAndPrintsBack) {
     for (const auto* ops : {&r->pre, &r->post}) seen.insert(ops->begin(), ops->end());
   EXPECT_EQ(seen.size(), block_ops().size()) << text;
   EXPECT_EQ(block_ops().size(), static_cast<size_t>(kOpCount));
-  for (const char* preset : {"attn:|dan mlp:|dan", "attn:n|nda mlp:n|nda", "attn:|dan mlp:|dabn",
-                             "attn:q|da mlp:N|da", "attn:ns|da mlp:ns|da", "attn:|dtan mlp:|dtan",
-                             "attn:n|da cross:q|dan mlp:n|da", "attn:NDn|dtsa mlp:NDn|dtsa"})
+  for (const char* preset :
+       {"attn:|dan mlp:|dan", "attn:n|nda mlp:n|nda", "attn:|dan mlp:|dabn", "attn:q|da mlp:N|da",
+        "attn:ns|da mlp:ns|da", "attn:|dtan mlp:|dtan", "attn:n|da cross:q|dan mlp:n|da",
+        "attn:NDn|dtsa mlp:NDn|dtsa", "attn:u|dh mlp:u|dh"})
     EXPECT_EQ(parse_block(preset, "test").text(), std::string(preset));
 }
 
@@ -70,6 +75,8 @@ TEST(BlockDescription, MalformedDescriptionsSayWhy) {
   says("attn:|da mlp:|dDa", "unknown letter 'D' after '|'");
   says("attn:|dda mlp:|da", "letter 'd' repeated");
   says("attn:|d mlp:|da", "missing the residual 'a'");
+  says("attn:|dah mlp:|da", "one residual per sublayer");
+  says("attn:|da cross:u|da mlp:|da", "'u' does not apply to this sublayer");
   says("attn:n mlp:|da", "expected PRE|POST");
   says("attn:|da", "needs both attn: and mlp:");
 }
