@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
     normlab::DecoderLM model(config);
     model.plan(s.B, s.T);
     model.initialize(1);
-    normlab::AdamW opt(model.params(), normlab::AdamWSettings::from_config(config));
+    normlab::AdamW opt(model, normlab::AdamWSettings::from_config(config));
 
     const size_t BT = static_cast<size_t>(s.B) * s.T;
     std::vector<int32_t> x(BT), y(BT);

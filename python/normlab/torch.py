@@ -35,6 +35,7 @@ PRESETS = {
     "none": ("attn:|da mlp:|da", False),
     "olmo2": ("attn:Q|nda mlp:|nda", True),
     "siamese": ("attn:NDn|dtsa mlp:NDn|dtsa", True),
+    "completep": ("attn:n|da mlp:n|da", True),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
 # Placements this module does not build, with the reason (a clear refusal rather than a module
@@ -79,6 +80,15 @@ def parse_block(text):
     return {k: Recipe(parts[k]) if k in parts else None for k in ("attn", "cross", "mlp")}
 
 
+def completep_alpha(config, placement):
+    """completep_alpha: a number, or off (None); a config naming only the preset `completep`
+    means alpha 1."""
+    alpha = str(config.get("completep_alpha", "off"))
+    if alpha != "off":
+        return float(alpha)
+    return 1.0 if placement == "completep" else None
+
+
 def parse_dt(text, layers):
     if text == "1/L":
         return 1.0 / layers
@@ -120,7 +130,15 @@ class StackSpec:
         fn = config["final_norm"]
         self.final_norm = ((preset_final if fn == "auto" else fn == "true")
                            and (self.siamese or not self.dual))
+        # CompleteP (Dey et al. 2025): every residual branch times m_L^-alpha, m_L = L / L_base
+        # (its lr and eps multipliers are the optimizer's: optimizer_groups).
+        self.lr_scale, self.eps_scale = 1.0, 1.0
         self.dt = parse_dt(str(config["dt"]), L)
+        alpha = completep_alpha(config, placement)
+        if alpha is not None:
+            m = L / float(config.get("completep_base_depth", 2))
+            self.dt *= m ** -alpha
+            self.lr_scale, self.eps_scale = m ** (alpha - 1.0), m ** -alpha
         # normlab writes a placement out in its checkpoints (residual_alpha: deepnorm, a number);
         # `auto` is a config that names only the preset.
         alpha = str(config["residual_alpha"])
@@ -436,6 +454,24 @@ class EncoderDecoder(nn.Module):
             return logits
         eps = resolve_label_smoothing(self.config, label_smoothing)
         return label_smoothed_cross_entropy(logits, tgt_out, eps)
+
+
+def optimizer_groups(model, lr, adam_eps, weight_decay=0.0, decay_all=False):
+    """torch.optim.AdamW param groups that take normlab's AdamW steps (src/train/optimizer.hpp):
+    weight decay on the blocks' weight matrices only unless decay_all, and with completep_alpha
+    every tensor inside a stack's blocks at lr x m_L^(alpha-1) and eps x m_L^-alpha, the rest
+    at lr and adam_eps (docs/placements.md, "CompleteP"). Give betas=(beta1, beta2) to AdamW."""
+    stacks = ({"": model} if isinstance(model, DecoderLM)
+              else {"encoder.": model.encoder, "decoder.": model.decoder})
+    groups = {}
+    for name, p in model.named_parameters():
+        spec = next((s.spec for prefix, s in stacks.items()
+                     if name.startswith(prefix + "blocks.")), None)
+        lr_scale, eps_scale = (spec.lr_scale, spec.eps_scale) if spec else (1.0, 1.0)
+        wd = weight_decay if decay_all or (spec is not None and p.dim() == 2) else 0.0
+        groups.setdefault((wd, lr * lr_scale, adam_eps * eps_scale), []).append(p)
+    return [{"params": ps, "weight_decay": wd, "lr": g_lr, "eps": g_eps}
+            for (wd, g_lr, g_eps), ps in groups.items()]
 
 
 def from_config(config):

@@ -19,8 +19,8 @@ AdamWSettings settings_of(const Config& model_config, const Options& overrides) 
 }  // namespace
 
 AdamW::AdamW(LanguageModel& model, const Options& overrides)
-    : impl_(new Impl{normlab::AdamW(model.impl_->lm->params(),
-                                    settings_of(model.impl_->lm->config(), overrides))}) {}
+    : impl_(new Impl{
+          normlab::AdamW(*model.impl_->lm, settings_of(model.impl_->lm->config(), overrides))}) {}
 AdamW::AdamW(AdamW&&) noexcept = default;
 AdamW::~AdamW() = default;
 double AdamW::step(float lr) {

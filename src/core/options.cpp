@@ -61,7 +61,7 @@ std::vector<OptionSpec> make_options() {
     // ---- model: placement
     {"placement",       String, "pre",   "model",     one_of(placement_names()),
         "Where normalization sits: a preset that stands for the values of block, lower_block, "
-        "lower_fraction, final_norm, residual_alpha and init (core/placement_presets.cpp; "
+        "lower_fraction, final_norm, residual_alpha, completep_alpha and init (core/placement_presets.cpp; "
         "equations in docs/placements.md); values set by hand win, and --dump-config shows "
         "them written out. 'sandwich' is an alias of 'peri'. 'custom' takes 'block' as given. "
         "'ngpt' (arch=lm only) keeps its matrices' embedding-dimension vectors unit after every "
@@ -97,6 +97,17 @@ std::vector<OptionSpec> make_options() {
         "Weight of the shortcut, alpha*x + F(x): auto (as the placement's preset), a number, or "
         "deepnorm (Wang et al. 2022: (2L)^(1/4) decoder-only; encoder 0.81 (N^4 M)^(1/16), "
         "decoder (3M)^(1/4))."},
+    {"completep_alpha", String, "off",   "model",     any_value,
+        "Depth parametrisation (Dey et al. 2025, CompleteP): off, or alpha in [0.5, 1]. With "
+        "m_L = L / completep_base_depth, every residual branch is scaled by m_L^-alpha (times dt) "
+        "and AdamW's learning rate of every tensor inside the blocks by m_L^(alpha-1), its "
+        "epsilon by m_L^-alpha; embeddings and the final norm keep lr and adam_eps. 1 is "
+        "CompleteP, 0.5 depth-muP (Yang et al. 2024). --dump-config shows the resolved values "
+        "(docs/placements.md)."},
+    {"completep_base_depth", Int, "2",   "model",     ge_le(1, 10000),
+        "L_base of completep_alpha: the depth at which lr and adam_eps are the tuned base values; "
+        "sweeping n_layers with it fixed keeps them (2, the smallest depth of the paper's "
+        "sweeps)."},
     // ---- model: initialisation
     {"init",            String, "auto",  "model",     one_of({"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm"}),
         "Initialisation: xavier (fairseq), gpt2 (N(0,0.02), residual outputs / sqrt(2L)), small "

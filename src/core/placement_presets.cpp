@@ -39,6 +39,9 @@ const std::vector<PlacementPreset>& placement_presets() {
       {"ngpt",
        "Loshchilov et al. 2024 (nGPT)",
        {{"block", "attn:u|dh mlp:u|dh"}, {"final_norm", "false"}, {"init", "gpt2"}}},
+      {"completep",
+       "CompleteP, Dey et al. 2025",
+       {{"block", "attn:n|da mlp:n|da"}, {"completep_alpha", "1"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom", "", {{"final_norm", "true"}, {"residual_alpha", "1"}, {"init", "xavier"}}},
   };

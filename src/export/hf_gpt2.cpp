@@ -50,7 +50,11 @@ std::vector<std::string> inexpressible(const Config& c) {
       break;
     }
   if (!s.final_norm) out.push_back("final_norm=false (GPT-2 ends with the norm ln_f)");
-  if (s.dt != 1.0f) out.push_back("dt=" + c.get_string("dt") + " (GPT-2 adds x + F(x))");
+  if (c.get_string("completep_alpha") != "off")
+    out.push_back("completep_alpha=" + c.get_string("completep_alpha") +
+                  " (GPT-2 adds x + F(x), not x + m_L^-alpha F(x))");
+  else if (s.dt != 1.0f)
+    out.push_back("dt=" + c.get_string("dt") + " (GPT-2 adds x + F(x))");
   if (s.alpha != 1.0f) {
     char alpha[32];
     std::snprintf(alpha, sizeof alpha, "%g", s.alpha);

@@ -1,10 +1,12 @@
 #include "model/block_description.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/config.hpp"
 #include "core/placement_presets.hpp"
+#include "model/completep.hpp"
 #include "model/layer_blocks.hpp"
 
 namespace normlab {
@@ -191,7 +193,12 @@ StackDescription describe_stack(const Config& given, StackRole role) {
   // ResiDual's output is x_L + N(d_L), without a final norm; SiameseNorm's final norm is the
   // option's.
   if (s.dual_stream && !s.dual_input) s.final_norm = false;
-  s.dt = parse_dt(config.get_string("dt"), L);
+  // CompleteP (Dey et al. 2025): x <- x + m_L^-alpha F(x), on top of dt; the optimizer reads
+  // the block tensors' lr and eps multipliers from here (train/optimizer.cpp).
+  const CompleteP completep = CompleteP::from_config(config);
+  s.dt = static_cast<float>(parse_dt(config.get_string("dt"), L) * completep.residual_scale(L));
+  s.block_lr_scale = static_cast<float>(completep.block_lr_scale(L));
+  s.block_eps_scale = static_cast<float>(completep.block_eps_scale(L));
   // DeepNorm constants (Wang et al. 2022, torchscale): decoder-only alpha = (2L)^(1/4),
   // beta = (8L)^(-1/4); encoder alpha = 0.81 (N^4 M)^(1/16), beta = 0.87 (N^4 M)^(-1/16);
   // decoder alpha = (3M)^(1/4), beta = (12M)^(-1/4).
@@ -223,12 +230,52 @@ StackDescription describe_stack(const Config& given, StackRole role) {
   return s;
 }
 
+namespace {
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// What CompleteP makes of the options, stack by stack ("" when completep_alpha is off).
+std::string completep_lines(const Config& config) {
+  const CompleteP c = CompleteP::from_config(expand_placement(config));
+  if (!c.on) return "";
+  const double eps = config.get_float("adam_eps");
+  std::string out = "# CompleteP resolved (docs/placements.md, \"CompleteP\"), m_L = L / " +
+                    std::to_string(c.base_depth) + "; embeddings and final norm: lr x 1, " +
+                    "adam_eps " + number(eps) + "\n";
+  const bool encdec = config.get_string("arch") == "encdec";
+  for (StackRole role : encdec ? std::vector<StackRole>{StackRole::Encoder, StackRole::Decoder}
+                               : std::vector<StackRole>{StackRole::LanguageModel}) {
+    const StackDescription s = describe_stack(config, role);
+    out += std::string("#   ") +
+           (!encdec                      ? ""
+            : role == StackRole::Encoder ? "encoder: "
+                                         : "decoder: ") +
+           "L " + std::to_string(s.layers) + ", residual branch x " +
+           number(c.residual_scale(s.layers)) + " (dt " + number(s.dt) +
+           "), tensors in the blocks: lr x " + number(s.block_lr_scale) + ", adam_eps " +
+           number(eps * s.block_eps_scale) + "\n";
+  }
+  return out;
+}
+
+// `lines` inserted after the line `key: ...` of `yaml` (at the end if it has none).
+std::string insert_after(std::string yaml, const std::string& key, const std::string& lines) {
+  const size_t at = yaml.find("\n" + key + ": ");
+  const size_t end = at == std::string::npos ? yaml.size() : yaml.find('\n', at + 1) + 1;
+  return yaml.insert(end, lines);
+}
+}  // namespace
+
 std::string dump_config_with_layers(const Config& config) {
   std::string yaml = config.dump_yaml();
   // A config whose blocks do not resolve is still printed as it is, without the per-layer lines
   // (the error comes when a model is built from it).
   std::string layers =
       "# Blocks per layer, resolved (docs/placements.md, \"Per-layer designs\"):\n";
+  std::string completep;
   try {
     if (config.get_string("arch") == "encdec")
       layers +=
@@ -237,12 +284,11 @@ std::string dump_config_with_layers(const Config& config) {
           "\n";
     else
       layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
+    completep = completep_lines(config);
   } catch (const UserError&) {
     return yaml;
   }
-  const size_t at = yaml.find("\nblock: ");
-  const size_t end = at == std::string::npos ? yaml.size() : yaml.find('\n', at + 1) + 1;
-  return yaml.insert(end, layers);
+  return insert_after(insert_after(yaml, "block", layers), "completep_base_depth", completep);
 }
 
 }  // namespace normlab

@@ -79,16 +79,20 @@ struct StackDescription {
   // Every sublayer steps with 'h' (nGPT): the model keeps the token embedding's rows unit and
   // scales the logits by s_z (model.hpp).
   bool on_sphere = false;
-  float dt = 1.0f;
+  float dt = 1.0f;  // the residual step: the dt option times CompleteP's m_L^-alpha
   float alpha = 1.0f;
+  // CompleteP (model/completep.hpp): AdamW's multipliers of lr and adam_eps for every tensor of
+  // the stack's blocks (1 when completep_alpha is off).
+  float block_lr_scale = 1.0f, block_eps_scale = 1.0f;
   std::string init;        // resolved scheme (never "auto")
   float init_gain = 1.0f;  // deepnorm's beta or T-Fixup's factor for this stack (init.cpp)
 };
 
 StackDescription describe_stack(const Config& config, StackRole role = StackRole::LanguageModel);
 // The config as YAML (Config::dump_yaml) with, under its `block` line, the block description of
-// every layer of each stack as resolved by describe_stack (comment lines, so that it reads back
-// as the same config): what --dump-config prints and a run's config.yaml holds.
+// every layer of each stack as resolved by describe_stack, and under `completep_base_depth` the
+// resolved CompleteP multipliers (comment lines, so that it reads back as the same config): what
+// --dump-config prints and a run's config.yaml holds.
 std::string dump_config_with_layers(const Config& config);
 // "1", "0.1", "1/L", "1/sqrt(L)" -> value for L layers.
 float parse_dt(const std::string& text, int n_layers);

@@ -20,10 +20,11 @@ namespace normlab {
 
 const std::vector<std::string>& model_config_keys() {
   static const std::vector<std::string> keys = {
-      "arch",           "vocab_size",  "d_model",        "n_heads",        "n_layers",
-      "encoder_layers", "d_ff",        "seq_len",        "positions",      "placement",
-      "block",          "lower_block", "lower_fraction", "final_norm",     "norm",
-      "norm_eps",       "dt",          "residual_alpha", "scale_embedding"};
+      "arch",           "vocab_size",  "d_model",        "n_heads",         "n_layers",
+      "encoder_layers", "d_ff",        "seq_len",        "positions",       "placement",
+      "block",          "lower_block", "lower_fraction", "final_norm",      "norm",
+      "norm_eps",       "dt",          "residual_alpha", "completep_alpha", "completep_base_depth",
+      "scale_embedding"};
   return keys;
 }
 

@@ -49,7 +49,8 @@ double run_gradient_check(const Config& run, const GradientCheckRequest& request
   model->training = false;
   model->record_grad_norms = !request.diag_path.empty();
   ParamStore& p = model->params();
-  AdamW opt(p, AdamWSettings::from_config(run));
+  // The groups (CompleteP's multipliers) follow the checkpoint's model; the settings this run.
+  AdamW opt(*model, AdamWSettings::from_config(run));
   const float lr = static_cast<float>(run.get_float("lr"));
   nlohmann::json losses = nlohmann::json::array();
   double loss = 0;

@@ -20,8 +20,31 @@ AdamWSettings AdamWSettings::from_config(const Config& c) {
   return s;
 }
 
-AdamW::AdamW(ParamStore& params, const AdamWSettings& settings)
-    : params_(params), s_(settings), m_(params.total(), 0.0f), v_(params.total(), 0.0f) {}
+std::vector<AdamWGroup> adamw_groups(const Model& model, const AdamWSettings& settings) {
+  const std::vector<ParamEntry>& entries = model.params().entries();
+  const std::vector<const TransformerStack*> stacks = model.stacks();
+  const std::vector<std::string> prefixes = model.stack_prefixes();
+  std::vector<AdamWGroup> groups = {{"base", 1.0f, settings.eps, {}}};
+  for (size_t k = 0; k < stacks.size(); ++k) {
+    const StackDescription& d = stacks[k]->description();
+    groups.push_back(
+        {prefixes[k] + "blocks", d.block_lr_scale, settings.eps * d.block_eps_scale, {}});
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    size_t g = 0;
+    for (size_t k = 0; k < stacks.size(); ++k)
+      if (entries[i].name.rfind(prefixes[k] + "blocks.", 0) == 0) g = k + 1;
+    groups[g].tensors.push_back(i);
+  }
+  return groups;
+}
+
+AdamW::AdamW(Model& model, const AdamWSettings& settings)
+    : params_(model.params()),
+      s_(settings),
+      groups_(adamw_groups(model, settings)),
+      m_(params_.total(), 0.0f),
+      v_(params_.total(), 0.0f) {}
 
 double global_grad_norm(ParamStore& params) {
   double sum = 0;
@@ -42,12 +65,13 @@ double AdamW::step(float lr, double norm) {
       scale_inplace(params_.grads().data(), static_cast<float>(coef), params_.total());
   }
   ++step_;
-  for (size_t i = 0; i < params_.entries().size(); ++i) {
-    const ParamEntry& e = params_.entries()[i];
-    const float wd = (s_.decay_all || e.role == ParamRole::Matrix) ? s_.weight_decay : 0.0f;
-    adamw_update(params_.value(i), params_.grad(i), m_.data() + e.offset, v_.data() + e.offset,
-                 e.numel, lr, s_.beta1, s_.beta2, s_.eps, wd, step_);
-  }
+  for (const AdamWGroup& group : groups_)
+    for (size_t i : group.tensors) {
+      const ParamEntry& e = params_.entries()[i];
+      const float wd = (s_.decay_all || e.role == ParamRole::Matrix) ? s_.weight_decay : 0.0f;
+      adamw_update(params_.value(i), params_.grad(i), m_.data() + e.offset, v_.data() + e.offset,
+                   e.numel, lr * group.lr_scale, s_.beta1, s_.beta2, group.eps, wd, step_);
+    }
   params_.project_to_sphere();  // nGPT's matrices back onto the sphere (none elsewhere)
   return norm;
 }

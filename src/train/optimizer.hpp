@@ -1,11 +1,14 @@
-// AdamW over a ParamStore, with global gradient-norm clipping. Moments are planned once, in the
-// same layout as the parameters. Weight decay applies to weight matrices only unless decay_all
-// (norm gains, biases and embeddings are not decayed, as in GPT-2 / nanoGPT practice).
+// AdamW over a model's ParamStore, with global gradient-norm clipping. Moments are planned once,
+// in the same layout as the parameters. Weight decay applies to weight matrices only unless
+// decay_all (norm gains, biases and embeddings are not decayed, as in GPT-2 / nanoGPT practice).
+// Tensors fall into parameter groups (as torch.optim.AdamW's param_groups), each with its own
+// learning-rate multiplier and epsilon: CompleteP's depth parametrisation (model/completep.hpp).
 #pragma once
 #include <string>
 #include <vector>
 
 #include "core/config.hpp"
+#include "model/model.hpp"
 #include "model/params.hpp"
 
 namespace normlab {
@@ -16,9 +19,24 @@ struct AdamWSettings {
   static AdamWSettings from_config(const Config& config);
 };
 
+// One parameter group: lr(step) * lr_scale and eps for each of its tensors.
+struct AdamWGroup {
+  std::string name;  // "base", or "blocks" / "encoder.blocks" / "decoder.blocks"
+  float lr_scale = 1.0f;
+  float eps = 1e-8f;
+  std::vector<size_t> tensors;  // indices into ParamStore::entries(), in registration order
+};
+
+// The model's groups: "base" (the embeddings, final and ResiDual norms: lr x 1, settings.eps),
+// then one group per stack with the tensors inside its blocks (names PREFIX "blocks."), at the
+// stack's CompleteP multipliers (StackDescription: lr x m_L^(alpha-1), eps x m_L^-alpha; both 1
+// when completep_alpha is off). Weight decay is per tensor, as above, in every group.
+std::vector<AdamWGroup> adamw_groups(const Model& model, const AdamWSettings& settings);
+
 class AdamW {
  public:
-  AdamW(ParamStore& params, const AdamWSettings& settings);
+  AdamW(Model& model, const AdamWSettings& settings);
+  const std::vector<AdamWGroup>& groups() const { return groups_; }
   // Clips (if clip_norm > 0) and applies one update at learning rate lr. Returns the global
   // gradient norm before clipping.
   double step(float lr);
@@ -33,6 +51,7 @@ class AdamW {
  private:
   ParamStore& params_;
   AdamWSettings s_;
+  std::vector<AdamWGroup> groups_;
   std::vector<float> m_, v_;
   long step_ = 0;
 };

@@ -42,6 +42,8 @@ std::string stack_text(const StackDescription& s) {
   if (s.dual_stream) text += ", dual stream";
   text += ", dt " + number(s.dt);
   if (s.alpha != 1.0f) text += ", alpha " + number(s.alpha);
+  if (s.block_lr_scale != 1.0f || s.block_eps_scale != 1.0f)  // CompleteP
+    text += ", lr x " + number(s.block_lr_scale) + " adam_eps x " + number(s.block_eps_scale);
   text += ", init " + s.init;
   return text;
 }

@@ -83,14 +83,14 @@ CoordStep coord_step(const DecoderLM& model, int step, const std::vector<double>
 // diverge_loss) stops the run before its update, as it stops `normlab train`.
 void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, int steps,
                    DepthResult& r) {
-  AdamW optimizer(task.model().params(), AdamWSettings::from_config(config));
+  AdamW optimizer(task.model(), AdamWSettings::from_config(config));
   const Schedule schedule = trial_schedule(config, steps);
   TrainingStep step(task, optimizer, schedule, config.get_int("grad_accum"),
                     static_cast<uint64_t>(config.get_int("seed")));
   StabilityMonitor monitor(StabilitySettings::from_config(config));
   BlockUpdates updates(model.params());
   TrialEvidence& e = r.evidence;
-  e.adam_eps = config.get_float("adam_eps");
+  e.adam_eps = optimizer.groups().back().eps;  // the blocks' (CompleteP scales it with depth)
   // The update evidence is averaged over the last fifth of the trial, when the warmup is over;
   // the loss over its last tenth (each batch is new to the model when its loss is taken).
   const int tail_from = steps - std::max(1, steps / 5) + 1;

@@ -131,7 +131,7 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
   std::unique_ptr<TrainingTask> task =
       make_training_task(config, data, tokenizer, std::move(model));
   Model* const net = &task->model();
-  AdamW opt(net->params(), AdamWSettings::from_config(config));
+  AdamW opt(*net, AdamWSettings::from_config(config));
   if (saved.exists) {
     opt.load(saved.optimizer.string());
     if (opt.steps() != start_step)

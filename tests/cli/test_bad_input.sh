@@ -55,6 +55,8 @@ expect_error "wrong type on the command line (--steps many)" "steps" "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir c1 --steps many
 expect_error "n_heads that does not divide d_model" "n_heads" "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir c1 --n_heads 3
+expect_error "completep_alpha outside the paper's [0.5, 1]" "completep_alpha" "." -- \
+  "$NL" train "${TRAIN[@]}" --out_dir c1 --placement completep --completep_alpha 0.3
 expect_error "unknown placement in init" "placement" "." -- \
   "$NL" init --out c1.safetensors --placement foo
 # Values outside the option's range (docs/options.md), on the command line and in a file.

@@ -117,7 +117,8 @@ TEST(EncoderDecoder, PaddingIsInvisible) {
 // decode_step over a KV cache (rows reading different sources, reordered midway) reproduces the
 // full forward's logits at every position, for placements with every kind of wiring.
 TEST(EncoderDecoder, IncrementalDecodingMatchesFullForward) {
-  for (const char* placement : {"post", "pre", "b2t", "hybrid", "resi", "lns", "siamese"}) {
+  for (const char* placement :
+       {"post", "pre", "b2t", "hybrid", "resi", "lns", "siamese", "completep"}) {
     EncoderDecoder model(tiny_encdec_config(placement, "layernorm", 6));
     model.initialize(5);
     model.training = false;

@@ -3,6 +3,7 @@ every norm, dt and residual variants, the LM and the encoder-decoder, the module
 gradient of every parameter (float64) must match `normlab grad` (float32).
 
 usage: test_torch_module.py NORMLAB_BINARY"""
+import json
 import sys
 import tempfile
 
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 
 import engine
+import normlab.safetensors
 import normlab.torch
 
 TINY = {"vocab_size": 40, "d_model": 16, "n_heads": 2, "n_layers": 4, "d_ff": 24, "seq_len": 8}
@@ -36,6 +38,9 @@ def cases(binary):
         yield dict(TINY, placement="mixln", lower_fraction="0.5", norm="rmsnorm", **extra)
         yield dict(TINY, placement="peri", final_norm="false", norm_eps="0.01", **extra)
         yield dict(TINY, block="attn:Nq|ndan mlp:ns|dtab", **extra)
+        # CompleteP's residual multiplier (L / L_base)^-alpha with a non-default alpha and base
+        yield dict(TINY, placement="completep", completep_alpha="0.5", completep_base_depth="1",
+                   dt="0.5", **extra)
     yield dict(TINY, arch="encdec", encoder_layers=2, block="attn:n|da cross:|dan mlp:n|dabn",
                lower_block="attn:q|da cross:s|nda mlp:N|da", lower_fraction="0.5")
 
@@ -114,6 +119,37 @@ def refusals(binary):
     return problems
 
 
+def check_optimizer_groups(binary, config, seed, workdir):
+    """normlab.torch.optimizer_groups: 3 torch.optim.AdamW steps on one batch give the losses of
+    `normlab grad --adamw-steps 3` (CompleteP's per-stack lr and eps; a large eps so that its
+    scaling shows)."""
+    path = f"{workdir}/model.safetensors"
+    engine.init_perturbed(binary, path, config, seed)
+    rows = rows_for(config, np.random.RandomState(seed))
+    tokens, out = f"{workdir}/tokens.txt", f"{workdir}/steps.safetensors"
+    with open(tokens, "w") as f:
+        for row in rows:
+            f.write((" ".join(map(str, row[0])) + " | " + " ".join(map(str, row[1])))
+                    if isinstance(row, tuple) else " ".join(map(str, row)))
+            f.write("\n")
+    opt = {"lr": 0.01, "adam_eps": 1e-3, "weight_decay": 0.1, "clip_norm": 0}
+    engine.run(binary, "grad", "-m", path, "--tokens", tokens, "-o", out, "--adamw-steps", "3",
+               *[a for k, v in opt.items() for a in (f"--{k}", str(v))])
+    want = [float(v) for v in json.loads(normlab.safetensors.read(out)[1]["losses"])]
+    model = normlab.torch.load(path).double()
+    adamw = torch.optim.AdamW(
+        normlab.torch.optimizer_groups(model, opt["lr"], opt["adam_eps"], opt["weight_decay"]),
+        lr=opt["lr"], betas=(0.9, 0.98))
+    got = []
+    for _ in range(4):
+        adamw.zero_grad()
+        loss = module_loss(model, rows)
+        got.append(loss.item())
+        loss.backward()
+        adamw.step()
+    return [f"losses {got} vs engine {want}"] if not np.allclose(got, want, rtol=1e-5) else []
+
+
 def main():
     binary = sys.argv[1]
     failures, count = [], 0
@@ -125,6 +161,15 @@ def main():
             count += 1
             problems = check(binary, config, seed, workdir)
             label = " ".join(f"{k}={v}" for k, v in config.items() if k not in TINY)
+            print(("FAIL " if problems else "ok   ") + label)
+            failures += [f"{label}: {p}" for p in problems]
+        for arch in ({}, {"arch": "encdec", "encoder_layers": 3}):
+            count += 1
+            config = dict(TINY, placement="completep", completep_alpha="0.5",
+                          completep_base_depth="1", **arch)
+            problems = check_optimizer_groups(binary, config, 100 + count, workdir)
+            label = "optimizer_groups " + " ".join(f"{k}={v}" for k, v in config.items()
+                                                   if k not in TINY)
             print(("FAIL " if problems else "ok   ") + label)
             failures += [f"{label}: {p}" for p in problems]
     if failures:

@@ -67,7 +67,7 @@ def product_placements(exe):
 # (docs/placements.md). The reference resolves them itself from the test's own config, so that a
 # wrong preset in normlab is a parity failure instead of being copied into the oracle.
 PRESET_OPTIONS = ("placement", "block", "lower_block", "lower_fraction", "final_norm",
-                  "residual_alpha")
+                  "residual_alpha", "completep_alpha")
 
 
 def expected_expansion(key, cfg):

@@ -26,6 +26,7 @@ DEFAULTS = {
     "seq_len": 128, "positions": "learned", "placement": "pre", "block": "",
     "lower_block": "", "lower_fraction": 0.25, "final_norm": "auto", "norm": "layernorm",
     "norm_eps": 1e-5, "dyt_alpha": 0.5, "dt": "1", "residual_alpha": "auto",
+    "completep_alpha": "off", "completep_base_depth": 2,
     "scale_embedding": False, "dropout": 0.0, "arch": "lm", "encoder_layers": 6,
     "beta1": 0.9, "beta2": 0.98, "adam_eps": 1e-8,
     "weight_decay": 0.0, "decay_all": False, "clip_norm": 1.0, "lr": 1e-3,
@@ -35,7 +36,7 @@ DEFAULTS = {
 FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
-    "none": False, "olmo2": True, "siamese": True, "ngpt": False,
+    "none": False, "olmo2": True, "siamese": True, "ngpt": False, "completep": True,
 }
 
 
@@ -64,6 +65,26 @@ def residual_alpha(cfg):
         # DeepNet (Wang et al. 2022), decoder-only: alpha = (2L)^(1/4).
         return (2.0 * cfg["n_layers"]) ** 0.25 if cfg["placement"] == "deepnorm" else 1.0
     return float(a)
+
+
+def completep_alpha(cfg):
+    """CompleteP's alpha (Dey et al. 2025, arXiv 2505.01618): 1 for the placement `completep`
+    (the paper's choice; 0.5 is depth-muP), a number given by the config, or None (off)."""
+    a = str(cfg.get("completep_alpha", "off")).strip()
+    if a != "off":
+        return float(a)
+    return 1.0 if cfg["placement"] == "completep" else None
+
+
+def completep_scales(cfg, L):
+    """The paper's Table 1 along depth, for a stack of L blocks with m_L = L / L_base (width
+    multiplier 1): (residual-branch multiplier m_L^-alpha, hidden AdamW lr multiplier
+    m_L^(alpha-1), hidden Adam eps multiplier m_L^-alpha); (1, 1, 1) when off."""
+    alpha = completep_alpha(cfg)
+    if alpha is None:
+        return 1.0, 1.0, 1.0
+    m = L / float(cfg["completep_base_depth"])
+    return m ** -alpha, m ** (alpha - 1.0), m ** -alpha
 
 
 def has_final_norm(cfg):
@@ -462,6 +483,20 @@ def ngpt_project(model, params):
                 w.copy_(w / w.norm(dim=dim, keepdim=True))
 
 
+class CompletePBlock(Block):
+    """CompleteP (Dey et al. 2025, arXiv 2505.01618, its residual rule; EleutherAI/nanoGPT-mup
+    branch completep): Pre-LN with each residual branch scaled by m_L^-alpha, m_L = L / L_base:
+    x <- alpha_shortcut x + dt m_L^-alpha F(N(x)). The learning-rate and epsilon part of the
+    parametrisation is the optimizer's (adamw_losses)."""
+
+    def update(self, s, p, x, state):
+        branch = completep_scales(self.cfg, self.L)[0]
+        return self.alpha * x + self.dt * branch * self.F(s, p, self.N(p, f"{s}.norm_in", x))
+
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_in", "d")]
+
+
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
@@ -473,6 +508,7 @@ BLOCKS = {
     "post": PostBlock, "pre": PreBlock, "peri": PeriBlock, "b2t": B2TBlock,
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
     "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock, "ngpt": NGPTBlock,
+    "completep": CompletePBlock,
 }
 
 
@@ -523,6 +559,9 @@ def make_blocks(cfg, prefix="blocks.", depth=None, alpha=None, causal=True, cros
     L = cfg["n_layers"] if depth is None else depth
     placement = cfg["placement"]
     kw = dict(prefix=prefix, depth=L, alpha=alpha, causal=causal, cross=cross)
+    if completep_alpha(cfg) is not None and placement != "completep":
+        raise ValueError("the reference has CompleteP's residual rule for its Pre-LN only "
+                         "(placement completep)")
     if is_layer_list(cfg.get("block", "")):
         # Each layer follows its own placement's equations; l stays the block's index in the
         # stack (LayerNorm Scaling's 1/sqrt(l)).
@@ -825,15 +864,39 @@ def decays(name, decay_all):
         (".qkv.weight", ".proj.weight", ".fc1.weight", ".fc2.weight", ".q.weight", ".kv.weight"))
 
 
+def hidden_depth(cfg, name):
+    """The depth of the stack whose blocks hold tensor `name`, or None outside the blocks
+    (embeddings, final and ResiDual norms): CompleteP's "hidden" tensors."""
+    if name.startswith("blocks."):
+        return cfg["n_layers"]
+    if name.startswith("encoder.blocks."):
+        return cfg["encoder_layers"]
+    if name.startswith("decoder.blocks."):
+        return cfg["n_layers"]
+    return None
+
+
+def param_groups(cfg, params, lr, eps, weight_decay, decay_all):
+    """torch.optim.AdamW param groups: decay or not (decays), and CompleteP's Table 1 along depth
+    (Dey et al. 2025): hidden tensors at lr m_L^(alpha-1) and eps m_L^-alpha, the rest at lr and
+    eps (embeddings, final norm)."""
+    cfg = full_config(cfg)
+    groups = {}
+    for name, t in params.items():
+        L = hidden_depth(cfg, name)
+        _, lr_scale, eps_scale = (1.0, 1.0, 1.0) if L is None else completep_scales(cfg, L)
+        wd = weight_decay if decays(name, decay_all) else 0.0
+        key = (wd, lr * lr_scale, eps * eps_scale)
+        groups.setdefault(key, []).append(t)
+    return [{"params": ts, "weight_decay": wd, "lr": glr, "eps": geps}
+            for (wd, glr, geps), ts in groups.items()]
+
+
 def adamw_losses(model, params, tokens, targets, steps, lr, beta1=0.9, beta2=0.98, eps=1e-8,
                  weight_decay=0.0, clip_norm=0.0, decay_all=False):
     """N AdamW steps at constant lr on one batch: returns the N+1 losses (before each step and
     after the last) and the gradients of the final parameters (docs/model.md, `normlab grad`)."""
-    names = list(params)
-    decay = [params[n] for n in names if decays(n, decay_all)]
-    rest = [params[n] for n in names if not decays(n, decay_all)]
-    groups = [g for g in ({"params": decay, "weight_decay": weight_decay},
-                          {"params": rest, "weight_decay": 0.0}) if g["params"]]
+    groups = param_groups(model.cfg, params, lr, eps, weight_decay, decay_all)
     opt = torch.optim.AdamW(groups, lr=lr, betas=(beta1, beta2), eps=eps)
     losses = []
     for _ in range(steps):

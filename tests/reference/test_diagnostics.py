@@ -288,7 +288,8 @@ def run_case(exe, tmp, label, cfg, seed):
 
 def cases():
     out = []
-    for pl in ["post", "pre", "peri", "b2t", "hybrid", "resi", "mixln", "siamese"]:
+    for pl in ["post", "pre", "peri", "b2t", "hybrid", "resi", "mixln", "siamese",
+               "completep"]:
         out.append((pl, "layernorm"))
     out += [("hybrid", "rmsnorm"), ("post", "rmsnorm"), ("peri", "dyt"), ("hybrid", "dyt")]
     result = []

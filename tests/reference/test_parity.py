@@ -88,7 +88,8 @@ def compare_with_reference(m, rcfg, params, batch, grad_path, steps, opt):
     got = [float(v) for v in json.loads(meta["losses"])]
     full = ref.full_config(rcfg)
     want, g_ref = ref.adamw_losses(m, params, *batch, steps, opt["lr"], full["beta1"],
-                                   full["beta2"], full["adam_eps"], opt["weight_decay"],
+                                   full["beta2"], opt.get("adam_eps", full["adam_eps"]),
+                                   opt["weight_decay"],
                                    opt["clip_norm"], bool(full["decay_all"]))
     if len(got) != steps + 1:
         raise CaseError(f"losses has {len(got)} entries, want {steps + 1}")
@@ -100,7 +101,7 @@ def compare_with_reference(m, rcfg, params, batch, grad_path, steps, opt):
     return errs[k], f"losses[{k}]", detail
 
 
-def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
+def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None, step_options=None):
     cfg_path = os.path.join(tmp, f"{label}.json")
     model_path = os.path.join(tmp, f"{label}.safetensors")
     ids_path = os.path.join(tmp, f"{label}.ids.txt")
@@ -112,7 +113,7 @@ def run_case(exe, tmp, label, cfg, seed, ref_override=None, steps=0, T=None):
     cmd = [exe, "grad", "--model", model_path, "--tokens", ids_path, "--out", grad_path]
     opt = {}
     if steps:
-        opt = {"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}
+        opt = dict({"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}, **(step_options or {}))
         cmd += [STEPS_FLAG, str(steps)] + [a for k, v in opt.items() for a in (f"--{k}", str(v))]
     run(cmd)
 
@@ -167,6 +168,17 @@ def cases(placements):
                    ("resi", "layernorm"), ("b2t", "layernorm"), ("siamese", "layernorm"),
                    ("ngpt", "layernorm")]:
         out.append((f"{pl}/{nm} --steps 5", dict(TINY, placement=pl, norm=nm), {}, 5, None))
+    # CompleteP's optimizer side against torch.optim.AdamW with the paper's param groups: at
+    # alpha 0.5 the blocks' lr is scaled by m_L^-1/2 (at alpha 1 it is not), and a large adam_eps
+    # makes its m_L^-alpha scaling matter to the losses.
+    for label, nm, extra in [("completep/layernorm --steps 5", "layernorm", {}),
+                             ("completep/rmsnorm alpha 0.5 base 1 --steps 5", "rmsnorm",
+                              {"completep_alpha": "0.5", "completep_base_depth": 1})]:
+        out.append((label, dict(TINY, placement="completep", norm=nm, **extra), {}, 5, None,
+                    {"adam_eps": 1e-3}))
+    out.append(("pre/layernorm completep_alpha 1 dt 0.5",
+                dict(TINY, placement="pre", norm="layernorm", dt="0.5", completep_alpha="1"),
+                {"placement": "completep"}, 0, None))
     return out
 
 
@@ -182,13 +194,14 @@ def main():
     placements = product_placements(exe)  # raises (the test fails) if normlab lists none
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="normlab-parity-") as tmp:
-        for i, (label, cfg, override, steps, T) in enumerate(cases(placements)):
+        for i, (label, cfg, override, steps, T, *step_options) in enumerate(cases(placements)):
             if filt and filt not in label:
                 continue
             safe = "".join(c if c.isalnum() else "_" for c in label)
             try:
                 worst, name, detail = run_case(exe, tmp, safe, cfg, seed=100 + i,
-                                               ref_override=override, steps=steps, T=T)
+                                               ref_override=override, steps=steps, T=T,
+                                               step_options=(step_options or [None])[0])
                 ok = worst <= TOL
                 print(f"{'PASS' if ok else 'FAIL'} {label}: worst rel err {worst:.2e} at {name}"
                       f" ({detail})", flush=True)

@@ -282,7 +282,8 @@ def self_check():
 
 
 # =========================================================================== parity
-def run_case(exe, tmp, label, cfg, seed, lengths, ref_override=None, steps=0, smoothing=None):
+def run_case(exe, tmp, label, cfg, seed, lengths, ref_override=None, steps=0, smoothing=None,
+             step_options=None):
     """smoothing None: no flag, `label_smoothing: auto`, documented as 0.1 for arch=encdec."""
     cfg_path = os.path.join(tmp, f"{label}.json")
     model_path = os.path.join(tmp, f"{label}.safetensors")
@@ -297,7 +298,7 @@ def run_case(exe, tmp, label, cfg, seed, lengths, ref_override=None, steps=0, sm
         cmd += ["--label_smoothing", str(smoothing)]
     opt = {}
     if steps:
-        opt = {"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}
+        opt = dict({"lr": 0.01, "clip_norm": 1.0, "weight_decay": 0.1}, **(step_options or {}))
         cmd += ["--adamw-steps", str(steps)]
         cmd += [a for k, v in opt.items() for a in (f"--{k}", str(v))]
     run(cmd)
@@ -361,6 +362,11 @@ def cases(placements):
                    ("hybrid", "dyt"), ("siamese", "layernorm")]:
         out.append((f"{pl}/{nm} --adamw-steps {STEPS}", dict(TINY_ED, placement=pl, norm=nm),
                     {}, STEPS, LENGTHS, None))
+    # CompleteP per stack (encoder m_L = 4/2, decoder 2/2 at the default L_base 2; at alpha 0.5
+    # both lr and eps differ between the stacks), against torch.optim.AdamW param groups.
+    out.append((f"completep/layernorm alpha 0.5 --adamw-steps {STEPS}",
+                dict(TINY_ED, placement="completep", norm="layernorm", completep_alpha="0.5",
+                     encoder_layers=4), {}, STEPS, LENGTHS, None, {"adam_eps": 1e-3}))
     out.append(("post/layernorm --label_smoothing 0",
                 dict(TINY_ED, placement="post", norm="layernorm"), {}, 0, LENGTHS, 0.0))
     out.append(("b2t/rmsnorm --label_smoothing 0",
@@ -418,13 +424,14 @@ def main():
             print(f"{'PASS' if ok else 'FAIL'} {label} ({detail})", flush=True)
             passed += ok
             failed += not ok
-        for i, (label, cfg, override, steps, lengths, sm) in enumerate(cases(placements)):
+        for i, (label, cfg, override, steps, lengths, sm, *step_options) in enumerate(
+                cases(placements)):
             if filt and filt not in label:
                 continue
             safe = "".join(c if c.isalnum() else "_" for c in label)
             try:
                 worst, name, detail = run_case(exe, tmp, safe, cfg, 200 + i, lengths, override,
-                                               steps, sm)
+                                               steps, sm, (step_options or [None])[0])
                 ok = worst <= TOL
                 print(f"{'PASS' if ok else 'FAIL'} {label}: worst rel err {worst:.2e} at {name}"
                       f" ({detail})", flush=True)

@@ -59,6 +59,7 @@ for pl, nm, ex in [("post", "layernorm", {}), ("peri", "rmsnorm", {"dt": "0.5"})
                    ("b2t", "dyt", {}), ("lns", "layernorm", {"dt": "1/sqrt(L)"}),
                    ("mixln", "rmsnorm", {"lower_fraction": 0.5}),
                    ("deepnorm", "layernorm", {}),
+                   ("completep", "rmsnorm", {"completep_alpha": "0.5", "dt": "0.5"}),
                    ("none", "layernorm", {"positions": "sinusoidal", "scale_embedding": True}),
                    ("siamese", "layernorm", {}), ("siamese", "dyt", {"final_norm": "false"}),
                    ("ngpt", "layernorm", {})]:

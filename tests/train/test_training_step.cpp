@@ -34,7 +34,7 @@ struct Fixture {
       : config(c),
         task(make_language_model_task(c, {markov_tokens(32, 2048, 5), {}, "markov", {}},
                                       DecoderLM::create(c))),
-        optimizer(task->model().params(), AdamWSettings::from_config(c)),
+        optimizer(task->model(), AdamWSettings::from_config(c)),
         schedule(Schedule::from_config(c, 10)),
         step(*task, optimizer, schedule, c.get_int("grad_accum"),
              static_cast<uint64_t>(c.get_int("seed"))) {
