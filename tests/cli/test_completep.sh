@@ -4,13 +4,9 @@
 # follow L / completep_base_depth, and a config dumped with them reads back as the same config.
 # Called by ctest as: bash test_completep.sh PATH_TO_normlab REPO_ROOT
 set -euo pipefail
-NL=$(realpath "$1")
-ROOT=$(realpath "$2")
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # shellcheck source=lib.sh
-source "$ROOT/tests/cli/lib.sh"
-cd "$W"
+source "$(dirname "$0")/lib.sh"
+begin_cli_test "$@"
 
 "$NL" train --placement completep --n_layers 8 --dump-config >lm8.yaml
 check "the preset writes out its alpha" grep -qx "completep_alpha: '\?1'\?" lm8.yaml
