@@ -74,13 +74,16 @@ nlohmann::json evidence_json(const TrialEvidence& e) {
 std::string verdict_line(const char* what, const std::string& state, const char* verdict,
                          const DepthScaling& s) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-9s %-13s %-12s", what, state.c_str(), verdict);
+  // The verdict column is as wide as its longest value, "too few depths", plus a space.
+  std::snprintf(buf, sizeof buf, "%-9s %-13s %-15s", what, state.c_str(), verdict);
   std::string line = buf;
-  if (s.points >= 2)
+  // With too few depths no law is named, so no fitted slope is shown beside the verdict either.
+  if (!too_few_depths(s))
     line += "L^" + fmt("%.2f", s.power.slope) + "  x" + fmt("%.3f", std::exp(s.exponential.slope)) +
             "/layer  (rss exp " + num(s.exponential.rss) + ", power " + num(s.power.rss) +
             ", affine " + num(s.affine_rss) + ", const " + num(s.constant_rss) + ")";
   if (s.overflow) line += "  (overflow: inf/NaN at some depth)";
+  while (line.back() == ' ') line.pop_back();
   return line + "\n";
 }
 

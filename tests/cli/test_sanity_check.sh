@@ -104,9 +104,9 @@ if grep -Eq '^(forward|gradient) +(init|trained:2) +too few depths' "$W/pre.out"
   not_ok "4 depths spanning 8x name a law" "$(cat "$W/pre.out")"
 else ok "4 depths spanning 8x name a law"; fi
 "$NL" sanity-check "${SMALL[@]}" --depths 2,4,8 --sanity-steps 0 >"$W/few.out" 2>"$W/few.err"
-if [ "$(grep -Ec '^(forward|gradient) +init +too few depths' "$W/few.out")" -eq 2 ]; then
-  ok "3 depths: too few depths for a law"
-else not_ok "3 depths: too few depths for a law" "$(cat "$W/few.out" "$W/few.err")"; fi
+if [ "$(grep -Ec '^(forward|gradient) +init +too few depths$' "$W/few.out")" -eq 2 ]; then
+  ok "3 depths: too few depths for a law, and no fitted slope beside it"
+else not_ok "3 depths: too few depths for a law, and no fitted slope beside it" "$(cat "$W/few.out" "$W/few.err")"; fi
 
 # ---- outcomes of designs whose behaviour is known (docs/sanity-check.md, "Prediction"); the
 # run predicted is 300 steps with 30 warmup steps, the trial 100 steps
