@@ -204,6 +204,9 @@ nlohmann::json report_json(const SanityReport& r) {
       row["trained"] = measure_json(d.trained);
       row["first_loss"] = finite_or_null(d.first_loss);
       row["last_loss"] = finite_or_null(d.last_loss);
+      nlohmann::json curve = nlohmann::json::array();
+      for (double v : d.trial_loss) curve.push_back(finite_or_null(v));
+      row["trial_loss"] = curve;
       row["prediction"] = prediction_json(d.prediction);
       row["evidence"] = evidence_json(d.evidence);
       row["coord_check"] = coord_check_json(d.coord);

@@ -112,6 +112,7 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
     });
     if (s == 1) r.first_loss = result.loss;
     r.last_loss = result.loss;
+    r.trial_loss.push_back(result.loss);
     e.steps = s;
     if (s >= loss_from) loss_sum += result.loss, ++loss_tail;
     if (verdict == StepVerdict::Diverged) {

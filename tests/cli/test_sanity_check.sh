@@ -59,6 +59,10 @@ for d in j["depths"]:
         assert math.isclose(m["forward"], m["top_rms"] / m["bottom_rms"], rel_tol=1e-6), m
         assert math.isclose(m["backward"], m["grad_bottom"] / m["grad_top"], rel_tol=1e-6), m
     assert d["first_loss"] > 0 and d["last_loss"] > 0
+    # The trial's curve: one loss per step, from the first loss to the last.
+    c = d["trial_loss"]
+    assert len(c) == j["settings"]["train_steps"], c
+    assert c[0] == d["first_loss"] and c[-1] == d["last_loss"], (c, d)
 v = j["verdicts"]
 assert v["init"]["forward"]["verdict"] == sys.argv[2], (v, sys.argv[2])
 for state in ("init", "trained"):
