@@ -97,8 +97,9 @@ std::vector<OptionSpec> make_options() {
         "Weight of the shortcut, alpha*x + F(x): auto (as the placement's preset), a number, or "
         "deepnorm (Wang et al. 2022: (2L)^(1/4) decoder-only; encoder 0.81 (N^4 M)^(1/16), "
         "decoder (3M)^(1/4))."},
-    {"completep_alpha", String, "off",   "model",     any_value,
-        "Depth parametrisation (Dey et al. 2025, CompleteP): off, or alpha in [0.5, 1]. With "
+    {"completep_alpha", String, "auto",  "model",     any_value,
+        "Depth parametrisation (Dey et al. 2025, CompleteP): auto (as the placement's preset: 1 "
+        "for completep, off for every other), off, or alpha in [0.5, 1]. With "
         "m_L = L / completep_base_depth, every residual branch is scaled by m_L^-alpha (times dt) "
         "and AdamW's learning rate of every tensor inside the blocks by m_L^(alpha-1), its "
         "epsilon by m_L^-alpha; embeddings and the final norm keep lr and adam_eps. 1 is "

@@ -43,7 +43,12 @@ const std::vector<PlacementPreset>& placement_presets() {
        "CompleteP, Dey et al. 2025",
        {{"block", "attn:n|da mlp:n|da"}, {"completep_alpha", "1"}}},
       // Your own `block`; every other row falls back to these values.
-      {"custom", "", {{"final_norm", "true"}, {"residual_alpha", "1"}, {"init", "xavier"}}},
+      {"custom",
+       "",
+       {{"final_norm", "true"},
+        {"residual_alpha", "1"},
+        {"init", "xavier"},
+        {"completep_alpha", "off"}}},
   };
   return presets;
 }

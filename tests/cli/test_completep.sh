@@ -20,7 +20,11 @@ check "alpha 0.5 (depth-muP): branches x 0.5, times dt 0.5; lr x 0.5, adam_eps x
 check "an encoder-decoder: each stack at its own depth" \
   bash -c 'grep -qx "#   encoder: L 4, residual branch x 0.5 (dt 0.5), tensors in the blocks: lr x 1, adam_eps 5e-09" "$0" &&
            grep -qx "#   decoder: L 2, residual branch x 1 (dt 1), tensors in the blocks: lr x 1, adam_eps 1e-08" "$0"' ed.yaml
+"$NL" train --placement completep --n_layers 8 --completep_alpha off --dump-config >off.yaml
+check "completep_alpha off given by hand turns the preset's scaling off" \
+  bash -c 'grep -qx "completep_alpha: .off." "$0" && ! grep -q "CompleteP resolved" "$0"' off.yaml
 "$NL" train --placement pre --n_layers 8 --dump-config >pre.yaml
+check "another placement resolves auto to off" grep -qx "completep_alpha: .off." pre.yaml
 check "without CompleteP no such lines" bash -c '! grep -q "CompleteP resolved" "$0"' pre.yaml
 "$NL" train --config half.yaml --dump-config >half2.yaml
 check "the dump reads back as the same config" cmp half.yaml half2.yaml

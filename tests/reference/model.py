@@ -26,7 +26,7 @@ DEFAULTS = {
     "seq_len": 128, "positions": "learned", "placement": "pre", "block": "",
     "lower_block": "", "lower_fraction": 0.25, "final_norm": "auto", "norm": "layernorm",
     "norm_eps": 1e-5, "dyt_alpha": 0.5, "dt": "1", "residual_alpha": "auto",
-    "completep_alpha": "off", "completep_base_depth": 2,
+    "completep_alpha": "auto", "completep_base_depth": 2,
     "scale_embedding": False, "dropout": 0.0, "arch": "lm", "encoder_layers": 6,
     "beta1": 0.9, "beta2": 0.98, "adam_eps": 1e-8,
     "weight_decay": 0.0, "decay_all": False, "clip_norm": 1.0, "lr": 1e-3,
@@ -68,12 +68,15 @@ def residual_alpha(cfg):
 
 
 def completep_alpha(cfg):
-    """CompleteP's alpha (Dey et al. 2025, arXiv 2505.01618): 1 for the placement `completep`
-    (the paper's choice; 0.5 is depth-muP), a number given by the config, or None (off)."""
-    a = str(cfg.get("completep_alpha", "off")).strip()
-    if a != "off":
-        return float(a)
-    return 1.0 if cfg["placement"] == "completep" else None
+    """CompleteP's alpha (Dey et al. 2025, arXiv 2505.01618): a number given by the config, None
+    for "off", and for "auto" 1 with the placement `completep` (the paper's choice; 0.5 is
+    depth-muP), None with any other."""
+    a = str(cfg.get("completep_alpha", "auto")).strip()
+    if a == "off":
+        return None
+    if a == "auto":
+        return 1.0 if cfg["placement"] == "completep" else None
+    return float(a)
 
 
 def completep_scales(cfg, L):
