@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace normlab {
 
@@ -73,23 +74,16 @@ void sphere_step_backward(float* dx, float* dy, float* dtheta, const float* dout
                           size_t rows, int d) {
   float* ds = dy;  // scratch until the last pass
   unit_rows_backward(ds, dout, out, rnorm_sum, rows, d);
-  // dtheta_j += c sign(theta_j c) sum_r ds_j (yn_j - xn_j), in row order per column.
-  constexpr int kBlock = 64;
-  const int blocks = (d + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (rows * d >= 32768)
-  for (int blk = 0; blk < blocks; ++blk) {
-    const int j0 = blk * kBlock, width = std::min(kBlock, d - j0);
-    double acc[kBlock] = {};
-    for (size_t r = 0; r < rows; ++r)
-      for (int j = 0; j < width; ++j) {
-        const size_t i = r * d + j0 + j;
-        acc[j] += static_cast<double>(ds[i]) * (yn[i] - xn[i]);
-      }
-    for (int j = 0; j < width; ++j) {
-      const float tc = theta[j0 + j] * c;
-      const float sign = tc > 0 ? 1.0f : tc < 0 ? -1.0f : 0.0f;
-      dtheta[j0 + j] += static_cast<float>(acc[j]) * c * sign;
-    }
+  // dtheta_j += c sign(theta_j c) sum_r ds_j (yn_j - xn_j), with dx (overwritten below) holding
+  // yn - xn.
+#pragma omp parallel for simd if (rows * d >= 32768)
+  for (size_t i = 0; i < rows * d; ++i) dx[i] = yn[i] - xn[i];
+  std::vector<float> da(static_cast<size_t>(d), 0.0f);
+  accumulate_column_products(da.data(), ds, d, dx, d, rows, d, 1.0f);
+  for (int j = 0; j < d; ++j) {
+    const float tc = theta[j] * c;
+    const float sign = tc > 0 ? 1.0f : tc < 0 ? -1.0f : 0.0f;
+    dtheta[j] += da[j] * c * sign;
   }
 #pragma omp parallel for if (rows * d >= 32768)
   for (size_t r = 0; r < rows; ++r) {
