@@ -57,6 +57,7 @@ nlohmann::json evidence_json(const TrialEvidence& e) {
           {"steps", e.steps},
           {"first_loss", finite_or_null(e.first_loss)},
           {"end_loss", finite_or_null(e.end_loss)},
+          {"end_unigram_loss", finite_or_null(e.end_unigram_loss)},
           {"gain_over_unigram", finite_or_null(e.unigram_loss - e.end_loss)},
           {"non_finite", e.non_finite},
           {"stop_reason", e.stop_reason},
@@ -207,6 +208,9 @@ nlohmann::json report_json(const SanityReport& r) {
       nlohmann::json curve = nlohmann::json::array();
       for (double v : d.trial_loss) curve.push_back(finite_or_null(v));
       row["trial_loss"] = curve;
+      nlohmann::json base = nlohmann::json::array();
+      for (double v : d.trial_unigram_loss) base.push_back(finite_or_null(v));
+      row["trial_unigram_loss"] = base;
       row["prediction"] = prediction_json(d.prediction);
       row["evidence"] = evidence_json(d.evidence);
       row["coord_check"] = coord_check_json(d.coord);

@@ -24,12 +24,13 @@ struct SanityOptions {
 
 struct DepthResult {
   int depth = 0;
-  StackMeasure init, trained;            // init describes the architecture, not its trainability
-  double first_loss = 0, last_loss = 0;  // training losses at step 1 and the last step
-  std::vector<double> trial_loss;        // the trial's training loss at every step (its curve)
-  TrialEvidence evidence;                // of the short trial (train_steps > 0)
-  OutcomePrediction prediction;          // read from the evidence
-  std::vector<CoordStep> coord;          // coordinate check at kCoordCheckSteps
+  StackMeasure init, trained;              // init describes the architecture, not its trainability
+  double first_loss = 0, last_loss = 0;    // training losses at step 1 and the last step
+  std::vector<double> trial_loss;          // the trial's training loss at every step (its curve)
+  std::vector<double> trial_unigram_loss;  // the unigram model's loss on each step's batches
+  TrialEvidence evidence;                  // of the short trial (train_steps > 0)
+  OutcomePrediction prediction;            // read from the evidence
+  std::vector<CoordStep> coord;            // coordinate check at kCoordCheckSteps
   double seconds = 0;
 };
 

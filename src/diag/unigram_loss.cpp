@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace normlab {
 
@@ -15,6 +16,16 @@ double unigram_loss(const std::vector<int32_t>& tokens) {
   for (size_t c : counts)
     if (c > 0) entropy -= (static_cast<double>(c) / n) * std::log(static_cast<double>(c) / n);
   return entropy;
+}
+
+std::vector<double> unigram_surprisal(const std::vector<int32_t>& tokens) {
+  if (tokens.empty()) return {};
+  const int32_t max_id = *std::max_element(tokens.begin(), tokens.end());
+  std::vector<double> s(static_cast<size_t>(max_id) + 1, 0);
+  for (int32_t t : tokens) s[static_cast<size_t>(t)] += 1;
+  const double n = static_cast<double>(tokens.size());
+  for (double& c : s) c = c > 0 ? -std::log(c / n) : std::numeric_limits<double>::infinity();
+  return s;
 }
 
 }  // namespace normlab

@@ -12,4 +12,10 @@ namespace normlab {
 // U of `tokens` (ids >= 0); 0 for an empty stream.
 double unigram_loss(const std::vector<int32_t>& tokens);
 
+// The unigram model of `tokens` as a predictor: its loss -ln p(v) on each id v (index v; +inf
+// for an id that `tokens` never holds). The mean of it over a batch's targets is where a model
+// that has learned nothing beyond the unigram statistics scores on that batch, which differs
+// from U by the batch's own mix of frequent and rare tokens.
+std::vector<double> unigram_surprisal(const std::vector<int32_t>& tokens);
+
 }  // namespace normlab

@@ -96,7 +96,8 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
   const int tail_from = steps - std::max(1, steps / 5) + 1;
   const int loss_from = steps - std::max(1, steps / 10) + 1;
   int tail = 0, loss_tail = 0;
-  double loss_sum = 0;
+  double loss_sum = 0, base_sum = 0;
+  const long accum = config.get_int("grad_accum");
   task.model().training = true;
   for (int s = 1; s <= steps; ++s) {
     const bool coord =
@@ -113,8 +114,12 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
     if (s == 1) r.first_loss = result.loss;
     r.last_loss = result.loss;
     r.trial_loss.push_back(result.loss);
+    double base = 0;  // the unigram model's loss on this step's micro-batches
+    for (long k = 0; k < accum; ++k)
+      base += task.unigram_batch_loss(static_cast<uint64_t>((s - 1) * accum + k)) / accum;
+    r.trial_unigram_loss.push_back(base);
     e.steps = s;
-    if (s >= loss_from) loss_sum += result.loss, ++loss_tail;
+    if (s >= loss_from) loss_sum += result.loss, base_sum += base, ++loss_tail;
     if (verdict == StepVerdict::Diverged) {
       e.non_finite = !std::isfinite(result.loss) || !std::isfinite(result.grad_norm);
       e.stop_reason = monitor.reason();
@@ -136,6 +141,7 @@ void train_briefly(TrainingTask& task, DecoderLM& model, const Config& config, i
   }
   e.first_loss = r.first_loss;
   e.end_loss = loss_tail > 0 ? loss_sum / loss_tail : r.last_loss;
+  e.end_unigram_loss = loss_tail > 0 ? base_sum / loss_tail : std::nan("");
   e.spikes = monitor.spikes();
 }
 

@@ -89,6 +89,15 @@ class LanguageModelTask : public TrainingTask {
     return r;
   }
   double unigram_loss() const override { return normlab::unigram_loss(data_.train); }
+  double unigram_batch_loss(uint64_t index) override {
+    if (surprisal_.empty()) surprisal_ = unigram_surprisal(data_.train);
+    // Own buffers: the model may still read x_ and y_ (they hold the batch it last ran).
+    ux_.resize(x_.size()), uy_.resize(y_.size());
+    train_batches_.sample(index, ux_.data(), uy_.data());
+    double sum = 0;
+    for (int32_t t : uy_) sum += surprisal_[static_cast<size_t>(t)];
+    return sum / static_cast<double>(uy_.size());
+  }
 
  private:
   std::unique_ptr<DecoderLM> model_;
@@ -99,6 +108,8 @@ class LanguageModelTask : public TrainingTask {
   BatchSampler train_batches_;
   std::optional<BatchSampler> valid_batches_;
   std::vector<int32_t> x_, y_;
+  std::vector<double> surprisal_;  // unigram_batch_loss's, computed on first use
+  std::vector<int32_t> ux_, uy_;
 };
 
 // Translation / summarization: sentence pairs in token-count batches (data/parallel_batches.hpp).

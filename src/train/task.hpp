@@ -38,6 +38,10 @@ class TrainingTask {
   // the context (diag/unigram_loss.hpp): where a run that stalls sits. NaN where it is not
   // defined by one token stream (the encoder–decoder).
   virtual double unigram_loss() const { return std::nan(""); }
+  // The unigram model's loss on the targets of training micro-batch `index`
+  // (unigram_surprisal): where a model that sits on the unigram plateau scores on that batch.
+  // NaN where unigram_loss is not defined.
+  virtual double unigram_batch_loss(uint64_t /*index*/) { return std::nan(""); }
 };
 
 // Throws UserError("DIR: ...") unless `data` is a corpus directory that 'prepare' or
