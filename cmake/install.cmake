@@ -13,7 +13,11 @@ install(EXPORT normlabTargets NAMESPACE normlab:: DESTINATION ${NORMLAB_CMAKE_DI
 configure_package_config_file(cmake/normlabConfig.cmake.in
                               ${CMAKE_CURRENT_BINARY_DIR}/normlabConfig.cmake
                               INSTALL_DESTINATION ${NORMLAB_CMAKE_DIR})
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlabConfig.cmake DESTINATION ${NORMLAB_CMAKE_DIR})
+# find_package(normlab 0.1) checks the version; releases of one minor version are compatible.
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/normlabConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlabConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/normlabConfigVersion.cmake DESTINATION ${NORMLAB_CMAKE_DIR})
 configure_file(cmake/normlab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/normlab.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

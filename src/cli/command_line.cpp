@@ -37,7 +37,7 @@ void check_command_word(const CLI::App& app, int argc, char** argv) {
   if (argc < 2)
     throw UserError("no command given; one of " + joined(commands) + " (normlab --help)");
   const std::string word = argv[1];
-  if (word == "--help" || word == "-h") return;
+  if (word == "--help" || word == "-h" || word == "--version") return;
   if (std::find(commands.begin(), commands.end(), word) != commands.end()) return;
   if (word.rfind("-", 0) == 0)
     throw UserError(word + ": the command comes first, its options after it (normlab COMMAND " +

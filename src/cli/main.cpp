@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "normlab: Transformer training where the placement of layer normalization is a "
       "first-class choice"};
+  app.set_version_flag("--version", "normlab " NORMLAB_VERSION);
   app.require_subcommand(1);
   std::map<CLI::App*, Runner> runners;
   auto add = [&](const char* name, const char* help, Runner (*setup)(CLI::App&)) {

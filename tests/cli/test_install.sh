@@ -16,6 +16,12 @@ check "cmake --install into a fresh prefix" cmake --install "$BUILD" --prefix "$
 check "installed: library, API headers, CMake package, pkg-config file" test -f "$P/lib/libnormlab.a" \
   -a -f "$P/include/normlab/normlab.hpp" -a -f "$P/lib/cmake/normlab/normlabConfig.cmake" \
   -a -f "$P/lib/pkgconfig/normlab.pc" -a -x "$P/bin/normlab"
+# One version everywhere: the binary's --version, the pkg-config file and the CMake package.
+version=$("$P/bin/normlab" --version | sed -n 's/^normlab \([0-9][0-9.]*\)$/\1/p')
+check "normlab --version, pkg-config and find_package(normlab VERSION) name one version" \
+  bash -c 'test -n "$0" && grep -qx "Version: $0" "$1/lib/pkgconfig/normlab.pc" &&
+           grep -q "PACKAGE_VERSION \"$0\"" "$1/lib/cmake/normlab/normlabConfigVersion.cmake"' \
+  "$version" "$P"
 internal=$(grep -h '^#include' "$P"/include/normlab/*.hpp | grep -v -e '<[a-z_]*>' -e '"normlab/' || true)
 if [ -z "$internal" ]; then ok "API headers include only the standard library and each other"
 else not_ok "API headers include only the standard library and each other" "$internal"; fi
