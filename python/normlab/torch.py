@@ -36,6 +36,7 @@ PRESETS = {
     "olmo2": ("attn:Q|nda mlp:|nda", True),
     "siamese": ("attn:NDn|dtsa mlp:NDn|dtsa", True),
     "completep": ("attn:n|da mlp:n|da", True),
+    "subln": ("attn:ni|da cross:n|da mlp:ni|da", True),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
 # Placements this module does not build, with the reason (a clear refusal rather than a module
@@ -47,7 +48,8 @@ REFUSED = {"ngpt": "nGPT's hypersphere sublayers ('u', 'h') are not implemented 
 
 class Recipe:
     """One sublayer's "PRE|POST". `pre` is a set of letters (their order is fixed by meaning:
-    N on the stream, then D, n, s; q and Q inside attention). `post` lists the steps in order, with
+    N on the stream, then D, n, s; q and Q inside attention, i before F's output projection).
+    `post` lists the steps in order, with
     an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post"."""
 
     def __init__(self, text):
@@ -58,7 +60,7 @@ class Recipe:
         if set("uh") & set(text):
             raise ValueError(f"normlab.torch: block description part '{text}': "
                              + REFUSED["ngpt"])
-        if not self.pre <= set("NDnsqQ"):
+        if not self.pre <= set("NDnsqQi"):
             raise ValueError(f"block description part '{text}': unknown letter before '|'")
         self.post, seen_a = [], False
         for c in post:
@@ -237,6 +239,8 @@ class Sublayer(nn.Module):
             self.q_norm, self.k_norm, self.v_norm = (make_norm(config, hd) for _ in range(3))
         if "Q" in recipe.pre and is_attention:  # OLMo-2: the whole q and k projections
             self.q_proj_norm, self.k_proj_norm = make_norm(config, d), make_norm(config, d)
+        if "i" in recipe.pre:  # Sub-LN: on the input of the output projection (d, or d_ff)
+            self.inner_norm = make_norm(config, d if is_attention else int(config["d_ff"]))
         if "norm_out" in recipe.post:
             self.norm_out = make_norm(config, d)
         if "norm_post" in recipe.post:
@@ -247,6 +251,9 @@ class Sublayer(nn.Module):
         if "Q" in self.recipe.pre:
             return self.q_proj_norm(q), self.k_proj_norm(k)
         return q, k
+
+    def inner(self, h):
+        return self.inner_norm(h) if "i" in self.recipe.pre else h
 
     def qkv_norms(self):
         return (self.q_norm, self.k_norm, self.v_norm) if "q" in self.recipe.pre else None
@@ -289,7 +296,8 @@ class SelfAttention(Sublayer):
     def sublayer(self, u, context):
         q, k, v = self.qkv(u).chunk(3, dim=-1)
         q, k = self.projection_norms(q, k)
-        return self.proj(attend(q, k, v, self.n_heads, context["self_mask"], self.qkv_norms()))
+        o = attend(q, k, v, self.n_heads, context["self_mask"], self.qkv_norms())
+        return self.proj(self.inner(o))
 
 
 class CrossAttention(Sublayer):
@@ -305,7 +313,7 @@ class CrossAttention(Sublayer):
         k, v = self.kv(context["memory"]).chunk(2, dim=-1)
         q, k = self.projection_norms(self.q(u), k)
         o = attend(q, k, v, self.n_heads, context["cross_mask"], self.qkv_norms())
-        return self.proj(o)
+        return self.proj(self.inner(o))
 
 
 class MLP(Sublayer):
@@ -317,7 +325,7 @@ class MLP(Sublayer):
         self.fc1, self.fc2 = nn.Linear(d, d_ff), nn.Linear(d_ff, d)
 
     def sublayer(self, u, context):
-        return self.fc2(F.gelu(self.fc1(u), approximate="tanh"))
+        return self.fc2(self.inner(F.gelu(self.fc1(u), approximate="tanh")))
 
 
 _SUBLAYERS = {"attn": SelfAttention, "cross": CrossAttention, "mlp": MLP}

@@ -71,7 +71,8 @@ std::vector<OptionSpec> make_options() {
         "Block description, e.g. 'attn:n|da mlp:n|da' (pre). Before '|': what F sees (n norm, s "
         "scale by 1/sqrt(l), N norm the stream itself, D add the normalised dual stream "
         "(SiameseNorm); q changes F itself: per-head q/k/v norms inside attention; Q norms on "
-        "attention's whole q and k projections; u puts F on nGPT's hypersphere); after: steps on "
+        "attention's whole q and k projections; u puts F on nGPT's hypersphere; i a norm on the "
+        "input of F's output projection, Sub-LN); after: steps on "
         "F's output (n norm, d dropout, t tee into the dual stream (ResiDual, SiameseNorm), s "
         "scale by 1/sqrt(2l), a residual alpha*x + dt*F, or h nGPT's normalised step with its "
         "eigen learning rate, b add the block's input (B2T), n after 'a' is a post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
@@ -110,11 +111,12 @@ std::vector<OptionSpec> make_options() {
         "sweeping n_layers with it fixed keeps them (2, the smallest depth of the paper's "
         "sweeps)."},
     // ---- model: initialisation
-    {"init",            String, "auto",  "model",     one_of({"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm"}),
+    {"init",            String, "auto",  "model",     one_of({"auto", "xavier", "gpt2", "small", "tfixup", "deepnorm", "subln"}),
         "Initialisation: xavier (fairseq), gpt2 (N(0,0.02), residual outputs / sqrt(2L)), small "
         "(Spike No More: std sqrt(2/(5d)), outputs / sqrt(2L)), tfixup (Huang et al. 2020), "
-        "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2). auto: as the "
-        "placement's preset."},
+        "deepnorm (Xavier-normal, gain beta=(8L)^(-1/4) on v, out, fc1, fc2), subln (Magneto: "
+        "the same with gain sqrt(log 2L), cross-attention unscaled). auto: as the placement's "
+        "preset."},
     {"rescale_init",    Bool,   "false", "model",     any_value,
         "B2T's rescaling: every block weight matrix multiplied by L^(-1/2) (Takase et al.)."},
     {"scale_embedding", Bool,   "false", "model",     any_value,

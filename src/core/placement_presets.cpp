@@ -42,6 +42,9 @@ const std::vector<PlacementPreset>& placement_presets() {
       {"completep",
        "CompleteP, Dey et al. 2025",
        {{"block", "attn:n|da mlp:n|da"}, {"completep_alpha", "1"}}},
+      {"subln",
+       "Sub-LN / Magneto, Wang et al. 2022",
+       {{"block", "attn:ni|da cross:n|da mlp:ni|da"}, {"init", "subln"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom",
        "",

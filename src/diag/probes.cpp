@@ -1,6 +1,9 @@
 #include "diag/probes.hpp"
 
 #include <cmath>
+#include <vector>
+
+#include "kernels/activation.hpp"
 
 namespace normlab {
 
@@ -80,6 +83,15 @@ nlohmann::json probe_stack(const TransformerStack& stack) {
         for (int part = 0; part < 2; ++part)
           stds[norm_name(Op::QKProjNorm, part)] =
               mean_row_scale(qk.in[part], part == 0 ? BT : B * S, d, rms);
+      }
+      if (s.recipe.has(Op::InnerNorm)) {  // the input of F's output projection
+        if (s.is_attention()) {
+          stds[norm_name(Op::InnerNorm, 0)] = mean_row_scale(s.o, BT, d, rms);
+        } else {  // gelu(h1), recomputed as the backward does
+          std::vector<float> g(static_cast<size_t>(BT) * m.d_ff);
+          gelu_forward(g.data(), s.h1, g.size());
+          stds[norm_name(Op::InnerNorm, 0)] = mean_row_scale(g.data(), BT, m.d_ff, rms);
+        }
       }
       const float* v = s.f_out;
       for (Op op : s.recipe.post) {

@@ -224,6 +224,14 @@ StackDescription describe_stack(const Config& given, StackRole role) {
   // (Huang et al. 2020) decoder rule (9L)^(-1/4) and encoder rule 0.67 N^(-1/4). (Huang et al.
   // 2020) decoder rule (9L)^(-1/4); its encoder rule 0.67 N^(-1/4).
   if (s.init == "deepnorm") s.init_gain = static_cast<float>(deep_beta);
+  // Magneto's gamma (Wang et al. 2022, "Foundation Transformers"; torchscale subln=True):
+  // decoder-only or encoder-only sqrt(log 2L); encoder-decoder encoder
+  // sqrt(log(3M) log(2N) / 3), decoder sqrt(log 3M).
+  if (s.init == "subln")
+    s.init_gain = static_cast<float>(role == StackRole::Encoder
+                                         ? std::sqrt(std::log(3.0 * M) * std::log(2.0 * N) / 3.0)
+                                     : role == StackRole::Decoder ? std::sqrt(std::log(3.0 * M))
+                                                                  : std::sqrt(std::log(2.0 * L)));
   if (s.init == "tfixup")
     s.init_gain = static_cast<float>(role == StackRole::Encoder ? 0.67 * std::pow(L, -0.25)
                                                                 : std::pow(9.0 * L, -0.25));

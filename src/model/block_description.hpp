@@ -14,6 +14,9 @@
 //                                  u  (attn, mlp) F on the hypersphere (nGPT): no biases, q and k
 //                                     unit per head times s_qk, softmax scale sqrt(hd); the MLP's
 //                                     fc1 output times s_v sqrt(d)
+//                                  i  modifies F itself: a norm on the input of F's output
+//                                     projection, attention's heads before Wproj, the MLP's
+//                                     gelu(fc1 u) before fc2 (Sub-LN, Magneto)
 //   POST, applied in order to y = F(u):
 //                                  n  y = N(y) before 'a' (Peri-LN's output norm), after 'a'
 //                                     y = N(y) is a post-norm (Post-LN)

@@ -19,6 +19,7 @@ enum class Op : uint8_t {
   QKVNorm,       // q (changes F itself)
   QKProjNorm,    // Q (changes F itself)
   UnitSublayer,  // u (changes F itself: nGPT)
+  InnerNorm,     // i (changes F itself)
   // POST: steps on F's output y, in order.
   NormOut,      // n before 'a'
   Dropout,      // d
@@ -65,12 +66,20 @@ enum OpScratch : unsigned {
   kPerHeadGradient = 4,  // gradients of q, k, v before and after their norms
   kBlockGradient = 8,    // the gradient reaching the block's input through 'b'
   kDualStream = 16,  // the second stream d (ResiDual, SiameseNorm), its output norm and gradient
+  kInnerInput = 32,  // the normalised input of F's output projection ('i'), [rows, max(d, ff)]
 };
 
-// A norm the op owns: "<sublayer>.<name>" in parameter names, over d or over a head (d/heads).
+// The width a norm normalises over.
+enum class NormWidth : uint8_t {
+  Model,   // d
+  Head,    // d / heads
+  Hidden,  // the input of F's output projection: d in attention, d_ff in the MLP
+};
+
+// A norm the op owns: "<sublayer>.<name>" in parameter names.
 struct OpNorm {
   const char* name;
-  bool per_head;
+  NormWidth width;
 };
 
 struct OpSpec {
@@ -96,34 +105,38 @@ inline const std::vector<OpSpec>& block_ops() {
     // op               letter place                  sublayers
     {Op::NormStream,   'N', OpPlace::Pre,            kAnySublayer,
      "the stream itself is normalised first, x = N(x) (HybridNorm's MLP)",
-     {{"norm_stream", false}}, kSavesOutput | kSavesStats, kStreamGradient},
+     {{"norm_stream", NormWidth::Model}}, kSavesOutput | kSavesStats, kStreamGradient},
     {Op::DualInput,    'D', OpPlace::Pre,            kAnySublayer,
      "F also reads the dual stream: u = x + N(d), before 'n' (SiameseNorm); the output becomes "
      "N_final(N_top(x_L) + N_resi(d_L))",
-     {{"norm_dual", false}}, kSavesInput | kSavesOutput | kSavesStats, kDualStream},
+     {{"norm_dual", NormWidth::Model}}, kSavesInput | kSavesOutput | kSavesStats, kDualStream},
     {Op::Norm,         'n', OpPlace::Pre,            kAnySublayer,
      "F reads u = N(x) (Pre-LN)",
-     {{"norm_in", false}}, kSavesStats, kSharedInput},
+     {{"norm_in", NormWidth::Model}}, kSavesStats, kSharedInput},
     {Op::ScaleByDepth, 's', OpPlace::Pre,            kAnySublayer,
      "u = u / sqrt(l), l the 1-based block (LayerNorm Scaling)",
      {}, 0, kSharedInput},
     {Op::QKVNorm,      'q', OpPlace::Pre,            kAttentionOnly,
      "changes F itself: attention normalises each head's q, k and v (HybridNorm)",
-     {{"q_norm", true}, {"k_norm", true}, {"v_norm", true}},
+     {{"q_norm", NormWidth::Head}, {"k_norm", NormWidth::Head}, {"v_norm", NormWidth::Head}},
      kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
     {Op::QKProjNorm,   'Q', OpPlace::Pre,            kAttentionOnly,
      "changes F itself: attention normalises its whole q and k projections (width d, before the "
      "head split; OLMo-2)",
-     {{"q_proj_norm", false}, {"k_proj_norm", false}},
+     {{"q_proj_norm", NormWidth::Model}, {"k_proj_norm", NormWidth::Model}},
      kSavesInput | kSavesOutput | kSavesStats, kPerHeadGradient},
     {Op::UnitSublayer, 'u', OpPlace::Pre,            kSelfAttention | kMLP,
      "changes F itself (nGPT): no biases; attention's q and k unit per head, times s_qk, with "
      "softmax scale sqrt(hd); the MLP's fc1 output times s_v sqrt(d). Its scales and buffers: "
      "TransformerStack",
      {}, 0, kPerHeadGradient},
+    {Op::InnerNorm,    'i', OpPlace::Pre,            kAnySublayer,
+     "changes F itself: a norm on the input of F's output projection, attention's concatenated "
+     "heads before Wproj or the MLP's gelu(fc1(u)) before fc2 (Sub-LN, Magneto)",
+     {{"inner_norm", NormWidth::Hidden}}, kSavesStats, kInnerInput},
     {Op::NormOut,      'n', OpPlace::BeforeResidual, kAnySublayer,
      "y = N(y) before 'a' (Peri-LN's output norm)",
-     {{"norm_out", false}}, kSavesOutput | kSavesStats | kReadsInput, 0},
+     {{"norm_out", NormWidth::Model}}, kSavesOutput | kSavesStats | kReadsInput, 0},
     {Op::Dropout,      'd', OpPlace::AnyPost,        kAnySublayer,
      "y = dropout(y)",
      {}, kSavesOutput | kAliasWithoutDropout, 0},
@@ -145,7 +158,7 @@ inline const std::vector<OpSpec>& block_ops() {
      {}, kSavesOutput, kBlockGradient},
     {Op::NormPost,     'n', OpPlace::AfterResidual,  kAnySublayer,
      "y = N(y) after 'a': a post-norm (Post-LN)",
-     {{"norm_post", false}}, kSavesOutput | kSavesStats | kReadsInput, 0},
+     {{"norm_post", NormWidth::Model}}, kSavesOutput | kSavesStats | kReadsInput, 0},
   };
   // clang-format on
   return ops;

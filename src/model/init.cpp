@@ -8,6 +8,9 @@
 //            projections, fc1 and fc2 scaled by (9L)^(-1/4) (decoder rule; encoder 0.67 N^(-1/4)).
 //   deepnorm Wang et al. 2022 (torchscale): Xavier-normal; v, the attention output projections,
 //            fc1, fc2 with gain beta, q and k with gain 1 (beta per stack: block_description.cpp).
+//   subln    Magneto (Wang et al. 2022, "Foundation Transformers"; torchscale subln=True): as
+//            deepnorm with gain gamma = sqrt(log 2L) (per stack: block_description.cpp), except
+//            that cross-attention keeps gain 1 everywhere (torchscale skips encoder_attn).
 // A placement chooses its scheme through its preset's `init` value (core/placement_presets.cpp);
 // this file knows schemes, never placements.
 // B2T's rescale_init (Takase et al.) multiplies every block weight matrix by L^(-1/2) afterwards,
@@ -85,12 +88,13 @@ void Model::initialize(uint64_t seed) {
     for (int part = 0; part < parts; ++part) {
       float* wp = w + part * part_n;
       const bool value = part == parts - 1 && parts > 1;
-      const bool scaled = value || output_proj || mlp;
+      const bool cross = e.name.find(".cross.") != std::string::npos;
+      const bool scaled = (value || output_proj || mlp) && !(scheme == "subln" && cross);
       if (scheme == "gpt2" || scheme == "small") {
         double std = scheme == "gpt2" ? 0.02 : std::sqrt(2.0 / (5.0 * d));
         if (output_proj) std /= std::sqrt(2.0 * L);
         fill_normal(rng, wp, part_n, std);
-      } else if (scheme == "deepnorm") {
+      } else if (scheme == "deepnorm" || scheme == "subln") {
         const double gain = scaled ? stack->init_gain : 1.0;
         fill_normal(rng, wp, part_n, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
       } else {  // xavier, tfixup

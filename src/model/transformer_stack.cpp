@@ -67,9 +67,13 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
       auto register_norms = [&](bool pre) {
         for (const OpSpec& spec : block_ops()) {
           if ((spec.place == OpPlace::Pre) != pre || !s.recipe.has(spec.op)) continue;
-          for (size_t k = 0; k < spec.norms.size(); ++k)
-            s.at(spec.op).norm[k] =
-                norm(base + "." + spec.norms[k].name, spec.norms[k].per_head ? hd : d);
+          for (size_t k = 0; k < spec.norms.size(); ++k) {
+            const NormWidth w = spec.norms[k].width;
+            const int width = w == NormWidth::Head                                  ? hd
+                              : w == NormWidth::Hidden && kind == SublayerKind::MLP ? ff
+                                                                                    : d;
+            s.at(spec.op).norm[k] = norm(base + "." + spec.norms[k].name, width);
+          }
         }
       };
       register_norms(true);
@@ -145,7 +149,8 @@ void TransformerStack::plan_sublayer(Sublayer& s, MemoryPlan& plan, size_t BT, s
       const size_t parts = std::max<size_t>(1, spec.norms.size());
       for (size_t part = 0; part < parts; ++part) {
         const size_t rows = part > 0 && cross ? BS : BT;
-        const size_t groups = !spec.norms.empty() && spec.norms[part].per_head ? H : 1;
+        const size_t groups =
+            !spec.norms.empty() && spec.norms[part].width == NormWidth::Head ? H : 1;
         if (spec.saves & kSavesInput) want(&st.in[part], rows * d);
         if (spec.saves & kSavesOutput) want(&st.out[part], rows * d);
         if (spec.saves & kSavesStats)
@@ -188,10 +193,12 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
     want(&out_.resi_n, BT * d), want(&out_.mean[1], BT), want(&out_.rstd[1], BT);
   }
   if (desc_.dual_input) want(&out_.sum, BT * d), want(&out_.mean[2], BT), want(&out_.rstd[2], BT);
-  bool input_buffer = false, stream_norm = false, qkv_norm = false, block_input = false;
+  bool input_buffer = false, stream_norm = false, qkv_norm = false, block_input = false,
+       inner_input = false;
   for (auto& s : subs_) {
     plan_sublayer(s, plan, BT, BS);
     input_buffer |= s.recipe.needs(kSharedInput);
+    inner_input |= s.recipe.needs(kInnerInput);
     stream_norm |= s.recipe.needs(kStreamGradient);
     qkv_norm |= s.recipe.needs(kPerHeadGradient);
     block_input |= s.recipe.needs(kBlockGradient);
@@ -207,6 +214,7 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
   if (qkv_norm) want(&g_normed_, 3 * rows * d), want(&g_raw_, rows * d);
   if (block_input) want(&g_block_, BT * d);
   want(&g_g_, BT * ff), want(&gelu_, BT * ff);
+  if (inner_input) want(&inner_, BT * std::max(d, ff));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +226,9 @@ void TransformerStack::plan(MemoryPlan& plan, size_t rows_planned, size_t memory
 //   the head split (in place in the projection; v unchanged);
 //   'u' letter (nGPT, Loshchilov et al. 2024, eq. 15-16): no biases; q = s_qk Norm(u Wq),
 //   k = s_qk Norm(u Wk) per head, and softmax(q k^T sqrt(hd)) in place of / sqrt(hd);
-//   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj.
+//   o = softmax(q k^T / sqrt(hd) + mask) v per head;  F = o Wproj^T + bproj, or with the 'i'
+//   letter (Sub-LN, Wang et al. 2022, "Foundation Transformers"; torchscale inner_attn_ln)
+//   F = N_inner(o) Wproj^T + bproj, o being the concatenated heads [rows, d].
 
 // Where q, k and v are in the projections: self-attention's fused qkv [rows, 3d]; cross-attention's
 // q [rows, d] and the memory's k | v [memory_rows, 2d].
@@ -352,14 +362,20 @@ void TransformerStack::attention_forward(Sublayer& s, const Pass& pass) const {
   }
   normlab::attention_forward(s.o, s.lse, pass.probes ? s.entropy : nullptr, src.base[0], k, v,
                              dims);
-  linear_forward(s.f_out, s.o, p.value(s.w2), p.value_if(s.b2), rows, d, d);
+  linear_forward(s.f_out, inner_norm(s, s.o, pass.inner, rows), p.value(s.w2), p.value_if(s.b2),
+                 rows, d, d);
 }
 
 void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, H = shape_.heads, BT = B_ * T_, BS = B_ * S_;
   const bool cross = s.kind == SublayerKind::CrossAttention;
-  linear_backward(g_o_, p.grad(s.w2), p.grad_if(s.b2), g_f, s.o, p.value(s.w2), BT, d, d);
+  linear_backward(g_o_, p.grad(s.w2), p.grad_if(s.b2), g_f, inner_norm(s, s.o, inner_, BT),
+                  p.value(s.w2), BT, d, d);
+  if (s.recipe.has(Op::InnerNorm)) {  // g_o = J_inner^T g_o, in place
+    const OpState& in = s.at(Op::InnerNorm);
+    in.norm[0].backward(p, g_o_, g_o_, s.o, in.mean[0], in.rstd[0], BT);
+  }
   // Gradients w.r.t. the projections, laid out like them: g_proj_ as s.proj, g_kv_ as mem_kv.
   const QKVSource src = qkv_source(s, BT, BS);
   float* g_base[3] = {g_proj_, cross ? g_kv_ : g_proj_ + d, cross ? g_kv_ + d : g_proj_ + 2 * d};
@@ -401,9 +417,18 @@ void TransformerStack::attention_backward(Sublayer& s, float* g_u, const float* 
   }
 }
 
-// MLP sublayer: F = fc2(gelu(fc1(u))). Only h1 = fc1(u) is saved; gelu(h1), which fc2's weight
-// gradient needs, is recomputed in the backward into one buffer shared by all blocks (it saves a
-// [rows, d_ff] buffer per block for one elementwise pass).
+const float* TransformerStack::inner_norm(const Sublayer& s, const float* h, float* buffer,
+                                          int rows) const {
+  if (!s.recipe.has(Op::InnerNorm)) return h;
+  const OpState& in = s.at(Op::InnerNorm);
+  in.norm[0].forward(params_, buffer, in.mean[0], in.rstd[0], h, rows);
+  return buffer;
+}
+
+// MLP sublayer: F = fc2(gelu(fc1(u))), with 'i' (Sub-LN; torchscale ffn_layernorm, width d_ff)
+// F = fc2(N_inner(gelu(fc1(u)))). Only h1 = fc1(u) is saved; gelu(h1) (and N_inner of it), which
+// fc2's weight gradient needs, is recomputed in the backward into one buffer shared by all blocks
+// (it saves a [rows, d_ff] buffer per block for one elementwise pass).
 // 'u' (nGPT, eq. 20-21, with normlab's GELU MLP in place of SwiGLU: s_v scales what enters the
 // nonlinearity): no biases, h1 = (u W1^T) s_v sqrt(d), the product before s_v kept.
 
@@ -431,14 +456,20 @@ void TransformerStack::mlp_forward(Sublayer& s, const Pass& pass) const {
     linear_forward(s.h1, s.u, p.value(s.w1), p.value(s.b1), rows, d, ff);
   }
   gelu_forward(pass.gelu, s.h1, static_cast<size_t>(rows) * ff);
-  linear_forward(s.f_out, pass.gelu, p.value(s.w2), p.value_if(s.b2), rows, ff, d);
+  linear_forward(s.f_out, inner_norm(s, pass.gelu, pass.inner, rows), p.value(s.w2),
+                 p.value_if(s.b2), rows, ff, d);
 }
 
 void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
   ParamStore& p = params_;
   const int d = shape_.d, ff = shape_.d_ff, BT = B_ * T_;
   gelu_forward(gelu_, s.h1, static_cast<size_t>(BT) * ff);
-  linear_backward(g_g_, p.grad(s.w2), p.grad_if(s.b2), g_f, gelu_, p.value(s.w2), BT, ff, d);
+  linear_backward(g_g_, p.grad(s.w2), p.grad_if(s.b2), g_f, inner_norm(s, gelu_, inner_, BT),
+                  p.value(s.w2), BT, ff, d);
+  if (s.recipe.has(Op::InnerNorm)) {  // back through N_inner, in place
+    const OpState& in = s.at(Op::InnerNorm);
+    in.norm[0].backward(p, g_g_, g_g_, gelu_, in.mean[0], in.rstd[0], BT);
+  }
   float* g_h1 = g_g_;  // in place
   gelu_backward(g_h1, g_g_, s.h1, static_cast<size_t>(BT) * ff);
   if (s.recipe.has(Op::UnitSublayer)) {  // dtheta += c sum_r g_h1 raw;  g_raw = g_h1 theta c
@@ -664,7 +695,7 @@ const float* TransformerStack::forward(const float* x0, int B, int T, const int3
   Pass pass;
   pass.rows = B * T, pass.B = B, pass.T = T, pass.S = S;
   pass.key_len = key_len, pass.memory = memory, pass.memory_len = memory_len;
-  pass.u = u_, pass.f = f_, pass.gelu = gelu_, pass.dual = dual_;
+  pass.u = u_, pass.f = f_, pass.gelu = gelu_, pass.dual = dual_, pass.inner = inner_;
   pass.dropout = training, pass.probes = record_probes;
   const float* x = run_blocks(pass, x0, subs_);
   stack_output(out_, x, dual_, B * T);

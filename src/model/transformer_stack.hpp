@@ -101,7 +101,7 @@ struct OutputBuffers {
 struct StepBuffers {
   std::vector<float> arena;
   std::vector<Sublayer> sublayers;
-  float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr;
+  float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr, *inner = nullptr;
   OutputBuffers out;
 };
 
@@ -173,7 +173,7 @@ class TransformerStack {
     const int32_t* memory_len = nullptr;
     KVCache* cache = nullptr;  // step
     int pos = 0;
-    float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr;
+    float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr, *inner = nullptr;
     bool dropout = false, probes = false;
   };
   // Where attention reads q, k and v: a base pointer, the floats between rows, and the rows.
@@ -226,6 +226,10 @@ class TransformerStack {
                                      const int32_t* memory_len) const;
   void attention_forward(Sublayer& s, const Pass& pass) const;
   void attention_backward(Sublayer& s, float* g_u, const float* g_f);
+  // 'i' (Sub-LN): N_inner(h) into `buffer`, h [rows, width] the input of F's output projection
+  // (attention's o, the MLP's gelu(h1)), or h itself without 'i'. The backward calls it again
+  // to recompute the normalised rows instead of saving them per sublayer.
+  const float* inner_norm(const Sublayer& s, const float* h, float* buffer, int rows) const;
   void mlp_forward(Sublayer& s, const Pass& pass) const;
   void mlp_backward(Sublayer& s, float* g_u, const float* g_f);
 
@@ -255,6 +259,7 @@ class TransformerStack {
         *g_raw_ = nullptr, *g_o_ = nullptr, *g_g_ = nullptr, *g_block_ = nullptr,
         *g_dual_ = nullptr;
   float* gelu_ = nullptr;      // gelu(h1) of the MLP being computed (recomputed in the backward)
+  float* inner_ = nullptr;     // 'i': N_inner(o) or N_inner(gelu(h1)) of the sublayer computed
   float* g_memory_ = nullptr;  // the caller's, during backward
   std::vector<double> grad_block_input_, grad_sublayer_output_;
 };

@@ -27,6 +27,7 @@ void TransformerStack::plan_step(StepBuffers& b, int rows, int memory_rows) cons
   plan.want(&b.dual, R * d), plan.want(&b.out.h, R * d), plan.want(&b.out.resi_n, R * d);
   plan.want(&b.out.sum, R * d);
   for (int k = 0; k < 3; ++k) plan.want(&b.out.mean[k], stats), plan.want(&b.out.rstd[k], stats);
+  plan.want(&b.inner, R * std::max(d, ff));
   plan.allocate(b.arena);
 }
 
@@ -61,7 +62,7 @@ const float* TransformerStack::step(const float* x0, int rows, int pos, KVCache&
   Pass pass;
   pass.rows = rows, pass.B = rows, pass.T = 1;
   pass.cache = &cache, pass.pos = pos;
-  pass.u = b.u, pass.f = b.f, pass.gelu = b.gelu, pass.dual = b.dual;
+  pass.u = b.u, pass.f = b.f, pass.gelu = b.gelu, pass.dual = b.dual, pass.inner = b.inner;
   const float* x = run_blocks(pass, x0, b.sublayers);
   cache.set_length(pos + 1);
   stack_output(b.out, x, b.dual, rows);

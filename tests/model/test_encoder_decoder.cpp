@@ -1,6 +1,7 @@
 // The encoder–decoder: whole-model finite-difference gradients for every placement (with padded
 // sources and ignored targets, so that masks and cross-attention are on every path), padding
-// invariance, incremental decoding against the full forward, and DeepNorm's constants.
+// invariance, incremental decoding against the full forward, DeepNorm's constants and Magneto's
+// init.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -177,3 +178,70 @@ TEST(EncoderDecoder, DeepNormConstantsFollowWangEtAl) {
 }
 
 }  // namespace
+
+namespace {
+// Standard deviation of `n` floats from `w`.
+double std_of(const float* w, size_t n) {
+  double s = 0, s2 = 0;
+  for (size_t k = 0; k < n; ++k) s += w[k], s2 += static_cast<double>(w[k]) * w[k];
+  const double m = s / n;
+  return std::sqrt(s2 / n - m * m);
+}
+}  // namespace
+
+// Magneto's init (Wang et al. 2022, "Foundation Transformers"; torchscale subln=True): gamma
+// sqrt(log 2L) decoder-only, encoder sqrt(log(3M) log(2N) / 3), decoder sqrt(log 3M); fc1, fc2,
+// v and the attention output projections Xavier-normal with gain gamma, q and k with gain 1,
+// the decoder's cross-attention unscaled.
+TEST(EncoderDecoder, SubLNInitFollowsMagneto) {
+  Config c = tiny_encdec_config("subln", "layernorm", 6);
+  c.set("encoder_layers", "6", "test");
+  c.set("n_layers", "18", "test");
+  const double enc_gamma = std::sqrt(std::log(3.0 * 18) * std::log(2.0 * 6) / 3.0);
+  const double dec_gamma = std::sqrt(std::log(3.0 * 18));
+  EXPECT_NEAR(describe_stack(c, StackRole::Encoder).init_gain, enc_gamma, 1e-5);
+  EXPECT_NEAR(describe_stack(c, StackRole::Decoder).init_gain, dec_gamma, 1e-5);
+  Config lm = tiny_config("subln", "layernorm", 6);
+  lm.set("n_layers", "12", "test");
+  EXPECT_NEAR(describe_stack(lm).init_gain, std::sqrt(std::log(24.0)), 1e-5);
+
+  // The weights themselves, at a width where a std is measured to ~1%.
+  Config w = tiny_encdec_config("subln", "layernorm", 6);
+  w.set("d_model", "128", "test");
+  w.set("d_ff", "256", "test");
+  EncoderDecoder model(w);
+  model.initialize(3);
+  ParamStore& p = model.params();
+  const double M = 3, N = 2, d = 128, ff = 256;
+  const double g_dec = std::sqrt(std::log(3 * M)),
+               g_enc = std::sqrt(std::log(3 * M) * std::log(2 * N) / 3);
+  auto std_part = [&](const std::string& name, int part, int parts) {
+    const ParamEntry* e = p.find(name);
+    EXPECT_NE(e, nullptr) << name;
+    const size_t n = e->numel / parts;
+    return std_of(p.value(p.index_of(name)) + part * n, n);
+  };
+  const double xavier_dd = std::sqrt(2.0 / (2 * d)), xavier_ff = std::sqrt(2.0 / (d + ff));
+  auto expect_std = [&](const std::string& name, int part, int parts, double want) {
+    EXPECT_NEAR(std_part(name, part, parts), want, 0.03 * want) << name << " part " << part;
+  };
+  const std::vector<std::pair<std::string, double>> stacks = {{"decoder.", g_dec},
+                                                              {"encoder.", g_enc}};
+  for (const auto& [stack, g] : stacks) {
+    const std::string b = stack + "blocks.1.";
+    expect_std(b + "attn.qkv.weight", 0, 3, xavier_dd);      // q: gain 1
+    expect_std(b + "attn.qkv.weight", 1, 3, xavier_dd);      // k: gain 1
+    expect_std(b + "attn.qkv.weight", 2, 3, g * xavier_dd);  // v
+    expect_std(b + "attn.proj.weight", 0, 1, g * xavier_dd);
+    expect_std(b + "mlp.fc1.weight", 0, 1, g * xavier_ff);
+    expect_std(b + "mlp.fc2.weight", 0, 1, g * xavier_ff);
+  }
+  // torchscale skips the decoder's encoder_attn parameters.
+  expect_std("decoder.blocks.1.cross.kv.weight", 1, 2, xavier_dd);
+  expect_std("decoder.blocks.1.cross.proj.weight", 0, 1, xavier_dd);
+  // The letters: Sub-LN's inner norms in self-attention and the MLP, none in cross-attention.
+  EXPECT_EQ(describe_stack(w, StackRole::Decoder).blocks[0].text(),
+            "attn:ni|da cross:n|da mlp:ni|da");
+  EXPECT_EQ(p.find("decoder.blocks.0.mlp.inner_norm.weight")->shape[0], 256);
+  EXPECT_EQ(p.find("decoder.blocks.0.cross.inner_norm.weight"), nullptr);
+}

@@ -31,7 +31,7 @@ EXPRESSIBLE = [
 # Checkpoints it cannot, with the property the refusal must name.
 INEXPRESSIBLE = [(dict(TINY, placement=p), "placement " + p) for p in
                  ("post", "peri", "b2t", "deepnorm", "lns", "hybrid", "resi", "none",
-                  "siamese")] + [
+                  "siamese", "subln")] + [
     (dict(TINY, placement="mixln", n_layers=4), "placement mixln"),  # block 0 is Post-LN
     (dict(TINY, norm="rmsnorm"), "norm=rmsnorm"),
     (dict(TINY, norm="dyt"), "norm=dyt"),

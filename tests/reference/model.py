@@ -37,6 +37,7 @@ FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
     "none": False, "olmo2": True, "siamese": True, "ngpt": False, "completep": True,
+    "subln": True,
 }
 
 
@@ -145,11 +146,12 @@ def linear(p, prefix, u):
     return u @ p[prefix + ".weight"].t() + p[prefix + ".bias"]
 
 
-def heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask):
+def heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask, sub_norm=False):
     """Scaled dot-product attention of q [B, Tq, d] over k, v [B, Tk, d], head h at columns
     h*hd..(h+1)*hd. With qkv_norm (HybridNorm, Zhuo et al. 2025) each head's q, k and v are
     normalised over the head dimension by a gain shared by the heads. causal hides key j > i;
-    key_mask [B, Tk] (True = real token) hides padded keys. Returns o Wproj^T + bproj."""
+    key_mask [B, Tk] (True = real token) hides padded keys. Returns o Wproj^T + bproj, or with
+    sub_norm (Sub-LN, Wang et al. 2022) LN(o) Wproj^T + bproj, o the concatenated heads."""
     B, Tq, d = q.shape
     Tk = k.shape[1]
     H = cfg["n_heads"]
@@ -170,6 +172,8 @@ def heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask):
         s = s.masked_fill(~key_mask[:, None, None, :], float("-inf"))
     o = torch.softmax(s, dim=-1) @ v  # [B, H, Tq, hd]
     o = o.transpose(1, 2).reshape(B, Tq, d)
+    if sub_norm:
+        o = apply_norm(cfg["norm"], p, prefix + ".inner_norm", o, cfg["norm_eps"])
     return linear(p, prefix + ".proj", o)
 
 
@@ -181,14 +185,15 @@ def projection_norms(p, prefix, q, k, cfg):
             apply_norm(kind, p, prefix + ".k_proj_norm", k, eps))
 
 
-def attention(p, prefix, u, cfg, qkv_norm=False, causal=True, key_mask=None, qk_proj_norm=False):
+def attention(p, prefix, u, cfg, qkv_norm=False, causal=True, key_mask=None, qk_proj_norm=False,
+              sub_norm=False):
     """Multi-head self-attention (causal in a decoder, key-padding-masked in an encoder)."""
     d = u.shape[-1]
     qkv = linear(p, prefix + ".qkv", u)
     q, k, v = qkv[..., :d], qkv[..., d:2 * d], qkv[..., 2 * d:]
     if qk_proj_norm:
         q, k = projection_norms(p, prefix, q, k, cfg)
-    return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask)
+    return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, causal, key_mask, sub_norm)
 
 
 def cross_attention(p, prefix, u, memory, memory_mask, cfg, qkv_norm=False, qk_proj_norm=False):
@@ -203,8 +208,13 @@ def cross_attention(p, prefix, u, memory, memory_mask, cfg, qkv_norm=False, qk_p
     return heads_attend(p, prefix, q, k, v, cfg, qkv_norm, False, memory_mask)
 
 
-def mlp(p, prefix, u):
-    return linear(p, prefix + ".fc2", F.gelu(linear(p, prefix + ".fc1", u), approximate="tanh"))
+def mlp(p, prefix, u, cfg=None, sub_norm=False):
+    """fc2(gelu(fc1(u))); with sub_norm (Sub-LN, Wang et al. 2022) fc2(LN(gelu(fc1(u)))), the
+    norm over d_ff."""
+    h = F.gelu(linear(p, prefix + ".fc1", u), approximate="tanh")
+    if sub_norm:
+        h = apply_norm(cfg["norm"], p, prefix + ".inner_norm", h, cfg["norm_eps"])
+    return linear(p, prefix + ".fc2", h)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -498,6 +508,29 @@ class CompletePBlock(Block):
 
     def sublayer_norms(self, s):
         return [(f"{s}.norm_in", "d")]
+class SubLNBlock(Block):
+    """Sub-LN, Magneto's block (Wang et al. 2022, "Foundation Transformers", arXiv 2210.06423,
+    eq. Sub-LN): Pre-LN with a second LayerNorm inside each sublayer before its output
+    projection, x <- x + dt W_out(LN(f(W_in LN(x)))): attention x + Wo LN(Attn(LN(x))), the MLP
+    x + W2 LN(gelu(W1 LN(x))). The official code (torchscale, subln=True) gives the inner norm
+    to self-attention only (`inner_attn_ln` exists only when self_attention), so an
+    encoder-decoder's cross-attention is plain Pre-LN."""
+
+    def update(self, s, p, x, state):
+        u = self.N(p, f"{s}.norm_in", x)
+        if s == "attn":
+            f = attention(p, self.pre + "attn", u, self.cfg, causal=self.causal,
+                          key_mask=self.ctx.get("self_mask"), sub_norm=True)
+        elif s == "cross":
+            f = self.C(p, u)
+        else:
+            f = mlp(p, self.pre + "mlp", u, self.cfg, sub_norm=True)
+        return self.alpha * x + self.dt * f
+
+    def sublayer_norms(self, s):
+        inner = {"attn": [("attn.inner_norm", "d")], "cross": [],
+                 "mlp": [("mlp.inner_norm", "ff")]}[s]
+        return [(f"{s}.norm_in", "d")] + inner
 
 
 class NoneBlock(Block):
@@ -512,6 +545,7 @@ BLOCKS = {
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
     "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock, "ngpt": NGPTBlock,
     "completep": CompletePBlock,
+    "subln": SubLNBlock,
 }
 
 
@@ -627,7 +661,8 @@ class Stack:
             out[pre + "mlp.fc2.weight"] = [d, ff]
             out[pre + "mlp.fc2.bias"] = [d]
             for name, width in b.norms():
-                for k, s in norm_param_shapes(c["norm"], d if width == "d" else hd).items():
+                n = {"d": d, "hd": hd, "ff": ff}[width]
+                for k, s in norm_param_shapes(c["norm"], n).items():
                     out[f"{pre}{name}.{k}"] = s
         for on, tag in ((self.final, "final_norm"), (self.dual, "resi_norm"),
                         (self.siamese, "top_norm")):
