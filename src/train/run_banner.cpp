@@ -58,7 +58,7 @@ std::string field(const std::string& label, const std::string& value) {
 
 std::vector<std::string> run_banner(const Config& c, const Model& model,
                                     const PrecisionChoice& precision, int threads, int ranks,
-                                    long start_step) {
+                                    long start_step, const std::string& epoch) {
   const std::string arch = c.get_string("arch");
   std::vector<std::string> lines;
   lines.push_back("normlab train: " + arch + ", " + grouped(model.params().parameter_count()) +
@@ -87,6 +87,7 @@ std::vector<std::string> run_banner(const Config& c, const Model& model,
   const long accum = c.get_int("grad_accum");
   lines.push_back(field("data", c.get_string("data") + ", batch " + batch +
                                     (accum > 1 ? ", grad_accum " + std::to_string(accum) : "")));
+  if (!epoch.empty()) lines.push_back(field("epoch", epoch));
   std::string steps = std::to_string(c.get_int("steps"));
   if (start_step > 0) steps += " (resuming at " + std::to_string(start_step) + ")";
   lines.push_back(field("steps", steps + ", lr " + number(c.get_float("lr")) + " " +

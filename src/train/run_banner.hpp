@@ -13,10 +13,11 @@
 namespace normlab {
 
 // The banner's lines: a title line, then one "  label  value" line per field.
-// `threads` are this process's; `ranks` the data-parallel processes (train/distributed.hpp).
+// `threads` are this process's; `ranks` the data-parallel processes (train/distributed.hpp);
+// `epoch` the task's epoch_summary (no line when empty).
 std::vector<std::string> run_banner(const Config& config, const Model& model,
                                     const PrecisionChoice& precision, int threads, int ranks,
-                                    long start_step);
+                                    long start_step, const std::string& epoch = "");
 
 // One line per suspicious setting (without the "normlab: warning: " prefix), e.g. a warmup that
 // never ends.

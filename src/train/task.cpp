@@ -1,6 +1,7 @@
 #include "train/task.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -135,6 +136,19 @@ class TranslationTask : public TrainingTask {
                  std::max(a.max_tgt_cells, b.max_tgt_cells));
   }
   Model& model() override { return *model_; }
+  std::string epoch_summary() const override {
+    const ParallelBatchStats& s = train_.stats();
+    char buf[200];
+    std::snprintf(
+        buf, sizeof buf,
+        "%llu batches of %zu pairs (mean %.0f, up to %d), padding %.1f%% of source and "
+        "%.1f%% of target cells",
+        static_cast<unsigned long long>(s.batches), s.kept,
+        static_cast<double>(s.kept) / static_cast<double>(s.batches), s.max_B,
+        100.0 * (1.0 - static_cast<double>(s.src_tokens) / static_cast<double>(s.src_cells)),
+        100.0 * (1.0 - static_cast<double>(s.tgt_tokens) / static_cast<double>(s.tgt_cells)));
+    return buf;
+  }
   double train_batch(uint64_t index, long* tokens) override {
     train_.train_batch(index, batch_);
     const double loss = forward(smoothing_);

@@ -42,6 +42,9 @@ class TrainingTask {
   // (unigram_surprisal): where a model that sits on the unigram plateau scores on that batch.
   // NaN where unigram_loss is not defined.
   virtual double unigram_batch_loss(uint64_t /*index*/) { return std::nan(""); }
+  // One line on what an epoch of training batches is, for the run's banner ("" if nothing to
+  // say): the token-count batches' number and padding.
+  virtual std::string epoch_summary() const { return ""; }
 };
 
 // Throws UserError("DIR: ...") unless `data` is a corpus directory that 'prepare' or

@@ -157,8 +157,8 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
     write_text_atomic((out / "config.yaml").string(), dump_config_with_layers(config));
     copy_file_atomic(data / "tokenizer.model", out / "tokenizer.model");
     // Said once the run is set up, so that a config error stays the only line on stderr.
-    for (const std::string& line :
-         run_banner(config, *net, precision, thread_count(), ranks.size(), start_step))
+    for (const std::string& line : run_banner(config, *net, precision, thread_count(), ranks.size(),
+                                              start_step, task->epoch_summary()))
       print_line(stdout, line);
     if (!precision.note.empty()) print_line(stdout, "normlab: " + precision.note);
     // Ranks share whole micro-batches (training_step.hpp): an uneven share leaves cores idle.

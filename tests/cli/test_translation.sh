@@ -27,6 +27,36 @@ MT=(--arch encdec --encoder_layers 2 --n_layers 2 --d_model 32 --n_heads 2 --d_f
     --warmup 20 --batch_tokens 256 --eval_every 50 --eval_batches 4 --progress false --seed 2)
 check "train --arch encdec (120 steps)" \
   "$NL" train --data data --out_dir run "${MT[@]}" --steps 120
+# The banner's epoch line against the batching rule (docs/parallel-corpus.md, "Token budget and
+# bucketing") recomputed here from the token files: pairs sorted by length, a batch takes the
+# next pair while (B+1) * max(S, T) <= batch_tokens.
+"$NL" train --data data --out_dir epoch "${MT[@]}" --steps 1 >epoch.out 2>&1 || true
+check "the banner's epoch line: the batches and padding of the batching rule" "$PY" - <<'EOF2'
+import array, json, re, struct
+def lengths(path, eos):
+    d = open(path, "rb").read()
+    ids = array.array("i"); ids.frombytes(d[64:64 + 4 * struct.unpack("<Q", d[16:24])[0]])
+    out, n = [], 0
+    for t in ids:
+        n += 1
+        if t == eos: out.append(n); n = 0
+    return out
+eos = json.load(open("data/meta.json"))["eos_id"]
+pairs = sorted(zip(lengths("data/train.src.bin", eos), lengths("data/train.tgt.bin", eos)))
+batches, cur, S, T = [], [], 0, 0
+for s, t in pairs:
+    if cur and (len(cur) + 1) * max(S, s, T, t) > 256:
+        batches.append(cur); cur, S, T = [], 0, 0
+    cur.append((s, t)); S, T = max(S, s), max(T, t)
+batches.append(cur)
+cells = lambda i: sum(len(b) * max(p[i] for p in b) for b in batches)
+pad = lambda i: 100 * (1 - sum(p[i] for p in pairs) / cells(i))
+want = (f"{len(batches)} batches of {len(pairs)} pairs (mean {len(pairs) / len(batches):.0f}, "
+        f"up to {max(len(b) for b in batches)}), padding {pad(0):.1f}% of source and "
+        f"{pad(1):.1f}% of target cells")
+line = [l for l in open("epoch.out") if l.startswith("  epoch")]
+assert line and line[0].split(None, 1)[1].strip() == want, (line, want)
+EOF2
 check "diagnostics hold decoder blocks with cross-attention and the encoder's blocks" "$PY" -c '
 import json
 line = json.loads(open("run/diagnostics.jsonl").readline())
