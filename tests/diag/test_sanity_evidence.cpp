@@ -21,6 +21,23 @@ TEST(UnigramLoss, MatchesAHandComputation) {
   EXPECT_DOUBLE_EQ(unigram_loss({}), 0.0);
 }
 
+TEST(UnigramLoss, SurprisalOfEachIdAndItsMeanOverABatch) {
+  // The same counts 4, 2, 1, 1 of 8 (ids 3 and 4 never occur): -ln p = ln 2, ln 4, ln 8, ln 8.
+  const std::vector<int32_t> tokens = {0, 0, 1, 0, 2, 1, 0, 5};
+  const std::vector<double> s = unigram_surprisal(tokens);
+  ASSERT_EQ(s.size(), 6u);
+  EXPECT_NEAR(s[0], std::log(2.0), 1e-12);
+  EXPECT_NEAR(s[1], std::log(4.0), 1e-12);
+  EXPECT_NEAR(s[2], std::log(8.0), 1e-12);
+  EXPECT_NEAR(s[5], std::log(8.0), 1e-12);
+  EXPECT_TRUE(std::isinf(s[3]) && std::isinf(s[4]));
+  // Over the whole stream the mean surprisal is U itself; over a batch of rare ids it is higher.
+  double mean = 0;
+  for (int32_t t : tokens) mean += s[static_cast<size_t>(t)] / tokens.size();
+  EXPECT_NEAR(mean, unigram_loss(tokens), 1e-12);
+  EXPECT_GT((s[2] + s[5]) / 2, unigram_loss(tokens));
+}
+
 TEST(BlockUpdates, RatioAndGradientRmsMatchADirectRecomputation) {
   ParamStore p;
   p.add("tok_emb.weight", {4, 2}, ParamRole::Embedding);

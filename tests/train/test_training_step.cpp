@@ -9,7 +9,9 @@
 #include <string>
 #include <utility>
 
+#include "data/batches.hpp"
 #include "data/markov_chain.hpp"
+#include "diag/unigram_loss.hpp"
 #include "model/decoder_lm.hpp"
 #include "train/task.hpp"
 #include "train/training_step.hpp"
@@ -138,4 +140,23 @@ TEST(TrainingStep, NgptMatricesAreUnitAfterEveryStep) {
     const size_t i = p.index_of(name);
     EXPECT_NE(p.value(i)[0], before[p.entries()[i].offset]) << name << " did not train";
   }
+}
+
+// The unigram model's loss on a training batch (TrainingTask::unigram_batch_loss, the sanity
+// check's plateau level of the same tokens) against the batch's targets scored directly.
+TEST(LanguageModelTask, UnigramBatchLossScoresTheBatchTargets) {
+  const Config c = tiny_lm(1, "0");
+  const std::vector<int32_t> tokens = markov_tokens(32, 2048, 5);
+  Fixture f(c);
+  const std::vector<double> surprisal = unigram_surprisal(tokens);
+  BatchSampler sampler(tokens, 2, 8, static_cast<uint64_t>(c.get_int("seed")), "markov");
+  std::vector<int32_t> x(16), y(16);
+  for (uint64_t index : {0u, 1u, 7u}) {
+    sampler.sample(index, x.data(), y.data());
+    double want = 0;
+    for (int32_t t : y) want += surprisal[static_cast<size_t>(t)] / 16;
+    EXPECT_NEAR(f.task->unigram_batch_loss(index), want, 1e-12) << "batch " << index;
+  }
+  // Batches differ in their mix of frequent and rare tokens, so their levels differ from U.
+  EXPECT_NE(f.task->unigram_batch_loss(0), f.task->unigram_batch_loss(1));
 }
