@@ -3,6 +3,7 @@
 // own learning rate and schedule (warmup compressed), under Adam: the trial's loss against the
 // data's unigram loss, non-finite values, loss spikes, and the per-block update sizes.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,15 +11,16 @@ namespace normlab {
 
 // What the short trial of one depth showed.
 struct TrialEvidence {
-  double unigram_loss = 0;      // U of the training tokens (unigram_loss.hpp)
-  int steps = 0;                // steps the trial ran (fewer when it stopped at a non-finite value)
-  double first_loss = 0;        // training loss at step 1
-  double end_loss = 0;          // mean training loss over the trial's last tenth
-  double end_unigram_loss = 0;  // the unigram model's loss on the same batches' targets
-  bool non_finite = false;      // a loss, gradient or activation was inf or NaN
-  std::string stop_reason;      // the stability monitor's reason, when it stopped the trial (a
-                                // non-finite value or a loss above diverge_loss)
-  long spikes = 0;              // loss spikes the trainer's monitor counted during the trial
+  double unigram_loss = 0;  // U of the training tokens (unigram_loss.hpp)
+  int steps = 0;            // steps the trial ran (fewer when it stopped at a non-finite value)
+  double first_loss = 0;    // training loss at step 1
+  double end_loss = 0;      // mean training loss over the trial's last tenth
+  // The unigram model's loss on the same batches' targets (NaN: not known, U stands in).
+  double end_unigram_loss = std::numeric_limits<double>::quiet_NaN();
+  bool non_finite = false;  // a loss, gradient or activation was inf or NaN
+  std::string stop_reason;  // the stability monitor's reason, when it stopped the trial (a
+                            // non-finite value or a loss above diverge_loss)
+  long spikes = 0;          // loss spikes the trainer's monitor counted during the trial
   // Means over the last fifth of the trial: |dW|/|W| and the gradient rms (after clipping) of
   // the bottom and the top block, and Adam's epsilon.
   double update_bottom = 0, update_top = 0;

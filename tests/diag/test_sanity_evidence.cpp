@@ -84,7 +84,8 @@ TrialEvidence evidence(double end_loss) {
 
 TEST(OutcomePrediction, PlainCases) {
   EXPECT_EQ(predict_outcome(evidence(4.0)).outcome, Outcome::Trains);
-  EXPECT_EQ(predict_outcome(evidence(5.0)).outcome, Outcome::Stalls);
+  // On the plateau: a little above the unigram level (here U, the batches' own level unknown).
+  EXPECT_EQ(predict_outcome(evidence(5.05)).outcome, Outcome::Stalls);
   EXPECT_EQ(predict_outcome(evidence(7.0)).outcome, Outcome::Diverges);
   TrialEvidence nan = evidence(4.0);
   nan.non_finite = true, nan.stop_reason = "diverged at step 7: loss is nan";
@@ -130,6 +131,20 @@ TEST(OutcomePrediction, SlowDescentStallsAndLateEscapeTrains) {
   EXPECT_NE(late.reasons[0].find("late escape"), std::string::npos);
   plateau.update_bottom = 1.4e-2;
   EXPECT_EQ(predict_outcome(plateau).outcome, Outcome::Stalls);
-  plateau.update_bottom = 2e-2, plateau.end_loss = 5.2;
+  plateau.update_bottom = 2e-2, plateau.end_loss = 5.25;
   EXPECT_EQ(predict_outcome(plateau).outcome, Outcome::Stalls);
+}
+
+// The trial's loss is read against the unigram model's loss on the trial's own batches, not
+// against U: batches of frequent tokens put the plateau below U, rare ones above it.
+TEST(OutcomePrediction, ThePlateauIsTheLevelOfTheTrialsOwnBatches) {
+  TrialEvidence e = evidence(4.95);  // 0.05 below U
+  EXPECT_EQ(predict_outcome(e).outcome, Outcome::Trains);
+  e.end_unigram_loss = 4.9;  // but 0.05 above the unigram model's loss on those tokens
+  EXPECT_EQ(predict_outcome(e).outcome, Outcome::Stalls);
+  e.end_unigram_loss = 5.1;
+  const OutcomePrediction p = predict_outcome(e);
+  EXPECT_EQ(p.outcome, Outcome::Trains);
+  ASSERT_FALSE(p.reasons.empty());
+  EXPECT_NE(p.reasons[0].find("5.100"), std::string::npos) << p.reasons[0];
 }
