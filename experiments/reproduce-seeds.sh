@@ -4,7 +4,8 @@
 #   Takase et al. (B2T): post, pre, b2t, and b2t with rescale_init, at 6 and 18 blocks;
 #   Kan et al. 2025: pre and peri with dt 1 and 0.1, same depths;
 #   lr 5e-4, 1e-3, 2e-3; seeds 1 and 2; the B2T recipe of experiments/seeds.yaml (scaled embeddings);
-#   last, post / pre / b2t without scaled embeddings at lr 1e-3, seed 1 (the measuring stick).
+#   last, post / pre / b2t without scaled embeddings at lr 1e-3, seed 1 (the measuring stick);
+#   extra rows: olmo2, siamese, ngpt, completep, subln at lr 1e-3, seed 1.
 #   bash experiments/reproduce-seeds.sh [train|tables|report|all]        (default: all)
 # Resumable and committed as it goes: rerunning continues where it stopped (normlab sweep), and
 # after every sweep call each finished run's summary.json, metrics.jsonl and thinned
@@ -32,6 +33,10 @@ GROUP_SPECS=(
   "dt0.1       pre,peri          --dts 0.1"
 )
 UNSCALED="unscaled    post,pre,b2t      --dts 1 --scale_embedding false"
+# The placements the field added in 2025-2026 (docs/placements.md), as extra rows on the same
+# recipe, each preset as it is: lr 1e-3 and seed 1 only (the budget), run right after the main
+# rows' lr-1e-3 column of each depth.
+NEW="new         olmo2,siamese,ngpt,completep,subln --dts 1"
 DEPTHS=(18 6)
 LRS=(1e-3 2e-3 5e-4)   # in the order they run; the grid's lr axis is all three
 SEEDS=(1 2)
@@ -71,6 +76,9 @@ if [ "$stage" = train ] || [ "$stage" = all ]; then
     for L in "${DEPTHS[@]}"; do
       for lr in "${LRS[@]}"; do
         for g in "${GROUP_SPECS[@]}"; do each_placement "$g" --depths "$L" --lrs "$lr" --seeds "$seed"; done
+        if [ "$seed" = 1 ] && [ "$lr" = 1e-3 ]; then
+          each_placement "$NEW" --depths "$L" --lrs 1e-3 --seeds 1
+        fi
       done
     done
   done
@@ -81,6 +89,7 @@ if [ "$stage" = train ] || [ "$stage" = all ]; then
     sweep "$g" all --depths "$(join "${DEPTHS[@]}")" --lrs "$(join "${LRS[@]}")" --seeds "$(join "${SEEDS[@]}")"
   done
   sweep "$UNSCALED" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
+  sweep "$NEW" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
 fi
 
 if [ "$stage" = tables ] || [ "$stage" = all ]; then

@@ -27,6 +27,12 @@ ROWS = [
     ("post, unscaled emb.", "unscaled", "post", "1", False, False, [1e-3], [1]),
     ("pre, unscaled emb.", "unscaled", "pre", "1", False, False, [1e-3], [1]),
     ("b2t, unscaled emb.", "unscaled", "b2t", "1", False, False, [1e-3], [1]),
+    # The 2025-2026 placements (reproduce-seeds.sh, NEW), each preset as it is.
+    ("olmo2", "new", "olmo2", "1", False, True, [1e-3], [1]),
+    ("siamese", "new", "siamese", "1", False, True, [1e-3], [1]),
+    ("ngpt", "new", "ngpt", "1", False, True, [1e-3], [1]),
+    ("completep", "new", "completep", "1", False, True, [1e-3], [1]),
+    ("subln", "new", "subln", "1", False, True, [1e-3], [1]),
 ]
 RATIO_LR = 1e-3  # the B2T paper's learning rate: the ratio table's runs
 
