@@ -279,23 +279,18 @@ std::string insert_after(std::string yaml, const std::string& key, const std::st
 
 std::string dump_config_with_layers(const Config& config) {
   std::string yaml = config.dump_yaml();
-  // A config whose blocks do not resolve is still printed as it is, without the per-layer lines
-  // (the error comes when a model is built from it).
+  // The dump is a config file that builds: blocks that do not resolve (a range past the depth, a
+  // letter the arch refuses) or a CompleteP alpha out of range throw here, as the model would.
   std::string layers =
       "# Blocks per layer, resolved (docs/placements.md, \"Per-layer designs\"):\n";
-  std::string completep;
-  try {
-    if (config.get_string("arch") == "encdec")
-      layers +=
-          "#   encoder: " + layer_list_text(describe_stack(config, StackRole::Encoder).blocks) +
-          "\n#   decoder: " + layer_list_text(describe_stack(config, StackRole::Decoder).blocks) +
-          "\n";
-    else
-      layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
-    completep = completep_lines(config);
-  } catch (const UserError&) {
-    return yaml;
-  }
+  if (config.get_string("arch") == "encdec")
+    layers +=
+        "#   encoder: " + layer_list_text(describe_stack(config, StackRole::Encoder).blocks) +
+        "\n#   decoder: " + layer_list_text(describe_stack(config, StackRole::Decoder).blocks) +
+        "\n";
+  else
+    layers += "#   " + layer_list_text(describe_stack(config).blocks) + "\n";
+  const std::string completep = completep_lines(config);
   return insert_after(insert_after(yaml, "block", layers), "completep_base_depth", completep);
 }
 

@@ -35,6 +35,12 @@ printf 'd_model: wide\n' >type.yaml
 printf 'd_model: 32\nd_model: 48\n' >twice.yaml
 printf 'placement: foo\n' >placement.yaml
 printf -- '- d_model\n- 32\n' >list.yaml
+# --dump-config prints a config file that builds, so a config that does not fails as training
+# it would (the old dump printed it without the resolved layer lines and exited 0).
+expect_error "--dump-config of a per-layer list past the depth" "goes beyond the 4 layers" "." -- \
+  "$NL" train --n_layers 4 --block '0-9: post' --dump-config
+expect_error "--dump-config of an alpha out of CompleteP's range" "completep_alpha" "." -- \
+  "$NL" train --completep_alpha 7 --dump-config
 expect_error "YAML syntax error" syntax.yaml "." -- \
   "$NL" train "${TRAIN[@]}" --out_dir c1 --config syntax.yaml
 expect_error "unknown key in a config file" unknown.yaml "." -- \
