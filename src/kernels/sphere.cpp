@@ -76,7 +76,7 @@ void sphere_step_backward(float* dx, float* dy, float* dtheta, const float* dout
   unit_rows_backward(ds, dout, out, rnorm_sum, rows, d);
   // dtheta_j += c sign(theta_j c) sum_r ds_j (yn_j - xn_j), with dx (overwritten below) holding
   // yn - xn.
-#pragma omp parallel for simd if (rows * d >= 32768)
+#pragma omp simd
   for (size_t i = 0; i < rows * d; ++i) dx[i] = yn[i] - xn[i];
   std::vector<float> da(static_cast<size_t>(d), 0.0f);
   accumulate_column_products(da.data(), ds, d, dx, d, rows, d, 1.0f);
