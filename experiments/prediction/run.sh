@@ -27,7 +27,8 @@ PLACEMENTS=${PLACEMENTS:-post,pre,peri,b2t,deepnorm,none,mixln}   # PLACEMENTS=.
 DEPTHS=4,8,16
 LRS=1e-3,1e-2,1e-1
 # name  d_model n_heads d_ff seeds
-WIDTHS=("d32 32 2 128 1" "d32 32 2 128 2" "d16 16 1 64 1" "d64 64 2 256 2")
+WIDTHS=("d32 32 2 128 1" "d32 32 2 128 2" "d16 16 1 64 1" "d64 64 2 256 2" "d64 64 2 256 1"
+        "d16 16 1 64 2" "d48 48 2 192 2")
 
 if [ "$stage" = train ] || [ "$stage" = all ]; then
   for w in "${WIDTHS[@]}"; do
