@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The validation of `normlab sanity-check` (docs/sanity-check.md, "Validation"): real runs of a grid
-# of 7 placements x 3 depths x 3 learning rates, at width 32 with seeds 1 (tuning) and 2 (held
-# out), at width 16 with seed 1 and at width 64 with seed 2 (held out, never used for tuning); a
-# sanity-check of every (placement, lr, seed, width) over the same depths; then the confusion
-# tables.
+# of 7 placements x 3 depths x 3 learning rates in seven sets: seed 1 at widths 32, 16 and 64
+# (tuning), seed 2 at widths 32 and 64 (held out) and seed 2 at widths 16 and 48 (fresh held out;
+# width 48 never used for tuning); a sanity-check of every (placement, lr, seed, width) over the
+# same depths; then the confusion tables.
 #   bash experiments/prediction/run.sh [train|check|tables|all]     (default: all)
 # Resumable: a finished run (normlab sweep) or check (its JSON) is skipped, so rerunning the same
 # command continues where it stopped. Run directories go to runs/prediction/; each finished run's
