@@ -86,13 +86,18 @@ for d in j["depths"]:
     assert p["outcome"] in ("trains", "stalls", "diverges") and isinstance(p["spiky"], bool)
     assert 0.5 <= p["confidence"] < 1 and p["reasons"] and all(isinstance(r, str) for r in p["reasons"])
     e = d["evidence"]
-    for k in ("unigram_loss", "first_loss", "end_loss", "gain_over_unigram", "update_bottom",
+    for k in ("unigram_loss", "first_loss", "end_loss", "end_unigram_loss", "gain_over_unigram",
+              "update_bottom",
               "update_top", "grad_rms_bottom", "grad_rms_top", "adam_eps", "grad_bottom_over_top",
               "forward_growth", "max_sublayer_rms"):
         assert isinstance(e[k], num) or e[k] is None, (k, e[k])
     assert isinstance(e["steps"], int) and isinstance(e["spikes"], int)
     assert isinstance(e["non_finite"], bool) and isinstance(e["stop_reason"], str)
     assert math.isclose(e["gain_over_unigram"], e["unigram_loss"] - e["end_loss"], rel_tol=1e-9)
+    # The unigram level of the trial's last batches is one of the per-step levels.
+    levels = d["trial_unigram_loss"]
+    assert len(levels) == len(d["trial_loss"]) and all(v > 0 for v in levels), levels
+    assert min(levels) - 1e-9 <= e["end_unigram_loss"] <= max(levels) + 1e-9, e
     # 2 steps: the coordinate check has step 1 only; one row per block, both sublayers.
     assert [c["step"] for c in d["coord_check"]] == [1], d["coord_check"]
     for c in d["coord_check"]:
