@@ -45,6 +45,9 @@ const std::vector<PlacementPreset>& placement_presets() {
       {"subln",
        "Sub-LN / Magneto, Wang et al. 2022",
        {{"block", "attn:ni|da cross:n|da mlp:ni|da"}, {"init", "subln"}}},
+      {"admin",
+       "Admin, Liu et al. 2020",
+       {{"block", "attn:|dwn mlp:|dwn"}, {"final_norm", "false"}}},
       // Your own `block`; every other row falls back to these values.
       {"custom",
        "",

@@ -46,4 +46,13 @@ double sum_squares(const float* x, size_t n) {
   return total;
 }
 
+double population_variance(const float* x, size_t n) {
+  double mean = 0.0;
+  for (size_t i = 0; i < n; ++i) mean += x[i];
+  mean /= static_cast<double>(n);
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
+  return s / static_cast<double>(n);
+}
+
 }  // namespace normlab

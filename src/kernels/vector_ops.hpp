@@ -17,5 +17,8 @@ void zero(float* y, size_t n);
 // sum_i x_i^2 accumulated in double, in chunks of fixed size added in chunk order, so that the
 // gradient norm does not depend on the thread count.
 double sum_squares(const float* x, size_t n);
+// The population variance of x's n elements (numpy's np.var of the whole tensor), two passes in
+// double, serial: Admin's profiling pass (model/shortcut_profile.cpp) calls it once per sublayer.
+double population_variance(const float* x, size_t n);
 
 }  // namespace normlab

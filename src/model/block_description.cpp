@@ -76,14 +76,14 @@ SublayerRecipe parse_sublayer(const std::string& text, unsigned sublayer,
       fail(letter + " must come after '" + a + "'");
     if (r.has(spec->op)) fail("letter " + letter + " repeated");
     if (spec->place == OpPlace::Residual && seen_residual)
-      fail(letter + ": one residual per sublayer ('" + a + "' or '" +
-           op_spec(Op::SphereStep).letter + "')");
+      fail(letter + ": one residual per sublayer ('" + a + "', '" + op_spec(Op::SphereStep).letter +
+           "' or '" + op_spec(Op::ShortcutWeight).letter + "')");
     if (spec->place == OpPlace::Residual) seen_residual = true;
     (pre ? r.pre : r.post).push_back(spec->op);
   }
   if (!seen_residual)
     fail(std::string("missing the residual '") + op_spec(Op::Residual).letter + "' (or '" +
-         op_spec(Op::SphereStep).letter + "')");
+         op_spec(Op::SphereStep).letter + "', '" + op_spec(Op::ShortcutWeight).letter + "')");
   return r;
 }
 

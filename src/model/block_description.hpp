@@ -26,9 +26,11 @@
 //                                  s  y = y / sqrt(2l) before 'a' (SiameseNorm's branch scale)
 //                                  h  instead of 'a': y = Norm(Norm(x) + |alpha| (Norm(y) -
 //                                     Norm(x))), nGPT's step with its eigen learning rate alpha
+//                                  w  instead of 'a': y = alpha omega x + dt y, Admin's learned
+//                                     shortcut weight omega [d] (set by a profiling pass)
 // A block reads "attn:PRE|POST [cross:PRE|POST] mlp:PRE|POST". Examples: Pre-LN
 // "attn:n|da mlp:n|da", Post-LN "attn:|dan mlp:|dan", B2T "attn:|dan mlp:|dabn", nGPT
-// "attn:u|dh mlp:u|dh".
+// "attn:u|dh mlp:u|dh", Admin "attn:|dwn mlp:|dwn".
 // Marian's letters (d dropout, a add, n LayerNorm) mean the same here; Marian's 'r' (RMSNorm) is
 // not a letter: the norm function is the `norm` option, and ResiDual's letter is 't'.
 #pragma once

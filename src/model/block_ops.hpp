@@ -21,15 +21,16 @@ enum class Op : uint8_t {
   UnitSublayer,  // u (changes F itself: nGPT)
   InnerNorm,     // i (changes F itself)
   // POST: steps on F's output y, in order.
-  NormOut,      // n before 'a'
-  Dropout,      // d
-  DualStream,   // t
-  ScaleBranch,  // s
-  Residual,     // a
-  SphereStep,   // h (the residual on the hypersphere: nGPT)
-  BlockInput,   // b
-  NormPost,     // n after 'a'
-  Count,        // not an op: the number of ops
+  NormOut,         // n before 'a'
+  Dropout,         // d
+  DualStream,      // t
+  ScaleBranch,     // s
+  Residual,        // a
+  SphereStep,      // h (the residual on the hypersphere: nGPT)
+  ShortcutWeight,  // w (the residual with Admin's weighted shortcut)
+  BlockInput,      // b
+  NormPost,        // n after 'a'
+  Count,           // not an op: the number of ops
 };
 constexpr int kOpCount = static_cast<int>(Op::Count);
 
@@ -37,7 +38,7 @@ constexpr int kOpCount = static_cast<int>(Op::Count);
 enum class OpPlace : uint8_t {
   Pre,             // before '|'
   BeforeResidual,  // after '|', before 'a'
-  Residual,        // 'a' or 'h' itself (exactly one of them, once)
+  Residual,        // 'a', 'h' or 'w' itself (exactly one of them, once)
   AfterResidual,   // after 'a'
   AnyPost,         // anywhere after '|'
 };
@@ -152,6 +153,10 @@ inline const std::vector<OpSpec>& block_ops() {
     {Op::SphereStep,   'h', OpPlace::Residual,       kSelfAttention | kMLP,
      "the residual on the hypersphere (nGPT): y = Norm(Norm(x) + |alpha| (Norm(y) - Norm(x))), "
      "alpha the sublayer's eigen learning rate (kernels/sphere.hpp)",
+     {}, kSavesOutput, 0},
+    {Op::ShortcutWeight, 'w', OpPlace::Residual,     kAnySublayer,
+     "the residual with a learned shortcut weight (Admin): y = alpha omega x + dt y, omega [d] "
+     "set by the profiling pass at initialisation (model/shortcut_profile.cpp)",
      {}, kSavesOutput, 0},
     {Op::BlockInput,   'b', OpPlace::AfterResidual,  kAnySublayer,
      "y = y + x_block, the block's input (B2T connection)",

@@ -15,6 +15,8 @@ void save_model(const std::string& path, Model& model, const CheckpointInfo& inf
   file.metadata["normlab.config"] = model.config().to_json().dump();
   file.metadata["normlab.tokenizer"] = info.tokenizer_identity;
   file.metadata["normlab.step"] = std::to_string(info.step);
+  if (!model.shortcut_profile.empty())
+    file.metadata["normlab.shortcut_profile"] = model.shortcut_profile;
   ParamStore& p = model.params();
   for (size_t i = 0; i < p.entries().size(); ++i)
     file.tensors.emplace_back(p.entries()[i].name,
@@ -72,6 +74,8 @@ std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info)
       if (!p.find(name))
         throw UserError(path + ": unexpected tensor '" + name + "' for this config");
   }
+  if (auto it = file.metadata.find("normlab.shortcut_profile"); it != file.metadata.end())
+    model->shortcut_profile = it->second;
   if (info) {
     info->tokenizer_identity =
         file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";

@@ -53,6 +53,7 @@ double DecoderLM::forward(const int32_t* tokens, const int32_t* targets, int B, 
   stack_.training = training;
   stack_.dropout_seed = dropout_seed_;
   stack_.record_probes = record_grad_norms;
+  stack_.profile_shortcuts = profiling_shortcuts;
   const float* h = stack_.forward(x, B, T, nullptr);
   return head_forward(h, targets, BT, smoothing);
 }

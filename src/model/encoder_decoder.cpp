@@ -69,6 +69,7 @@ const float* EncoderDecoder::encode(const int32_t* src, const int32_t* src_len, 
   encoder_.training = training;
   encoder_.dropout_seed = dropout_seed_;
   encoder_.record_probes = record_grad_norms;
+  encoder_.profile_shortcuts = profiling_shortcuts;
   const float* x = embed(x0_, x0d_, src_.data(), B, S, enc_pos_, 0);
   return encoder_.forward(x, B, S, src_len_.data());
 }
@@ -86,6 +87,7 @@ double EncoderDecoder::forward(const int32_t* src, const int32_t* src_len, int B
   decoder_.training = training;
   decoder_.dropout_seed = dropout_seed_;
   decoder_.record_probes = record_grad_norms;
+  decoder_.profile_shortcuts = profiling_shortcuts;
   const float* y = embed(y0_, y0d_, tgt_.data(), B, T, dec_pos_, kDecoderDropoutStream);
   const float* h = decoder_.forward(y, B, T, nullptr, memory, src_len_.data(), S);
   return head_forward(h, tgt_out, static_cast<int>(BT), smoothing);

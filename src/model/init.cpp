@@ -42,6 +42,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 void Model::initialize(uint64_t seed) {
   Rng rng(seed);
+  shortcut_profile.clear();  // Admin's omega start at 1 until a profiling pass sets them
   const double d = shape_.d;
   const auto stack_list = stacks();
   const auto prefixes = stack_prefixes();
@@ -62,9 +63,9 @@ void Model::initialize(uint64_t seed) {
       continue;
     }
     if (e.role == ParamRole::Norm) {
-      float v = ends_with(e.name, ".weight")  ? 1.0f
-                : ends_with(e.name, ".alpha") ? shape_.dyt_alpha
-                                              : 0.0f;
+      float v = ends_with(e.name, ".weight") || ends_with(e.name, ".omega") ? 1.0f
+                : ends_with(e.name, ".alpha")                               ? shape_.dyt_alpha
+                                                                            : 0.0f;
       for (size_t k = 0; k < e.numel; ++k) w[k] = v;
       continue;
     }

@@ -5,6 +5,7 @@
 // checkpoints and probes see them through this class.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,7 +23,7 @@ class Model {
   // The model the config's `arch` names.
   static std::unique_ptr<Model> create(const Config& config);
 
-  // Fresh initialisation by each stack's scheme (init.cpp).
+  // Fresh initialisation by each stack's scheme (init.cpp). Clears shortcut_profile.
   void initialize(uint64_t seed);
   // Backward of the last forward (with targets); accumulates into params().grads().
   virtual void backward() = 0;
@@ -48,6 +49,17 @@ class Model {
   // Probes (diag/probes.hpp): when on, the next forward records attention entropies and the
   // backward the gradient norms at every block input and sublayer output. Off, they cost nothing.
   bool record_grad_norms = false;
+
+  // Admin's profiling pass (shortcut_profile.cpp; docs/placements.md, "Admin"). Some sublayer
+  // has the 'w' residual, whose omega a profiling pass sets once, at initialisation:
+  bool needs_shortcut_profile() const;
+  // Runs `forward` (one forward of this model on a batch) as the profiling pass, in eval mode
+  // without gradients, and records `where` in shortcut_profile.
+  void profile_shortcuts(const std::function<void()>& forward, const std::string& where);
+  // Where the omega were profiled (a checkpoint's normlab.shortcut_profile); empty: not yet.
+  std::string shortcut_profile;
+  // On during the profiling forward only: the model's forward passes it to its stacks.
+  bool profiling_shortcuts = false;
   // Rows of the output head computed at once by a training forward (head_forward).
   static constexpr int kHeadChunk = 256;
 

@@ -113,6 +113,8 @@ TransformerStack::TransformerStack(ParamStore& params, const ModelShape& shape,
       }
       if (s.recipe.has(Op::SphereStep))
         s.alpha = add(base + "." + sphere_scale_name(SphereScale::Alpha), {d}, ParamRole::Scale);
+      // Admin's omega: a gain on the shortcut, role Norm (starts at 1, no weight decay).
+      if (s.recipe.has(Op::ShortcutWeight)) s.omega = add(base + ".omega", {d}, ParamRole::Norm);
       register_norms(false);
       subs_.push_back(std::move(s));
     }
@@ -484,7 +486,7 @@ void TransformerStack::mlp_backward(Sublayer& s, float* g_u, const float* g_f) {
 const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float* v, float* out,
                                        const float* x_eff, const float* x_block, float* dual,
                                        float* mean, float* rstd, int rows, bool dropout_on,
-                                       uint64_t stream) const {
+                                       uint64_t stream, double* shortcut_ratio) const {
   ParamStore& p = params_;
   const size_t n = static_cast<size_t>(rows) * shape_.d;
   switch (s.recipe.post[j]) {
@@ -516,6 +518,21 @@ const float* TransformerStack::post_op(const Sublayer& s, size_t j, const float*
       sphere_step_forward(out, st.in[0], st.in[1], st.rstd[0], st.rstd[1], st.rstd[2], x_eff, v,
                           p.value(s.alpha), sphere_scale_factor(SphereScale::Alpha, shape_.d),
                           static_cast<size_t>(rows), shape_.d);
+      return out;
+    }
+    case Op::ShortcutWeight: {  // y = alpha omega x + dt y (Admin, Liu et al. 2020, eq. 6)
+      float* omega = p.value(s.omega);
+      if (shortcut_ratio) {
+        // Profiling (Transformer-Clinic, init_type adaptive-profiling): omega_i = r, then
+        // r <- sqrt(Var[alpha omega_i x] + Var[dt y]).
+        const double r = *shortcut_ratio;
+        std::fill(omega, omega + shape_.d, static_cast<float>(r));
+        const double shortcut = desc_.alpha * r, branch = desc_.dt;
+        *shortcut_ratio = std::sqrt(shortcut * shortcut * population_variance(x_eff, n) +
+                                    branch * branch * population_variance(v, n));
+      }
+      weighted_residual_forward(out, x_eff, omega, desc_.alpha, v, desc_.dt,
+                                static_cast<size_t>(rows), shape_.d);
       return out;
     }
     case Op::BlockInput:  // y = y + x_block (B2T)
@@ -593,7 +610,7 @@ void TransformerStack::sublayer_forward(Sublayer& s, const Pass& pass, const flo
   for (size_t j = 0; j < s.recipe.post.size(); ++j) {
     const OpState& op = s.at(s.recipe.post[j]);
     v = post_op(s, j, v, op.out[0], x_eff, x_block, pass.dual, op.mean[0], op.rstd[0], rows,
-                pass.dropout, stream + j + 1);
+                pass.dropout, stream + j + 1, pass.shortcut_ratio);
   }
   s.x_out = v;
 }
@@ -650,6 +667,10 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
                              sphere_scale_factor(SphereScale::Alpha, shape_.d),
                              static_cast<size_t>(BT), shape_.d);
         break;
+      case Op::ShortcutWeight:  // g_xeff = alpha omega gv (completed below), next = dt gv
+        weighted_residual_backward(g_xeff, next, p.grad(s.omega), gv, x_eff, p.value(s.omega),
+                                   desc_.alpha, desc_.dt, static_cast<size_t>(BT), shape_.d);
+        break;
       case Op::BlockInput:
         add_inplace(g_block_, gv, n);
         continue;
@@ -679,7 +700,7 @@ void TransformerStack::sublayer_backward(Sublayer& s, float* g_in, const float* 
     di.norm[0].backward(p, g_post_[0], g_u, di.in[0], di.mean[0], di.rstd[0], BT);
     add_inplace(g_dual_, g_post_[0], n);
   }
-  // x_eff feeds both the shortcut and the branch: every recipe has its one 'a' or 'h'
+  // x_eff feeds both the shortcut and the branch: every recipe has its one 'a', 'h' or 'w'
   // (parse_sublayer), so g_xeff holds the shortcut's gradient and the branch's adds to it.
   add_inplace(g_xeff, g_u, n);
   if (has_stream_norm) ns.norm[0].backward(p, g_in, g_xeff, s.x_in, ns.mean[0], ns.rstd[0], BT);
@@ -697,6 +718,8 @@ const float* TransformerStack::forward(const float* x0, int B, int T, const int3
   pass.key_len = key_len, pass.memory = memory, pass.memory_len = memory_len;
   pass.u = u_, pass.f = f_, pass.gelu = gelu_, pass.dual = dual_, pass.inner = inner_;
   pass.dropout = training, pass.probes = record_probes;
+  double ratio = 1.0;  // Admin: omega_1 = 1
+  if (profile_shortcuts) pass.shortcut_ratio = &ratio;
   const float* x = run_blocks(pass, x0, subs_);
   stack_output(out_, x, dual_, B * T);
   return out_.h;

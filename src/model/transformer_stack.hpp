@@ -68,6 +68,7 @@ struct Sublayer {
   // 'h''s eigen learning rate alpha [d] (model/sphere_scales.hpp).
   long w1 = -1, b1 = -1, w2 = -1, b2 = -1, kv = -1, kv_b = -1;
   long scale = -1, alpha = -1;
+  long omega = -1;  // 'w': Admin's shortcut weight [d]
 
   // Saved activations (planned by TransformerStack::plan).
   const float* x_in = nullptr;  // stream entering the sublayer (not owned)
@@ -158,6 +159,11 @@ class TransformerStack {
   // backward the Frobenius norm of the gradient w.r.t. each block's input and each sublayer's
   // output F(u). Off, they cost nothing.
   bool record_probes = false;
+  // Admin's profiling pass (Liu et al. 2020, Algorithm 1; model/shortcut_profile.cpp): when on,
+  // the next forward sets the omega of every 'w' sublayer, bottom up, to the stack's running
+  // ratio r (omega_1 = 1, then r <- sqrt(Var[alpha omega x] + Var[dt y]), each variance over every
+  // element of the batch) and computes with it.
+  bool profile_shortcuts = false;
   const std::vector<double>& grad_block_input() const { return grad_block_input_; }
   const std::vector<double>& grad_sublayer_output() const { return grad_sublayer_output_; }
 
@@ -175,6 +181,7 @@ class TransformerStack {
     int pos = 0;
     float *u = nullptr, *f = nullptr, *gelu = nullptr, *dual = nullptr, *inner = nullptr;
     bool dropout = false, probes = false;
+    double* shortcut_ratio = nullptr;  // Admin's running ratio while profiling, else null
   };
   // Where attention reads q, k and v: a base pointer, the floats between rows, and the rows.
   struct QKVSource {
@@ -200,7 +207,7 @@ class TransformerStack {
   // dropout_on (mask stream `stream`).
   const float* post_op(const Sublayer& s, size_t j, const float* v, float* out, const float* x_eff,
                        const float* x_block, float* dual, float* mean, float* rstd, int rows,
-                       bool dropout_on, uint64_t stream) const;
+                       bool dropout_on, uint64_t stream, double* shortcut_ratio) const;
   // The stack's output from x_L (and the dual stream's d_L) into out.h: x_L + N_resi(d_L)
   // (ResiDual), [N_final](N_top(x_L) + N_resi(d_L)) (SiameseNorm), N_final(x_L) or x_L.
   void stack_output(const OutputBuffers& out, const float* x, const float* dual, int rows) const;

@@ -49,6 +49,14 @@ double run_gradient_check(const Config& run, const GradientCheckRequest& request
   model->training = false;
   model->record_grad_norms = !request.diag_path.empty();
   ParamStore& p = model->params();
+  // Admin: a model not yet profiled is profiled on this batch first, as training would on its
+  // first batch; its omega go into the output's metadata (shortcut_weights), for the reference.
+  nlohmann::json omegas = nlohmann::json::object();
+  if (model->needs_shortcut_profile() && model->shortcut_profile.empty()) {
+    model->profile_shortcuts([&] { forward(); }, request.tokens_path);
+    for (size_t i = 0; i < p.entries().size(); ++i)
+      if (p.entries()[i].name.ends_with(".omega")) omegas[p.entries()[i].name] = p.value(i)[0];
+  }
   // The groups (CompleteP's multipliers) follow the checkpoint's model; the settings this run.
   AdamW opt(*model, AdamWSettings::from_config(run));
   const float lr = static_cast<float>(run.get_float("lr"));
@@ -65,6 +73,7 @@ double run_gradient_check(const Config& run, const GradientCheckRequest& request
   file.metadata["format"] = "pt";
   file.metadata["loss"] = format_loss(loss);
   if (request.adamw_steps > 0) file.metadata["losses"] = losses.dump();
+  if (!omegas.empty()) file.metadata["shortcut_weights"] = omegas.dump();
   for (size_t i = 0; i < p.entries().size(); ++i)
     file.tensors.emplace_back(p.entries()[i].name,
                               make_f32_tensor(p.grad(i), p.entries()[i].shape));

@@ -179,11 +179,13 @@ DepthResult check_depth(const Config& config, int depth, const SanityOptions& op
   StackMeasureMean init;
   for (int s = 0; s < options.init_seeds; ++s) {
     model.initialize(seed + static_cast<uint64_t>(s));
+    profile_shortcut_weights(*task);  // Admin's initialisation ends with its profiling pass
     init.add(model, batches);
   }
   r.init = init.mean();
   if (options.train_steps > 0) {
     model.initialize(seed);
+    profile_shortcut_weights(*task);
     train_briefly(*task, model, c, options.train_steps, r);
     StackMeasureMean trained;
     trained.add(model, batches);

@@ -211,6 +211,14 @@ void check_corpus_dir(const fs::path& data) {
                     ": not a finished corpus: no meta.json, which 'normlab prepare' writes last");
 }
 
+bool profile_shortcut_weights(TrainingTask& task) {
+  Model& model = task.model();
+  if (!model.needs_shortcut_profile() || !model.shortcut_profile.empty()) return false;
+  model.profile_shortcuts([&] { task.batch_loss(0); },
+                          "training batch 0 (the first micro-batch of step 1), dropout off");
+  return true;
+}
+
 std::unique_ptr<TrainingTask> make_training_task(const Config& config, const fs::path& data,
                                                  const Tokenizer& tokenizer,
                                                  std::unique_ptr<Model> model) {

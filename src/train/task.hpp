@@ -60,6 +60,11 @@ std::unique_ptr<TrainingTask> make_training_task(const Config& config,
                                                  const Tokenizer& tokenizer,
                                                  std::unique_ptr<Model> model);
 
+// Admin's profiling pass (model/shortcut_profile.cpp) on training batch 0, the first
+// micro-batch of step 1, if the model has a 'w' residual and is not profiled yet. Returns whether
+// it ran.
+bool profile_shortcut_weights(TrainingTask& task);
+
 // Token streams of a language-modelling task. The validation stream may be absent (empty label):
 // the task then has no validation loss (weight 0: NaN).
 struct LanguageModelData {

@@ -124,6 +124,13 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
     if (model->params().values().size() != loaded->params().values().size())
       throw UserError(ckpt + ": parameter count does not match this run's config");
     model->params().values() = loaded->params().values();
+    // Admin's omega come from the profiling pass at initialisation: a checkpoint without its
+    // record was never profiled, and profiling now, on a trained model, would be another design.
+    if (model->needs_shortcut_profile() && loaded->shortcut_profile.empty())
+      throw UserError(ckpt +
+                      ": no 'normlab.shortcut_profile' in __metadata__: its shortcut "
+                      "weights (omega) were never profiled, so the run cannot resume");
+    model->shortcut_profile = loaded->shortcut_profile;
   } else {
     model = Model::create(config);
     model->initialize(seed);
@@ -131,6 +138,8 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
   std::unique_ptr<TrainingTask> task =
       make_training_task(config, data, tokenizer, std::move(model));
   Model* const net = &task->model();
+  // Admin's omega: profiled once, on a fresh run; a resumed run has them in its checkpoint.
+  const bool profiled = !saved.exists && profile_shortcut_weights(*task);
   AdamW opt(*net, AdamWSettings::from_config(config));
   if (saved.exists) {
     opt.load(saved.optimizer.string());
@@ -161,6 +170,8 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
                                               start_step, task->epoch_summary()))
       print_line(stdout, line);
     if (!precision.note.empty()) print_line(stdout, "normlab: " + precision.note);
+    if (profiled)
+      print_line(stdout, "normlab: Admin's shortcut weights profiled on " + net->shortcut_profile);
     // Ranks share whole micro-batches (training_step.hpp): an uneven share leaves cores idle.
     if (accum % ranks.size() != 0)
       print_line(stdout, "normlab: " + std::to_string(ranks.size()) + " ranks share " +

@@ -51,15 +51,20 @@ TEST(BlockDescription, EveryLetterOfTheTableParsesAndPrintsBack) {
   const std::string text = every_letter_block();
   const BlockRecipe b = parse_block(text, "test");
   EXPECT_EQ(b.text(), text);
+  // The third residual, Admin's 'w', in a second block.
+  const std::string admin = "attn:" + every_letter(kSelfAttention, Op::ShortcutWeight) +
+                            " mlp:" + every_letter(kMLP, Op::Residual);
+  const BlockRecipe b2 = parse_block(admin, "test");
+  EXPECT_EQ(b2.text(), admin);
   std::set<Op> seen;
-  for (const SublayerRecipe* r : {&b.attn, &b.mlp})
+  for (const SublayerRecipe* r : {&b.attn, &b.mlp, &b2.attn})
     for (const auto* ops : {&r->pre, &r->post}) seen.insert(ops->begin(), ops->end());
   EXPECT_EQ(seen.size(), block_ops().size()) << text;
   EXPECT_EQ(block_ops().size(), static_cast<size_t>(kOpCount));
   for (const char* preset :
        {"attn:|dan mlp:|dan", "attn:n|nda mlp:n|nda", "attn:|dan mlp:|dabn", "attn:q|da mlp:N|da",
         "attn:ns|da mlp:ns|da", "attn:|dtan mlp:|dtan", "attn:n|da cross:q|dan mlp:n|da",
-        "attn:NDn|dtsa mlp:NDn|dtsa", "attn:u|dh mlp:u|dh"})
+        "attn:NDn|dtsa mlp:NDn|dtsa", "attn:u|dh mlp:u|dh", "attn:|dwn mlp:|dwn"})
     EXPECT_EQ(parse_block(preset, "test").text(), std::string(preset));
 }
 
@@ -76,6 +81,7 @@ TEST(BlockDescription, MalformedDescriptionsSayWhy) {
   says("attn:|dda mlp:|da", "letter 'd' repeated");
   says("attn:|d mlp:|da", "missing the residual 'a'");
   says("attn:|dah mlp:|da", "one residual per sublayer");
+  says("attn:|daw mlp:|da", "one residual per sublayer ('a', 'h' or 'w')");
   says("attn:|da cross:u|da mlp:|da", "'u' does not apply to this sublayer");
   says("attn:n mlp:|da", "expected PRE|POST");
   says("attn:|da", "needs both attn: and mlp:");

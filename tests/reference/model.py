@@ -37,7 +37,7 @@ FINAL_NORM_AUTO = {
     "post": False, "pre": True, "peri": True, "sandwich": True, "b2t": False,
     "deepnorm": False, "mixln": True, "lns": True, "hybrid": True, "resi": False,
     "none": False, "olmo2": True, "siamese": True, "ngpt": False, "completep": True,
-    "subln": True,
+    "subln": True, "admin": False,
 }
 
 
@@ -274,6 +274,10 @@ class Block:
         raise NotImplementedError
 
     def sublayer_norms(self, s):
+        return []
+
+    def sublayer_params(self, s):
+        """Parameters of sublayer s other than its norms and F's weights: (name, width)."""
         return []
 
     def norms(self):
@@ -533,6 +537,31 @@ class SubLNBlock(Block):
         return [(f"{s}.norm_in", "d")] + inner
 
 
+class AdminBlock(Block):
+    """Admin (Liu, Liu, Gao, Chen, Han 2020, "Understanding the Difficulty of Training
+    Transformers", arXiv 2004.08249, eq. 6): Post-LN with a learnable shortcut weight per
+    sublayer, a vector of size d: x <- N(alpha omega * x + dt F(x)). omega is set once by the
+    profiling pass (admin_profile below, Algorithm 1) and then trained like any parameter."""
+
+    def update(self, s, p, x, state):
+        f = self.dt * self.F(s, p, x)
+        name = f"{self.pre}{s}.omega"
+        if "admin_ratio" in state:  # profiling: omega_i = the stack's running ratio
+            p[name] = torch.full_like(p[name], state["admin_ratio"])
+        shortcut = self.alpha * p[name] * x
+        if "admin_ratio" in state:
+            # the next ratio: sqrt(Var[omega_i x_i] + Var[F_i(x_i)]), each over every element
+            state["admin_ratio"] = math.sqrt(float(shortcut.var(unbiased=False))
+                                             + float(f.var(unbiased=False)))
+        return self.N(p, f"{s}.norm_post", shortcut + f)
+
+    def sublayer_norms(self, s):
+        return [(f"{s}.norm_post", "d")]
+
+    def sublayer_params(self, s):
+        return [(f"{s}.omega", "d")]
+
+
 class NoneBlock(Block):
     """No normalization (T-Fixup's setting, Huang et al. 2020): x <- x + dt F(x)."""
 
@@ -545,7 +574,7 @@ BLOCKS = {
     "deepnorm": DeepNormBlock, "lns": LNSBlock, "hybrid": HybridBlock, "resi": ResiDualBlock,
     "none": NoneBlock, "olmo2": OLMo2Block, "siamese": SiameseBlock, "ngpt": NGPTBlock,
     "completep": CompletePBlock,
-    "subln": SubLNBlock,
+    "subln": SubLNBlock, "admin": AdminBlock,
 }
 
 
@@ -632,6 +661,7 @@ class Stack:
         self.siamese = any(isinstance(b, SiameseBlock) for b in self.blocks)
         self.dual = self.siamese or any(isinstance(b, ResiDualBlock) for b in self.blocks)
         self.final = (self.siamese or not self.dual) and has_final_norm(cfg)
+        self.profiling = False  # Admin's profiling pass (admin_profile)
 
     def param_shapes(self):
         c = self.cfg
@@ -660,6 +690,9 @@ class Stack:
             out[pre + "mlp.fc1.bias"] = [ff]
             out[pre + "mlp.fc2.weight"] = [d, ff]
             out[pre + "mlp.fc2.bias"] = [d]
+            for s in b.sublayers():
+                for name, width in b.sublayer_params(s):
+                    out[pre + name] = [{"d": d}[width]]
             for name, width in b.norms():
                 n = {"d": d, "hd": hd, "ff": ff}[width]
                 for k, s in norm_param_shapes(c["norm"], n).items():
@@ -686,6 +719,8 @@ class Stack:
 
     def forward(self, p, x, ctx=None):
         state = {"dual": x}
+        if self.profiling:
+            state["admin_ratio"] = 1.0  # Admin: omega_1 = 1
         for b in self.blocks:
             if ctx is not None:
                 b.ctx = ctx
@@ -806,6 +841,28 @@ class EncDecModel:
 
     def loss(self, p, inputs, targets):
         return smoothed_cross_entropy(self.logits(p, inputs), targets, self.smoothing)
+
+
+def admin_profile(model, params, *batch):
+    """Admin's profiling pass (Liu et al. 2020, Algorithm 1, in the official code's form,
+    LiyuanLucasLiu/Transformer-Clinic, init_type adaptive-profiling): one forward on the batch
+    in which each stack, its sublayers bottom up, sets omega_1 = 1 and omega_{i+1} =
+    sqrt(Var[omega_i x_i] + Var[F_i(x_i)]) (population variance over every element of the
+    batch, padding included), each omega the vector filled with its scalar. Returns a new
+    parameter dict (leaves requiring grad) with the profiled omega and the other tensors as
+    given."""
+    stacks = [model.stack] if hasattr(model, "stack") else [model.encoder, model.decoder]
+    p = dict(params)
+    with torch.no_grad():
+        for st in stacks:
+            st.profiling = True
+        try:
+            model.loss(p, *batch)
+        finally:
+            for st in stacks:
+                st.profiling = False
+    return {k: (v.detach().clone().requires_grad_(True) if k.endswith(".omega") else params[k])
+            for k, v in p.items()}
 
 
 def make_model(cfg, **kw):

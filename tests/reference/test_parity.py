@@ -73,6 +73,19 @@ def compare_with_reference(m, rcfg, params, batch, grad_path, steps, opt):
         raise CaseError(f"grad file names differ from the model's: "
                         f"{sorted(set(g_nl) ^ set(params))[:4]}")
 
+    if any(k.endswith(".omega") for k in params):
+        # Admin: `normlab grad` profiled the unprofiled checkpoint on this batch; so does the
+        # reference, and the omega each found must agree.
+        params = ref.admin_profile(m, params, *batch)
+        got = json.loads(meta.get("shortcut_weights", "{}"))
+        want = {k: float(v[0]) for k, v in params.items() if k.endswith(".omega")}
+        if set(got) != set(want):
+            raise CaseError(f"shortcut_weights names {sorted(got)[:3]} vs {sorted(want)[:3]}")
+        e = max(abs(got[k] - want[k]) / abs(want[k]) for k in want)
+        if not e <= TOL:
+            raise CaseError(f"profiled omega differ from the reference's by {e:.2e}: {got} vs "
+                            f"{want}")
+
     if not steps:
         loss, g_ref = ref.loss_and_grads(m, params, *batch)
         if "loss" not in meta:
