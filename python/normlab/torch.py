@@ -37,6 +37,7 @@ PRESETS = {
     "siamese": ("attn:NDn|dtsa mlp:NDn|dtsa", True),
     "completep": ("attn:n|da mlp:n|da", True),
     "subln": ("attn:ni|da cross:n|da mlp:ni|da", True),
+    "admin": ("attn:|dwn mlp:|dwn", False),
 }
 MIXLN_LOWER_BLOCK = "attn:|dan mlp:|dan"  # Mix-LN's lower blocks are Post-LN
 # Placements this module does not build, with the reason (a clear refusal rather than a module
@@ -50,7 +51,8 @@ class Recipe:
     """One sublayer's "PRE|POST". `pre` is a set of letters (their order is fixed by meaning:
     N on the stream, then D, n, s; q and Q inside attention, i before F's output projection).
     `post` lists the steps in order, with
-    an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post"."""
+    an 'n' before 'a' spelled "norm_out" and one after 'a' spelled "norm_post" (the residual
+    is 'a', or Admin's 'w', whose shortcut weight omega is a parameter)."""
 
     def __init__(self, text):
         if text.count("|") != 1:
@@ -66,9 +68,9 @@ class Recipe:
         for c in post:
             if c == "n":
                 self.post.append("norm_post" if seen_a else "norm_out")
-            elif c in "dtsab":
+            elif c in "dtsabw":
                 self.post.append(c)
-                seen_a = seen_a or c == "a"
+                seen_a = seen_a or c in "aw"
             else:
                 raise ValueError(f"block description part '{text}': unknown letter '{c}'")
         if not seen_a:
@@ -245,6 +247,8 @@ class Sublayer(nn.Module):
             self.norm_out = make_norm(config, d)
         if "norm_post" in recipe.post:
             self.norm_post = make_norm(config, d)
+        if "w" in recipe.post:  # Admin's shortcut weight, set by normlab's profiling pass
+            self.omega = nn.Parameter(torch.ones(d))
         self.dropout = float(config["dropout"])
 
     def projection_norms(self, q, k):
@@ -279,6 +283,8 @@ class Sublayer(nn.Module):
                 y = y / math.sqrt(2 * l)
             elif step == "a":
                 y = spec.alpha * x + spec.dt * y
+            elif step == "w":  # Admin (Liu et al. 2020): x <- alpha omega x + dt y
+                y = spec.alpha * self.omega * x + spec.dt * y
             elif step == "b":
                 y = y + xb
             elif step == "norm_post":
@@ -493,9 +499,15 @@ def from_config(config):
 
 def load(path):
     """The module of a normlab checkpoint, its parameters loaded with strict name matching, in
-    eval mode (no dropout)."""
+    eval mode (no dropout). Admin's omega are parameters of the checkpoint: the module does not
+    run the profiling pass, so a checkpoint whose omega were never profiled (no
+    normlab.shortcut_profile, as `normlab init` writes) is refused."""
     tensors, metadata = safetensors.read(path)
     config = json.loads(metadata["normlab.config"])
+    if (any(k.endswith(".omega") for k in tensors)
+            and "normlab.shortcut_profile" not in metadata):
+        raise ValueError(f"normlab.torch: {path}: Admin's shortcut weights (omega) were never "
+                         "profiled (no normlab.shortcut_profile); train it with normlab first")
     model = from_config(config)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()}, strict=True)
     return model.eval()

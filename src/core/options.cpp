@@ -75,7 +75,7 @@ std::vector<OptionSpec> make_options() {
         "input of F's output projection, Sub-LN); after: steps on "
         "F's output (n norm, d dropout, t tee into the dual stream (ResiDual, SiameseNorm), s "
         "scale by 1/sqrt(2l), a residual alpha*x + dt*F, or h nGPT's normalised step with its "
-        "eigen learning rate, b add the block's input (B2T), n after 'a' is a post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
+        "eigen learning rate, or w Admin's alpha*omega*x + dt*F, b add the block's input (B2T), n after 'a' is a post-norm). Letters: src/model/block_ops.cpp. Or one per layer range: '0-3: post, 4-: pre' "
         "(0-based, A-B, A- or A; a block description or a placement's name each; "
         "docs/placements.md). A block other than the placement's implies placement=custom."},
     {"lower_block",     String, "",      "model",     any_value,

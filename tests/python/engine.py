@@ -44,6 +44,8 @@ def init_perturbed(binary, path, options, seed):
     for name, value in tensors.items():
         scale = 0.3 if value.ndim == 1 else 0.5 * max(float(np.abs(value).std()), 0.05)
         tensors[name] = value + scale * rng.standard_normal(value.shape).astype(np.float32)
+    if any(name.endswith(".omega") for name in tensors):  # Admin: the perturbed omega stand
+        metadata["normlab.shortcut_profile"] = "test: perturbed"  # for a profile, kept as is
     safetensors.write(path, tensors, metadata)
     return json.loads(metadata["normlab.config"])
 

@@ -119,6 +119,20 @@ def refusals(binary):
     return problems
 
 
+def unprofiled_admin_refused(binary, workdir):
+    """Admin's omega come from normlab's profiling pass, which the module does not run: a
+    checkpoint that was never profiled (`normlab init`) is refused with a ValueError saying so."""
+    path = f"{workdir}/admin-init.safetensors"
+    engine.run(binary, "init", "--placement", "admin", *[a for k, v in TINY.items()
+                                                         for a in (f"--{k}", str(v))],
+               "-o", path)
+    try:
+        normlab.torch.load(path)
+        return [f"{path}: an unprofiled Admin checkpoint built a module"]
+    except ValueError as e:
+        return [] if "never profiled" in str(e) else [f"unclear refusal: {e}"]
+
+
 def check_optimizer_groups(binary, config, seed, workdir):
     """normlab.torch.optimizer_groups: 3 torch.optim.AdamW steps on one batch give the losses of
     `normlab grad --adamw-steps 3` (CompleteP's per-stack lr and eps; a large eps so that its
@@ -157,6 +171,9 @@ def main():
         print("FAIL " + problem)
         failures.append(problem)
     with tempfile.TemporaryDirectory() as workdir:
+        for problem in unprofiled_admin_refused(binary, workdir):
+            print("FAIL " + problem)
+            failures.append(problem)
         for seed, config in enumerate(cases(binary), start=1):
             count += 1
             problems = check(binary, config, seed, workdir)
