@@ -91,6 +91,23 @@ TEST(KVCache, MatchesFullForwardCustomBlockAllLetters) {
   check(c);
 }
 
+// Admin with its profiled shortcut weights (omega != 1, one value per sublayer): the decoding
+// step reads the same omega as the full forward.
+TEST(KVCache, MatchesFullForwardAdminProfiled) {
+  DecoderLM model(tiny_config("admin", "layernorm", 9));
+  model.initialize(11);
+  const int T = model.shape().max_T;
+  std::vector<int32_t> tokens = random_tokens(T, model.shape().vocab, 5);
+  model.plan(1, T);
+  model.profile_shortcuts([&] { model.forward(tokens.data(), nullptr, 1, T); }, "test");
+  ParamStore& p = model.params();
+  int profiled = 0;
+  for (size_t i = 0; i < p.entries().size(); ++i)
+    if (p.entries()[i].name.ends_with(".omega") && p.value(i)[0] != 1.0f) ++profiled;
+  EXPECT_GT(profiled, 0);
+  EXPECT_LT(relative_gap(model, tokens), 1e-4);
+}
+
 // A per-layer design: each layer's own block (B2T's block input, ResiDual's dual stream,
 // HybridNorm's q/k/v norms) in one stack.
 TEST(KVCache, MatchesFullForwardPerLayerBlocks) {
