@@ -5,7 +5,7 @@
 #   Kan et al. 2025: pre and peri with dt 1 and 0.1, same depths;
 #   lr 5e-4, 1e-3, 2e-3; seeds 1 and 2; the B2T recipe of experiments/seeds.yaml (scaled embeddings);
 #   last, post / pre / b2t without scaled embeddings at lr 1e-3, seed 1 (the measuring stick);
-#   extra rows: olmo2, siamese, ngpt, completep, subln at lr 1e-3, seed 1.
+#   extra rows: olmo2, siamese, ngpt, completep, subln, admin at lr 1e-3, seed 1.
 #   bash experiments/reproduce-seeds.sh [train|tables|report|all]        (default: all)
 # Resumable and committed as it goes: rerunning continues where it stopped (normlab sweep), and
 # after every sweep call each finished run's summary.json, metrics.jsonl and thinned
@@ -36,7 +36,7 @@ UNSCALED="unscaled    post,pre,b2t      --dts 1 --scale_embedding false"
 # The placements the field added in 2025-2026 (docs/placements.md), as extra rows on the same
 # recipe, each preset as it is: lr 1e-3 and seed 1 only (the budget), run right after the main
 # rows' lr-1e-3 column of each depth.
-NEW="new         olmo2,siamese,ngpt,completep,subln --dts 1"
+NEW="new         olmo2,siamese,ngpt,completep,subln,admin --dts 1"
 DEPTHS=(18 6)
 LRS=(1e-3 2e-3 5e-4)   # in the order they run; the grid's lr axis is all three
 SEEDS=(1 2)

@@ -33,6 +33,7 @@ ROWS = [
     ("ngpt", "new", "ngpt", "1", False, True, [1e-3], [1]),
     ("completep", "new", "completep", "1", False, True, [1e-3], [1]),
     ("subln", "new", "subln", "1", False, True, [1e-3], [1]),
+    ("admin", "new", "admin", "1", False, True, [1e-3], [1]),
 ]
 RATIO_LR = 1e-3  # the B2T paper's learning rate: the ratio table's runs
 
