@@ -17,7 +17,7 @@ import sys
 OUTCOMES = ["trains", "stalls", "diverges"]
 # The sets (docs/sanity-check.md, "Validation: results", says when each was first looked at):
 # the tuning sets (seed 1), the held-out sets read before the predictor's last change (seed 2),
-# and the fresh held-out sets, trained and checked only after it was fixed (seed 2; width 48
+# and the fresh held-out sets, checked and read only after it was fixed (seed 2; width 48
 # never used for tuning).
 SETS = [("d32", 1, "tuning: width 32, seed 1"),
         ("d16", 1, "tuning: width 16, seed 1"),
