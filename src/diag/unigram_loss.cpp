@@ -7,15 +7,11 @@
 namespace normlab {
 
 double unigram_loss(const std::vector<int32_t>& tokens) {
-  if (tokens.empty()) return 0;
-  const int32_t max_id = *std::max_element(tokens.begin(), tokens.end());
-  std::vector<size_t> counts(static_cast<size_t>(max_id) + 1, 0);
-  for (int32_t t : tokens) ++counts[static_cast<size_t>(t)];
-  const double n = static_cast<double>(tokens.size());
+  // U is the mean surprisal of the tokens themselves: sum_v (count(v) / n) (-ln p(v)).
+  const std::vector<double> s = unigram_surprisal(tokens);
   double entropy = 0;
-  for (size_t c : counts)
-    if (c > 0) entropy -= (static_cast<double>(c) / n) * std::log(static_cast<double>(c) / n);
-  return entropy;
+  for (int32_t t : tokens) entropy += s[static_cast<size_t>(t)];
+  return tokens.empty() ? 0 : entropy / static_cast<double>(tokens.size());
 }
 
 std::vector<double> unigram_surprisal(const std::vector<int32_t>& tokens) {
