@@ -13,6 +13,7 @@ every gradient against the C++ engine for every placement.
 """
 import json
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -501,7 +502,10 @@ def load(path):
     """The module of a normlab checkpoint, its parameters loaded with strict name matching, in
     eval mode (no dropout). Admin's omega are parameters of the checkpoint: the module does not
     run the profiling pass, so a checkpoint whose omega were never profiled (no
-    normlab.shortcut_profile, as `normlab init` writes) is refused."""
+    normlab.shortcut_profile, as `normlab init` writes) is refused. `path` is a .safetensors file
+    or a run directory (its checkpoint.safetensors), as for the CLI."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "checkpoint.safetensors")
     tensors, metadata = safetensors.read(path)
     config = json.loads(metadata["normlab.config"])
     if (any(k.endswith(".omega") for k in tensors)

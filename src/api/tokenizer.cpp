@@ -17,7 +17,8 @@ Tokenizer::Tokenizer(const std::string& model_path)
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
-Tokenizer Tokenizer::of_checkpoint(const std::string& checkpoint) {
+Tokenizer Tokenizer::of_checkpoint(const std::string& given) {
+  const std::string checkpoint = checkpoint_file(given);
   const Config config = read_model_config(checkpoint);
   const SafeTensorsFile file = read_safetensors(checkpoint);
   CheckpointInfo info;

@@ -13,7 +13,7 @@ Runner setup_export(CLI::App& app) {
                  "only, docs/export.md)")
       ->required()
       ->check(CLI::IsMember({"hf-gpt2"}));
-  app.add_option("checkpoint", *checkpoint, "Model (.safetensors)")->required();
+  app.add_option("checkpoint", *checkpoint, "Model (.safetensors, or a run directory)")->required();
   app.add_option("out_dir", *out_dir, "Output directory")->required();
   return [=]() {
     export_hf_gpt2(*checkpoint, *out_dir);

@@ -14,7 +14,9 @@ Runner setup_generate(CLI::App& app) {
   auto tokenizer_path = std::make_shared<std::string>();
   auto prompt = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"generate"}, {"seed"});
-  app.add_option(flag_names("model", "m"), *model_path, "Checkpoint (.safetensors)")->required();
+  app.add_option(flag_names("model", "m"), *model_path,
+                 "Checkpoint (.safetensors, or a run directory)")
+      ->required();
   app.add_option(flag_names("tokenizer"), *tokenizer_path,
                  "SentencePiece model (default: tokenizer.model beside the checkpoint)");
   app.add_option(flag_names("prompt", "p"), *prompt, "Text to continue");

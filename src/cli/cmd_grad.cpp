@@ -16,7 +16,9 @@ Runner setup_grad(CLI::App& app) {
   add_config_flags(app, *flags, {"grad"},
                    {"label_smoothing", "lr", "beta1", "beta2", "adam_eps", "weight_decay",
                     "decay_all", "clip_norm"});
-  app.add_option(flag_names("model", "m"), request->model_path, "Model (.safetensors)")->required();
+  app.add_option(flag_names("model", "m"), request->model_path,
+                 "Model (.safetensors, or a run directory)")
+      ->required();
   app.add_option(flag_names("tokens"), request->tokens_path,
                  "Token rows: one sequence of T+1 ids per line")
       ->required();

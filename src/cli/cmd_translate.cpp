@@ -50,7 +50,8 @@ Runner setup_translate(CLI::App& app) {
   auto input = std::make_shared<std::string>("-");
   auto output = std::make_shared<std::string>();
   add_config_flags(app, *flags, {"translate"});
-  app.add_option(flag_names("model", "m"), *model_path, "Encoder-decoder checkpoint (.safetensors)")
+  app.add_option(flag_names("model", "m"), *model_path,
+                 "Encoder-decoder checkpoint (.safetensors, or a run directory)")
       ->required();
   app.add_option(flag_names("tokenizer"), *tokenizer_path,
                  "SentencePiece model (default: tokenizer.model beside the checkpoint)");

@@ -9,6 +9,17 @@
 
 namespace normlab {
 
+std::string checkpoint_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return path;
+  const std::filesystem::path file = std::filesystem::path(path) / "checkpoint.safetensors";
+  if (!std::filesystem::exists(file, ec))
+    throw UserError(path +
+                    ": a directory without checkpoint.safetensors (give a run directory "
+                    "whose training has saved, or a .safetensors file)");
+  return file.string();
+}
+
 void save_model(const std::string& path, Model& model, const CheckpointInfo& info) {
   SafeTensorsFile file;
   file.metadata["format"] = "pt";
@@ -39,11 +50,13 @@ Config config_from_metadata(const SafeTensorsFile& file, const std::string& path
 }
 }  // namespace
 
-Config read_model_config(const std::string& path) {
+Config read_model_config(const std::string& given) {
+  const std::string path = checkpoint_file(given);
   return config_from_metadata(read_safetensors(path), path);
 }
 
-std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info) {
+std::unique_ptr<Model> load_model(const std::string& given, CheckpointInfo* info) {
+  const std::string path = checkpoint_file(given);
   SafeTensorsFile file = read_safetensors(path);
   Config config = config_from_metadata(file, path);
   std::unique_ptr<Model> model;
@@ -88,7 +101,8 @@ Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string&
                                const CheckpointInfo& info, int vocab) {
   std::string tok = tokenizer_path;
   if (tok.empty())
-    tok = (std::filesystem::path(model_path).parent_path() / "tokenizer.model").string();
+    tok = (std::filesystem::path(checkpoint_file(model_path)).parent_path() / "tokenizer.model")
+              .string();
   Tokenizer tokenizer(tok);
   if (!info.tokenizer_identity.empty() && info.tokenizer_identity != tokenizer.identity())
     throw UserError(tok + ": vocabulary mismatch: the checkpoint was trained with tokenizer " +

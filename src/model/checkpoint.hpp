@@ -13,6 +13,10 @@ struct CheckpointInfo {
   long step = 0;
 };
 
+// A checkpoint as users name it: a .safetensors file, or a run directory (`out_dir` of train or a
+// sweep cell), which stands for its checkpoint.safetensors. Throws UserError("DIR: ...") for a
+// directory without one. Every reader below accepts either.
+std::string checkpoint_file(const std::string& path);
 // Atomic: written to a temporary file and renamed.
 void save_model(const std::string& path, Model& model, const CheckpointInfo& info);
 // Reads the config from the metadata, builds the model and loads every tensor, checking names
@@ -21,7 +25,8 @@ std::unique_ptr<Model> load_model(const std::string& path, CheckpointInfo* info)
 // load_model for commands that need one kind of model: UserError("PATH: ...") naming the
 // checkpoint's arch otherwise.
 template <class M>
-std::unique_ptr<M> load_model_as(const std::string& path, CheckpointInfo* info, const char* need) {
+std::unique_ptr<M> load_model_as(const std::string& given, CheckpointInfo* info, const char* need) {
+  const std::string path = checkpoint_file(given);
   std::unique_ptr<Model> m = load_model(path, info);
   if (auto* typed = dynamic_cast<M*>(m.get())) {
     m.release();
@@ -30,7 +35,8 @@ std::unique_ptr<M> load_model_as(const std::string& path, CheckpointInfo* info, 
   throw UserError(path + ": this command needs " + need +
                   ", the checkpoint holds arch=" + m->config().get_string("arch"));
 }
-// The tokenizer of a checkpoint: `tokenizer_path`, or tokenizer.model beside the checkpoint.
+// The tokenizer of a checkpoint: `tokenizer_path`, or tokenizer.model beside the checkpoint (in
+// the run directory).
 // Throws UserError naming the tokenizer on a vocabulary mismatch with the checkpoint.
 Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string& tokenizer_path,
                                const CheckpointInfo& info, int vocab);

@@ -147,6 +147,16 @@ check "greedy decoding does not depend on the seed" cmp "$W/t1" "$W/t2"
 check "generate --tokenizer explicit gives the same text" bash -c \
   '"$1" generate --model "$2" --tokenizer "$3" --prompt Hello --max_tokens 20 --seed 1 2>/dev/null |
    cmp - "$4"' _ "$NL" "$CKPT" "$W/data/tokenizer.model" "$W/g1"
+check "generate --model RUN_DIR reads the run's checkpoint and tokenizer" bash -c \
+  '"$1" generate --model "$2" --prompt Hello --max_tokens 20 --seed 1 2>/dev/null | cmp - "$3"' \
+  _ "$NL" "$W/A/run" "$W/g1"
+mkdir -p "$W/empty_run"
+rc=0
+"$NL" generate --model "$W/empty_run" --prompt Hello >"$W/empty.out" 2>"$W/empty.err" || rc=$?
+check "generate --model on a directory without a checkpoint exits 1" test $rc -eq 1
+check "... with one error line naming the directory" bash -c \
+  '[[ $(wc -l <"$1") -eq 1 ]] && grep -q "^normlab: error: $2: a directory without checkpoint.safetensors" "$1"' \
+  _ "$W/empty.err" "$W/empty_run"
 
 # ---- --dump-config round trip: flags -> YAML -> --config reproduces the effective config
 mkdir -p "$W/D"

@@ -4,6 +4,7 @@ gradient of every parameter (float64) must match `normlab grad` (float32).
 
 usage: test_torch_module.py NORMLAB_BINARY"""
 import json
+import os
 import sys
 import tempfile
 
@@ -133,6 +134,18 @@ def unprofiled_admin_refused(binary, workdir):
         return [] if "never profiled" in str(e) else [f"unclear refusal: {e}"]
 
 
+def run_directory_loads(binary, workdir):
+    """A run directory stands for its checkpoint.safetensors, as for the CLI."""
+    run = f"{workdir}/run"
+    os.makedirs(run, exist_ok=True)
+    engine.init_perturbed(binary, f"{run}/checkpoint.safetensors", TINY, 7)
+    a = normlab.torch.load(run).state_dict()
+    b = normlab.torch.load(f"{run}/checkpoint.safetensors").state_dict()
+    if a.keys() != b.keys() or any(not torch.equal(a[k], b[k]) for k in a):
+        return [f"{run}: the directory and its checkpoint load different modules"]
+    return []
+
+
 def check_optimizer_groups(binary, config, seed, workdir):
     """normlab.torch.optimizer_groups: 3 torch.optim.AdamW steps on one batch give the losses of
     `normlab grad --adamw-steps 3` (CompleteP's per-stack lr and eps; a large eps so that its
@@ -171,7 +184,8 @@ def main():
         print("FAIL " + problem)
         failures.append(problem)
     with tempfile.TemporaryDirectory() as workdir:
-        for problem in unprofiled_admin_refused(binary, workdir):
+        for problem in unprofiled_admin_refused(binary, workdir) + run_directory_loads(binary,
+                                                                                    workdir):
             print("FAIL " + problem)
             failures.append(problem)
         for seed, config in enumerate(cases(binary), start=1):
