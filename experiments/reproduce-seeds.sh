@@ -11,6 +11,7 @@
 # after every sweep call each finished run's summary.json, metrics.jsonl and thinned
 # diagnostics.jsonl are copied to experiments/seeds/results/<group>/<run>/, from which `tables`
 # (results.md) and `report` (report.html, figures/) are rebuilt without rerunning anything.
+# Two copies at once use two cores: each sweep call skips a cell another copy is training.
 # About 8 hours on one core of the project's machine (AMD EPYC, AVX2, shared): the most
 # informative cells run first (seed 1 at 18 blocks, lr 1e-3 across every row, then 2e-3 and 5e-4;
 # then 6 blocks; then seed 2), so a partial run already fills the headline table.
@@ -51,8 +52,11 @@ sweep() {
   # shellcheck disable=SC2086  # $opts is a list of flags
   "$nl" sweep --data "$DATA" --config experiments/seeds.yaml --progress false --threads 1 \
     --out_dir "$RUNS/$name" --placements "$placements" $opts "$@"
-  python3 $EXP/keep_run.py "$RUNS/$name" "$EXP/results/$name"
-  tables
+  # Several copies of this script may run at once (sweep cells are claimed with a lock, so each
+  # takes the next free one); keeping and the tables are one at a time.
+  mkdir -p "$RUNS"
+  flock "$RUNS/keep.lock" bash -c "python3 $EXP/keep_run.py '$RUNS/$name' '$EXP/results/$name' && \
+    python3 $EXP/collect.py $EXP/results >$EXP/results.md.tmp && mv $EXP/results.md.tmp $EXP/results.md"
 }
 
 # The tables of experiments/seeds/results.md, from the kept runs alone.
