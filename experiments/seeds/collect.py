@@ -102,6 +102,7 @@ def load(results):
             "lr": float(c["lr"]), "seed": c["seed"], "status": s["status"], "steps": s["steps"],
             "V": s.get("final_valid_loss"), "U": s.get("unigram_loss"),
             "outcome": classify(s), "cost": cost,
+            "precision": s.get("matmul_precision", "fp32"),
             "ratios": ratios(diag, c["n_layers"]) if os.path.exists(diag) else {},
             "steps_planned": c["steps"],
         })
@@ -158,6 +159,9 @@ def main():
     cpus = sorted({r["cost"]["cpu"] for r in runs})
     threads = sorted({r["cost"]["threads"] for r in runs})
     wall = sum(r["cost"]["wall_s"] for r in runs)
+    precisions = {}
+    for r in runs:
+        precisions.setdefault(r["precision"], []).append(r["run"])
 
     p = print
     p("# Results: placement x depth x learning rate (experiments/seeds/README.md)")
@@ -169,8 +173,15 @@ def main():
       + (f"; unigram loss of the training tokens U = {U:.3f}, so a run stalls above "
          f"{U - 0.3:.3f} and diverges above {U + 0.5:.3f} (README's rule)." if U else "."))
     p(f"Compute: {wall / 3600:.2f} h of training-loop wall time on {', '.join(cpus) or '-'}, "
-      f"{', '.join(str(t) for t in threads) or '-'} thread(s) per run, one run at a time, "
+      f"{', '.join(str(t) for t in threads) or '-'} thread(s) per run, one or two runs at a time, "
       "the machine shared with other jobs.")
+    # precision auto trains in bf16 on a CPU with bf16 matmuls: a grid continued on such a CPU
+    # mixes the two, which must be said next to the numbers.
+    if len(precisions) == 1:
+        p(f"Matmul precision: {next(iter(precisions))} in every run.")
+    else:
+        p("Matmul precision **differs between runs** (precision auto on different CPUs): "
+          + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(precisions.items())) + ".")
     p()
     p("## Final validation loss (nats/token), mean ± half the seed difference")
     p()
