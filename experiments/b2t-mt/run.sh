@@ -14,8 +14,8 @@
 # alone (collect.py) after every run.
 #
 # Runs are named PLACEMENT-ENC-DEC-sSEED and trained in the order of $RUNS, most informative first.
-# Cost on this project's 2 shared cores (AMD EPYC, AVX2, no bf16, so fp32): about 1 s a step at
-# 6-6, more at 6-18; results.md gives each run's measured wall and CPU time.
+# Cost, measured on pre-6-6-s1 (AMD EPYC, AVX2, no bf16, so fp32; 2 threads): 3.8 CPU s a step,
+# about 2 h of 2 cores for a 6-6 run, more at 6-18; results.md gives each run's measured cost.
 # Usage: bash experiments/b2t-mt/run.sh   (NL=path/to/normlab, RUNS="pre-6-6-s1 ...", STEPS=2000)
 #
 # The whole script is one function called on the last line, so bash has parsed all of it before
@@ -46,6 +46,10 @@ pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
   cp "$DATA/meta.json" "$RESULTS/corpus-meta.json"
   local cpu
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  local flags
+  flags=$(grep -m1 '^flags' /proc/cpuinfo)
+  case $flags in *avx512f*) cpu="$cpu (AVX-512" ;; *avx2*) cpu="$cpu (AVX2" ;; *) cpu="$cpu (no AVX2" ;; esac
+  case $flags in *amx_bf16*) cpu="$cpu, AMX)" ;; *avx512_bf16*) cpu="$cpu, AVX512_BF16)" ;; *) cpu="$cpu, no bf16)" ;; esac
 
   local name
   for name in $RUNS; do
@@ -62,11 +66,15 @@ pre-6-6-s2 post-6-6-s2 b2t-6-6-s2}
         cat "$run.train-times.tmp" >>"$run.log" && rm -f "$run.train-times.tmp"
       fi
       echo "b2t-mt: training $run ${mode[*]} ($(date -u +%FT%TZ))" >&2
+      local start_step
+      start_step=$(step_of "$run")
       # A diverged run exits non-zero; its summary.json records it, so carry on.
       timed "$run.train-times" "$NL" train --config "$EXP/config.yaml" --data "$DATA" \
         --placement "$placement" --encoder_layers "$enc" --n_layers "$dec" --seed "$seed" \
         --steps "$STEPS" --progress false --out_dir "$run" "${mode[@]}" >>"$run.log" 2>&1 ||
         echo "b2t-mt: train exited $? ($run)" >&2
+      # The steps that call trained, beside its time (a killed call leaves neither line).
+      echo "$start_step $(step_of "$run")" >>"$run.train-steps"
       finished "$run" || { echo "b2t-mt: $run did not finish; rerun to resume" >&2; continue; }
     fi
     if [ -f "$run/checkpoint.safetensors" ] && [ ! -f "$run/chrf.json" ]; then
@@ -101,6 +109,24 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+# step_of RUN: the step of RUN's newest checkpoint (normlab.step in its safetensors metadata), or
+# of its summary.json when training ended without one (a diverged run); 0 for a fresh run.
+step_of() {
+  python3 - "$1" <<'PY'
+import json, os, struct, sys
+run = sys.argv[1]
+try:
+    with open(os.path.join(run, "checkpoint.safetensors"), "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        print(int(json.loads(f.read(n))["__metadata__"]["normlab.step"]))
+except (OSError, KeyError, ValueError):
+    try:
+        print(int(json.load(open(os.path.join(run, "summary.json")))["steps"]))
+    except (OSError, KeyError, ValueError):
+        print(0)
+PY
+}
+
 # timed FILE CMD...: runs CMD and appends "wall user sys" seconds to FILE (bash's own `time`,
 # whose report goes to FILE while CMD's stderr stays where the caller sent it, through fd 3).
 timed() {
@@ -112,8 +138,10 @@ timed() {
 
 # archive RUN DEST CPU: the files the tables need, small enough to commit. diagnostics.jsonl is
 # kept whole (one line per 250 steps); compute.json sums the timed train and translate calls that
-# completed (a call killed midway is not counted: its time is lost, and the steps after its last
-# checkpoint are trained again by the next call).
+# completed, with the steps those train calls covered (RUN.train-steps), so that the cost per step
+# is measured and the cost of the whole run estimated from it: a call killed midway is not counted
+# (its time is lost, and the steps after its last checkpoint are trained again by the next call).
+# CPU: the model name and its widest vector and bf16 extensions, as the precision depends on them.
 archive() {
   local run=$1 dest=$2 cpu=$3
   [ -f "$run/summary.json" ] || return 0
@@ -125,14 +153,23 @@ archive() {
   python3 - "$run" "$dest/compute.json" "$cpu" "$OMP_NUM_THREADS" <<'PY'
 import json, sys
 run, out, cpu, threads = sys.argv[1:5]
-def total(path):
+def rows_of(path):
     try:
-        rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+        return [list(map(float, l.split())) for l in open(path) if l.strip()]
     except FileNotFoundError:
         return None
-    return {"invocations": len(rows), "wall_s": sum(r[0] for r in rows),
-            "cpu_s": sum(r[1] + r[2] for r in rows)}
-json.dump({"cpu": cpu, "threads": int(threads), "train": total(run + ".train-times"),
+def total(path, steps_path=None):
+    rows = rows_of(path)
+    if rows is None:
+        return None
+    out = {"invocations": len(rows), "wall_s": sum(r[0] for r in rows),
+           "cpu_s": sum(r[1] + r[2] for r in rows)}
+    steps = rows_of(steps_path) if steps_path else None
+    if steps is not None and len(steps) == len(rows):
+        out["timed_steps"] = int(sum(b - a for a, b in steps))
+    return out
+json.dump({"cpu": cpu, "threads": int(threads),
+           "train": total(run + ".train-times", run + ".train-steps"),
            "translate": total(run + ".translate-times")}, open(out, "w"), indent=1)
 PY
 }
