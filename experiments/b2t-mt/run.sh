@@ -119,7 +119,7 @@ try:
     with open(os.path.join(run, "checkpoint.safetensors"), "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         print(int(json.loads(f.read(n))["__metadata__"]["normlab.step"]))
-except (OSError, KeyError, ValueError):
+except (OSError, KeyError, ValueError, struct.error):
     try:
         print(int(json.load(open(os.path.join(run, "summary.json")))["steps"]))
     except (OSError, KeyError, ValueError):
