@@ -18,7 +18,7 @@ Runner setup_init(CLI::App& app) {
     }
     auto model = Model::create(config);
     model->initialize(static_cast<uint64_t>(config.get_int("seed")));
-    save_model(*out, *model, {"", 0});
+    save_model(*out, *model, {"", 0, ""});
     std::fprintf(stderr, "init: %zu parameters -> %s\n", model->params().parameter_count(),
                  out->c_str());
     return 0;

@@ -26,6 +26,8 @@ void save_model(const std::string& path, Model& model, const CheckpointInfo& inf
   file.metadata["normlab.config"] = model.config().to_json().dump();
   file.metadata["normlab.tokenizer"] = info.tokenizer_identity;
   file.metadata["normlab.step"] = std::to_string(info.step);
+  if (!info.matmul_precision.empty())
+    file.metadata["normlab.matmul_precision"] = info.matmul_precision;
   if (!model.shortcut_profile.empty())
     file.metadata["normlab.shortcut_profile"] = model.shortcut_profile;
   ParamStore& p = model.params();
@@ -93,6 +95,8 @@ std::unique_ptr<Model> load_model(const std::string& given, CheckpointInfo* info
     info->tokenizer_identity =
         file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";
     info->step = metadata_count(file, "normlab.step", path).value_or(0);
+    auto precision = file.metadata.find("normlab.matmul_precision");
+    info->matmul_precision = precision == file.metadata.end() ? "" : precision->second;
   }
   return model;
 }

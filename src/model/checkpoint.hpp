@@ -11,6 +11,10 @@ namespace normlab {
 struct CheckpointInfo {
   std::string tokenizer_identity;
   long step = 0;
+  // The matmul precision the run trained with, "fp32" or "bf16" (normlab.matmul_precision): what
+  // `precision auto` resolved to on the machine that trained it. Empty when nothing trained the
+  // model (`init`) or the checkpoint predates the record.
+  std::string matmul_precision;
 };
 
 // A checkpoint as users name it: a .safetensors file, or a run directory (`out_dir` of train or a

@@ -9,6 +9,7 @@
 #include "core/options.hpp"
 #include "core/terminal.hpp"
 #include "io/safetensors.hpp"
+#include "kernels/precision.hpp"
 #include "train/run_directory.hpp"
 #include "train/trainer.hpp"
 
@@ -21,7 +22,9 @@ namespace {
 // Keys that do not change a run's result (or are set by the run itself): a finished or
 // interrupted run may be reused when only these differ.
 bool ignored_in_comparison(const OptionSpec& o) {
-  static const std::set<std::string> keys = {"out_dir", "progress", "threads", "vocab_size"};
+  // `precision` is compared as what it resolves to (check_same_precision), not as written.
+  static const std::set<std::string> keys = {"out_dir", "progress", "threads", "vocab_size",
+                                             "precision"};
   static const std::set<std::string> groups = {"prepare", "generate", "translate",
                                                "sweep",   "sanity",   "grad"};
   return groups.count(o.group) != 0 || keys.count(o.key) != 0;
@@ -34,6 +37,22 @@ void check_same_run(const Config& recorded, const Config& wanted, const std::str
                   recorded.to_json()[o->key].dump() + ", the sweep asks for " +
                   wanted.to_json()[o->key].dump() +
                   "; remove the run directory or use another --out_dir");
+}
+
+// The cells of a grid are compared with each other, so they train in one matmul precision:
+// `precision auto` on another kind of CPU, or a changed --precision, must not mix them. `trained`
+// is what the run recorded ("fp32", "bf16", "bf16 (emulated)": emulation has bf16's numerics;
+// empty for runs from before the record, which are not checked).
+void check_same_precision(std::string trained, const Config& wanted, const std::string& path) {
+  trained = trained.substr(0, trained.find(' '));
+  const std::string option = wanted.get_string("precision");
+  const std::string now = precision_name(resolve_precision(option).precision);
+  if (trained.empty() || trained == now) return;
+  throw UserError(path + ": this run trained with " + trained + " matmuls, the sweep would train " +
+                  now + " (precision " + option + ", oneDNN ISA " + onednn_cpu_isa() +
+                  "): give --precision " + trained +
+                  " to keep the grid in one precision, or remove the run directory or use "
+                  "another --out_dir");
 }
 
 void say_line(const std::string& line) {
@@ -60,14 +79,30 @@ RunState inspect_run(const SweepCell& cell) {
     if (j.contains("config"))
       check_same_run(Config::from_json(j["config"], summary.string()), cell.config,
                      summary.string());
+    std::string trained;
+    if (auto it = j.find("matmul_precision"); it != j.end() && it->is_string()) trained = *it;
+    check_same_precision(trained, cell.config, summary.string());
     // An interrupted run (SIGINT, SIGTERM) saved its state: continue it.
     if (j.value("status", std::string()).rfind("interrupted", 0) != 0) return RunState::Done;
   }
-  if (!fs::exists(dir / "checkpoint.safetensors")) return RunState::Fresh;
+  const fs::path ckpt = dir / "checkpoint.safetensors";
+  if (!fs::exists(ckpt)) return RunState::Fresh;
   if (fs::exists(yaml)) {
     Config recorded = Config::defaults();
     recorded.merge_file(yaml.string());
     check_same_run(recorded, cell.config, yaml.string());
+  }
+  // A run killed without a summary recorded its precision in its checkpoint; one that cannot be
+  // read is started over (finish_interrupted_run), so it has nothing to keep.
+  if (!fs::exists(summary)) {
+    std::string trained;
+    try {
+      const SafeTensorsFile f = read_safetensors(ckpt.string());
+      if (auto it = f.metadata.find("normlab.matmul_precision"); it != f.metadata.end())
+        trained = it->second;
+    } catch (const UserError&) {
+    }
+    check_same_precision(trained, cell.config, ckpt.string());
   }
   return RunState::Resume;
 }

@@ -117,6 +117,15 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
       throw UserError(ckpt + ": vocabulary mismatch: checkpoint tokenizer " +
                       info.tokenizer_identity + ", corpus tokenizer " + tokenizer.identity());
     start_step = info.step;
+    // `precision auto` follows the machine; a run continued on another kind of CPU would train
+    // its remaining steps in another precision without anyone asking for it.
+    const std::string now = precision_name(precision.precision);
+    if (config.get_string("precision") == "auto" && !info.matmul_precision.empty() &&
+        info.matmul_precision != now)
+      throw UserError(ckpt + ": this run trained with " + info.matmul_precision +
+                      " matmuls and 'precision auto' means " + now + " on this CPU (oneDNN ISA " +
+                      onednn_cpu_isa() + "): give --precision " + info.matmul_precision +
+                      " to continue it as it trained, or --precision " + now + " to change it");
     // The loaded model carries the checkpoint's config; this run's config (steps, ...) must
     // govern training and be what later checkpoints record, so rebuild from it. The model keys
     // agree (checked above), hence the parameter layouts do too.
@@ -208,7 +217,8 @@ TrainResult train(Config config, RunStart start, const MetricsCallback& on_metri
       save_state(
           out, step, saved_step, keep_last,
           [&](const std::string& path) {
-            save_model(path, *net, {tokenizer.identity(), step});
+            save_model(path, *net,
+                       {tokenizer.identity(), step, precision_name(precision.precision)});
           },
           [&](const std::string& path) { opt.save(path, tokenizer.identity()); });
     saved_step = step;

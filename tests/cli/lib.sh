@@ -116,6 +116,32 @@ with open(sys.argv[1], "rb") as f:
 EOF
 }
 
+# set_metadata FILE KEY VALUE: sets one __metadata__ value of a safetensors file in place (the
+# header is rewritten, padded to 8 bytes; the tensor bytes are kept).
+set_metadata() {
+  "$PY" - "$@" <<'EOF'
+import json, struct, sys
+path, key, value = sys.argv[1:]
+data = open(path, "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+header["__metadata__"][key] = value
+text = json.dumps(header).encode()
+text += b" " * (-len(text) % 8)
+open(path, "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
+EOF
+}
+
+# checkpoint_metadata FILE KEY: one __metadata__ value of a safetensors file ("" if absent).
+checkpoint_metadata() {
+  "$PY" - "$1" "$2" <<'EOF'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    print(json.loads(f.read(n)).get("__metadata__", {}).get(sys.argv[2], ""))
+EOF
+}
+
 # Prints the tmp files left under the given directories (none expected).
 leftover_tmp() {
   find "$@" -name '*.tmp*' 2>/dev/null || true

@@ -92,6 +92,25 @@ check "--dump-config with --resume shows the run's config" \
   bash -c '"$0" train --data data --out_dir b2t --resume --dump-config | grep -qx "placement: b2t"' \
   "$NL"
 
+# ---- precision auto follows the CPU, so it must not change a run's precision on resume
+# The run records what auto meant where it trained; pretend it trained in the other precision.
+trained=$(checkpoint_metadata b2t/checkpoint.safetensors normlab.matmul_precision)
+check "the checkpoint records the run's matmul precision ($trained)" \
+  test "$trained" = fp32 -o "$trained" = bf16
+other=bf16
+[ "$trained" = bf16 ] && other=fp32
+set_metadata b2t/checkpoint.safetensors normlab.matmul_precision "$other"
+cp -r b2t b2t.orig2
+expect_error "resume where precision auto means another precision" \
+  "checkpoint.safetensors: this run trained with $other matmuls and 'precision auto' means $trained on this CPU" \
+  "b2t" -- "$NL" train --data data --out_dir b2t --steps 7 --resume
+check "... names the flag that continues it as it trained" grep -q -- "--precision $other" "$W/err.txt"
+check "... and leaves the run untouched" diff -r b2t.orig2 b2t
+check "an explicit --precision continues it" \
+  "$NL" train --data data --out_dir b2t --steps 7 --resume --precision "$other"
+check "... and its new checkpoint records that precision" \
+  test "$(checkpoint_metadata b2t/checkpoint.safetensors normlab.matmul_precision)" = "$other"
+
 # ---- keep_last: the newest N states stay as step-numbered pairs
 "$NL" train "${TRAIN[@]}" --out_dir kept --steps 7 --save_every 1 --keep_last 3 >/dev/null 2>&1
 check "keep_last 3 keeps steps 5, 6, 7 under checkpoints/" test "$(cd kept/checkpoints && echo *)" = \

@@ -211,4 +211,41 @@ set_flag STEPS30 --steps 30
 expect_error "changed config over a finished run" "summary.json: this run was made with steps 20" \
   "$NL" sweep "${STEPS30[@]}" "${GRID[@]}" --out_dir s1
 
+# ---- a grid stays in one matmul precision: precision auto follows the CPU, so a sweep continued
+# on another kind of machine must not train its remaining cells in another precision
+trained=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["matmul_precision"])' \
+  "s1/${RUNS[0]}/summary.json")
+trained=${trained%% *}  # "bf16 (emulated)" has bf16's numerics
+other=bf16
+[ "$trained" = bf16 ] && other=fp32
+cp -r s1 sp
+for r in "${RUNS[@]}"; do  # as if the grid had been trained on a machine where auto meant $other
+  "$PY" - "sp/$r/summary.json" "$other" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["matmul_precision"] = sys.argv[2]
+json.dump(s, open(sys.argv[1], "w"))
+EOF
+done
+expect_error "finished cells in another precision than auto means here" \
+  "${RUNS[0]}/summary.json: this run trained with $other matmuls, the sweep would train $trained" \
+  "$NL" sweep "${TINY[@]}" "${GRID[@]}" --out_dir sp
+rc=0
+"$NL" sweep "${TINY[@]}" "${GRID[@]}" --precision "$other" --out_dir sp >/dev/null 2>sp.err || rc=$?
+if [ "$rc" -eq 0 ] && [ "$(grep -c ': skipped (done)$' sp.err)" -eq 4 ]; then
+  ok "--precision $other matches the grid's cells (compared as trained, not as written)"
+else
+  not_ok "--precision $other matches the grid's cells" "rc=$rc" "$(cat sp.err)"
+fi
+# A cell killed without a summary: its checkpoint records the precision.
+cp -r s1 sk
+rm "sk/${RUNS[1]}/summary.json"
+set_metadata "sk/${RUNS[1]}/checkpoint.safetensors" normlab.matmul_precision "$other"
+expect_error "an interrupted cell whose checkpoint is in another precision" \
+  "${RUNS[1]}/checkpoint.safetensors: this run trained with $other matmuls" \
+  "$NL" sweep "${TINY[@]}" "${GRID[@]}" --out_dir sk
+expect_error "a cell trained in $trained, the sweep asked for $other" \
+  "${RUNS[0]}/summary.json: this run trained with $trained matmuls, the sweep would train $other" \
+  "$NL" sweep "${TINY[@]}" "${GRID[@]}" --precision "$other" --out_dir s1
+
 finish

@@ -17,10 +17,11 @@ TEST(CheckpointMetadata, BadStepIsAnErrorNamingTheFile) {
                             ("normlab_ckpt_step_" + std::to_string(::getpid()) + ".safetensors"))
                                .string();
   auto model = Model::create(tiny_config("pre", "layernorm", 4));
-  save_model(path, *model, {"0123456789abcdef", 12});
+  save_model(path, *model, {"0123456789abcdef", 12, "bf16"});
   CheckpointInfo info;
   load_model(path, &info);
   EXPECT_EQ(info.step, 12);
+  EXPECT_EQ(info.matmul_precision, "bf16");
 
   // "12x" used to reach std::stol and end as "internal error: stol".
   SafeTensorsFile file = read_safetensors(path);
@@ -35,6 +36,20 @@ TEST(CheckpointMetadata, BadStepIsAnErrorNamingTheFile) {
                                            "', expected a non-negative integer");
     }
   }
+  std::filesystem::remove(path);
+}
+
+TEST(CheckpointMetadata, PrecisionIsRecordedOnlyWhenKnown) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("normlab_ckpt_prec_" + std::to_string(::getpid()) + ".safetensors"))
+                               .string();
+  auto model = Model::create(tiny_config("pre", "layernorm", 4));
+  save_model(path, *model, {"", 0, ""});  // as `init` writes it: nothing trained the model
+  EXPECT_EQ(read_safetensors(path).metadata.count("normlab.matmul_precision"), 0u);
+  CheckpointInfo info;
+  info.matmul_precision = "stale";
+  load_model(path, &info);
+  EXPECT_EQ(info.matmul_precision, "");
   std::filesystem::remove(path);
 }
 

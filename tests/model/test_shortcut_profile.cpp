@@ -82,10 +82,10 @@ TEST(ShortcutProfile, CheckpointKeepsTheProfile) {
                                .string();
   AdminLM a;
   a.model.initialize(5);
-  save_model(path, a.model, {"", 0});
+  save_model(path, a.model, {"", 0, ""});
   EXPECT_TRUE(load_model(path, nullptr)->shortcut_profile.empty());
   a.profile();
-  save_model(path, a.model, {"", 0});
+  save_model(path, a.model, {"", 0, ""});
   auto loaded = load_model(path, nullptr);
   EXPECT_EQ(loaded->shortcut_profile, "test batch");
   EXPECT_EQ(loaded->params().values(), a.model.params().values());
