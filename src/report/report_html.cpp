@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/placement_presets.hpp"
+
 namespace normlab::report {
 using nlohmann::json;
 
@@ -62,6 +64,9 @@ json report_data_json(const std::vector<RunData>& runs, bool png_mode,
                       const std::vector<SanityCheckData>& checks) {
   json out;
   out["png"] = png_mode;
+  // The presets in the order they are defined (post, pre, peri, b2t, ...): figures list
+  // placements in this order rather than alphabetically.
+  out["placements"] = placement_names();
   json& jr = out["runs"] = json::array();
   for (const auto& r : runs) {
     json j;

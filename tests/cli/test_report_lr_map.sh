@@ -30,6 +30,7 @@ make_run "$S/post-L6-lr2e-3-s1" post 6 2e-3 1 ok 7.00         # above U + 0.5: d
 make_run "$S/post-L18-lr1e-3-s1" post 18 1e-3 1 ok 5.80       # above U - 0.3: stalled
 make_run "$S/post-L18-lr2e-3-s1" post 18 2e-3 1 "diverged at step 7: loss is nan" null
 make_run "$S/pre-L18-lr1e-3-s1" pre 18 1e-3 1 ok 5.30          # pre L18 lr 2e-3: no run
+make_run "$S/b2t-L6-lr1e-3-s1" b2t 6 1e-3 1 ok 5.25            # rows: post, pre, b2t (not a-z)
 
 CHROMIUM=${NORMLAB_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$CHROMIUM" ]; then
@@ -52,15 +53,16 @@ check_that "no script error" "! grep -q 'data-error=' '$work/dom.html'"
 # The two panels' cells, one per line: "ROW@LR=MARK".
 grep -o 'data-cells="[^"]*"' "$work/dom.html" | sed 's/data-cells="//; s/"$//' | tr ';' '\n' \
   >"$work/cells.txt"
-check_that "two panels of 2 rows x 2 lrs" "[ \$(wc -l <'$work/cells.txt') -eq 8 ]"
+check_that "two panels of 3 rows x 2 lrs" "[ \$(wc -l <'$work/cells.txt') -eq 12 ]"
 for want in "pre@1e-3=trains" "pre@2e-3=trains" "post@1e-3=trains" "post@2e-3=diverged" \
   "post@1e-3=stalled" "post@2e-3=diverged" "pre@2e-3=none"; do
   check_that "cell $want" "grep -qx '$want' '$work/cells.txt'"
 done
-check_that "6 blocks: post at 1e-3 trains, at 2e-3 diverged (above U + 0.5)" \
-  "grep -o 'id=\"chart-9\"[^>]*' '$work/dom.html' | grep -q 'post@1e-3=trains;post@2e-3=diverged'"
+# Rows in the presets' order (post, pre, ..., b2t), each row's cells by lr.
+check_that "6 blocks: post at 1e-3 trains, at 2e-3 diverged (above U + 0.5); rows post, pre, b2t" \
+  "grep -o 'id=\"chart-9\"[^>]*' '$work/dom.html' | grep -q 'post@1e-3=trains;post@2e-3=diverged;pre@1e-3=trains;pre@2e-3=trains;b2t@1e-3=trains;b2t@2e-3=none'"
 check_that "18 blocks: post stalled at 1e-3, diverged at 2e-3; pre not run at 2e-3" \
-  "grep -o 'id=\"chart-9-p2\"[^>]*' '$work/dom.html' | grep -q 'post@1e-3=stalled;post@2e-3=diverged;pre@1e-3=trains;pre@2e-3=none'"
+  "grep -o 'id=\"chart-9-p2\"[^>]*' '$work/dom.html' | grep -q 'post@1e-3=stalled;post@2e-3=diverged;pre@1e-3=trains;pre@2e-3=none;b2t@1e-3=none'"
 
 "$NORMLAB" report "$S" -o "$work/p.html" --png-dir "$work/png" -q
 f=$work/png/chart-9-lr-map.png

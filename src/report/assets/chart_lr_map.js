@@ -97,7 +97,14 @@
     if (lrs.length < 2) return null;  // no learning-rate axis: nothing to map
     const drawn = runs.filter((r) => r.n_layers && Number(r.lr) > 0);
     const rowOf = rowLabeller(drawn);
-    const rows = [...new Set(drawn.map(rowOf))].sort((a, b) =>
+    // Rows by placement in the presets' order (post, pre, peri, b2t, ...: the papers' order, not
+    // the alphabet's), then by label, so a variant (dt 0.1, +rescale_init) sits under its base.
+    const rank = new Map();
+    drawn.forEach((r) => {
+      const i = NL.placements.indexOf(r.placement);
+      rank.set(rowOf(r), i < 0 ? NL.placements.length : i);
+    });
+    const rows = [...rank.keys()].sort((a, b) => rank.get(a) - rank.get(b) ||
       a.localeCompare(b, undefined, { numeric: true }));
     const depths = [...new Set(drawn.map((r) => r.n_layers))].sort((a, b) => a - b);
     const section = NL.section(9, 'Final loss by placement, depth and learning rate', '',

@@ -10,6 +10,8 @@
   const D = JSON.parse(document.getElementById('normlab-data').textContent);
   NL.PNG = !!D.png;
   NL.runs = D.runs;
+  // Placement presets in the order they are defined (post, pre, peri, b2t, ...), for row order.
+  NL.placements = D.placements || [];
   NL.checks = D.checks || [];  // sanity-check JSONs: the coordinate-check figure's data
   const runs = NL.runs;
 
