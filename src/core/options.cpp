@@ -150,7 +150,9 @@ std::vector<OptionSpec> make_options() {
         "accumulates in f32; weights, gradients, optimizer state, norms, softmax and loss stay "
         "f32. auto: bf16 where oneDNN has bf16 kernels on this CPU (AVX512_BF16 or AMX, checked "
         "at run time), else fp32 with a note. bf16 on a CPU without them is emulated (same "
-        "numerics, slower). 'grad' always uses fp32 (docs/performance.md)."},
+        "numerics, slower). 'grad' always uses fp32 (docs/performance.md). Checkpoints record "
+        "the precision a run trained with; --resume and sweep refuse to let auto change it "
+        "(docs/reliability.md)."},
     {"batch_size",      Int,    "16",    "train",     ge(1),
         "Sequences per micro-batch."},
     {"batch_tokens",    Int,    "4096",  "train",     ge(1),
