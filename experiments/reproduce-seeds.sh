@@ -86,13 +86,19 @@ if [ "$stage" = train ] || [ "$stage" = all ]; then
       done
     done
   done
-  for L in "${DEPTHS[@]}"; do each_placement "$UNSCALED" --depths "$L" --lrs 1e-3 --seeds 1; done
+  # unscaled: seed 1 at both depths, then seed 2, the cheap 6-block runs first (seed 2 was
+  # added once seed 1 at 6 blocks had post ahead of pre, to see whether that holds).
+  for seed in "${SEEDS[@]}"; do
+    for L in $(printf '%s\n' "${DEPTHS[@]}" | sort -n); do
+      each_placement "$UNSCALED" --depths "$L" --lrs 1e-3 --seeds "$seed"
+    done
+  done
   # The whole grid of each group, once everything above is done: nothing left to train, and
   # each group's summary.csv lists every run.
   for g in "${GROUP_SPECS[@]}"; do
     sweep "$g" all --depths "$(join "${DEPTHS[@]}")" --lrs "$(join "${LRS[@]}")" --seeds "$(join "${SEEDS[@]}")"
   done
-  sweep "$UNSCALED" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
+  sweep "$UNSCALED" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds "$(join "${SEEDS[@]}")"
   sweep "$NEW" all --depths "$(join "${DEPTHS[@]}")" --lrs 1e-3 --seeds 1
 fi
 
