@@ -20,9 +20,9 @@ Tokenizer::~Tokenizer() = default;
 Tokenizer Tokenizer::of_checkpoint(const std::string& given) {
   const std::string checkpoint = checkpoint_file(given);
   const Config config = read_model_config(checkpoint);
-  const SafeTensorsFile file = read_safetensors(checkpoint);
+  const auto metadata = read_safetensors_metadata(checkpoint);
   CheckpointInfo info;
-  if (auto it = file.metadata.find("normlab.tokenizer"); it != file.metadata.end())
+  if (auto it = metadata.find("normlab.tokenizer"); it != metadata.end())
     info.tokenizer_identity = it->second;
   Tokenizer t;
   t.impl_.reset(new Impl{

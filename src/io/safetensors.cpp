@@ -229,12 +229,18 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file) {
   }
 }
 
-SafeTensorsFile read_safetensors(const std::string& path) {
+namespace {
+
+// The length prefix and JSON header of the safetensors file PATH, opened as IN: the parsed
+// header (checked to be a JSON object) and, in *DATA_START and *DATA_SIZE, where the data section
+// starts and how long it is. Throws UserError("PATH: <problem>").
+nlohmann::json read_header(const std::string& path, std::ifstream& in, int64_t* data_start,
+                           int64_t* data_size) {
   auto error = [&](const std::string& problem) { return UserError(path + ": " + problem); };
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw error("no such file");
   if (std::filesystem::is_directory(path, ec)) throw error("is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
+  in.open(path, std::ios::binary);
   if (!in) throw error("cannot open: " + errno_text());
   in.seekg(0, std::ios::end);
   const int64_t file_size = static_cast<int64_t>(in.tellg());
@@ -253,8 +259,8 @@ SafeTensorsFile read_safetensors(const std::string& path) {
   std::string text(n, '\0');
   in.read(text.data(), static_cast<std::streamsize>(n));
   if (!in) throw error("cannot read the header");
-  const int64_t data_start = 8 + static_cast<int64_t>(n);
-  const int64_t data_size = file_size - data_start;
+  *data_start = 8 + static_cast<int64_t>(n);
+  *data_size = file_size - *data_start;
 
   nlohmann::json header;
   try {
@@ -266,8 +272,40 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     throw error("header has a number that does not fit a double: " + json_problem(e));
   }
   if (!header.is_object()) throw error("header is not a JSON object");
+  return header;
+}
+
+// The header's "__metadata__" entry (absent: empty), checked to map strings to strings.
+std::map<std::string, std::string> metadata_of(const nlohmann::json& header,
+                                               const std::string& path) {
+  std::map<std::string, std::string> out;
+  const auto it = header.find("__metadata__");
+  if (it == header.end()) return out;
+  if (!it->is_object()) throw UserError(path + ": __metadata__ is not a JSON object");
+  for (auto m = it->begin(); m != it->end(); ++m) {
+    if (!m.value().is_string())
+      throw UserError(path + ": __metadata__ value for " + quote(m.key()) + " is not a string");
+    out[m.key()] = m.value().get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path) {
+  std::ifstream in;
+  int64_t data_start = 0, data_size = 0;
+  return metadata_of(read_header(path, in, &data_start, &data_size), path);
+}
+
+SafeTensorsFile read_safetensors(const std::string& path) {
+  auto error = [&](const std::string& problem) { return UserError(path + ": " + problem); };
+  std::ifstream in;
+  int64_t data_start = 0, data_size = 0;
+  const nlohmann::json header = read_header(path, in, &data_start, &data_size);
 
   SafeTensorsFile out;
+  out.metadata = metadata_of(header, path);
   struct Entry {
     std::string name;
     SafeTensor t;
@@ -277,15 +315,7 @@ SafeTensorsFile read_safetensors(const std::string& path) {
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     const nlohmann::json& v = it.value();
-    if (name == "__metadata__") {
-      if (!v.is_object()) throw error("__metadata__ is not a JSON object");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        if (!m.value().is_string())
-          throw error("__metadata__ value for " + quote(m.key()) + " is not a string");
-        out.metadata[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
+    if (name == "__metadata__") continue;
     const std::string where = "tensor " + quote(name);
     if (!v.is_object()) throw error(where + " is not a JSON object");
     for (const char* field : {"dtype", "shape", "data_offsets"})

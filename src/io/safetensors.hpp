@@ -37,6 +37,10 @@ void write_safetensors(const std::string& path, const SafeTensorsFile& file);
 // shapes, no overlap, no NaN or Inf in an F32 or BF16 tensor) and throws
 // UserError("PATH: <problem>") on the first problem, naming the tensor where there is one.
 SafeTensorsFile read_safetensors(const std::string& path);
+// Only the metadata of PATH, for one value of a large file: reads the length prefix and the JSON
+// header and checks them as read_safetensors does (length, JSON object, `__metadata__` mapping
+// strings to strings), but neither reads nor checks the tensors.
+std::map<std::string, std::string> read_safetensors_metadata(const std::string& path);
 
 // The metadata value KEY (a step or a count) as an integer >= 0; nullopt when absent. Anything
 // else ("12x", "-1", "", out of range) throws UserError("PATH: metadata 'KEY' is ...").

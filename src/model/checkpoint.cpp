@@ -38,9 +38,10 @@ void save_model(const std::string& path, Model& model, const CheckpointInfo& inf
 }
 
 namespace {
-Config config_from_metadata(const SafeTensorsFile& file, const std::string& path) {
-  auto it = file.metadata.find("normlab.config");
-  if (it == file.metadata.end())
+Config config_from_metadata(const std::map<std::string, std::string>& metadata,
+                            const std::string& path) {
+  auto it = metadata.find("normlab.config");
+  if (it == metadata.end())
     throw UserError(path + ": not a normlab checkpoint (no 'normlab.config' in __metadata__)");
   nlohmann::json j;
   try {
@@ -54,13 +55,13 @@ Config config_from_metadata(const SafeTensorsFile& file, const std::string& path
 
 Config read_model_config(const std::string& given) {
   const std::string path = checkpoint_file(given);
-  return config_from_metadata(read_safetensors(path), path);
+  return config_from_metadata(read_safetensors_metadata(path), path);
 }
 
 std::unique_ptr<Model> load_model(const std::string& given, CheckpointInfo* info) {
   const std::string path = checkpoint_file(given);
   SafeTensorsFile file = read_safetensors(path);
-  Config config = config_from_metadata(file, path);
+  Config config = config_from_metadata(file.metadata, path);
   std::unique_ptr<Model> model;
   try {
     {  // the parameters and their gradients must fit before they are allocated

@@ -44,7 +44,8 @@ std::unique_ptr<M> load_model_as(const std::string& given, CheckpointInfo* info,
 // Throws UserError naming the tokenizer on a vocabulary mismatch with the checkpoint.
 Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string& tokenizer_path,
                                const CheckpointInfo& info, int vocab);
-// The effective config stored in a checkpoint.
+// The effective config stored in a checkpoint, from its header alone (the tensors are neither read
+// nor checked: load_model does that).
 Config read_model_config(const std::string& path);
 // Throws UserError("PATH: config mismatch: ...") if `config` differs from `stored` on a key that
 // shapes or wires the model.

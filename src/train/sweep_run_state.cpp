@@ -97,8 +97,8 @@ RunState inspect_run(const SweepCell& cell) {
   if (!fs::exists(summary)) {
     std::string trained;
     try {
-      const SafeTensorsFile f = read_safetensors(ckpt.string());
-      if (auto it = f.metadata.find("normlab.matmul_precision"); it != f.metadata.end())
+      const auto metadata = read_safetensors_metadata(ckpt.string());
+      if (auto it = metadata.find("normlab.matmul_precision"); it != metadata.end())
         trained = it->second;
     } catch (const UserError&) {
     }

@@ -228,6 +228,53 @@ TEST_F(SafetensorsTest, BadMetadata) {
   expect_error(raw(R"({"__metadata__":{"step":3}})", 0), "__metadata__ value for 'step'");
 }
 
+// read_safetensors_metadata reads the header alone: a file whose tensors are damaged still gives
+// its metadata, and a damaged header is the same error as for read_safetensors.
+TEST_F(SafetensorsTest, MetadataAloneSkipsTheTensors) {
+  SafeTensorsFile f;
+  f.metadata["normlab.step"] = "7";
+  f.metadata["normlab.matmul_precision"] = "fp32";
+  std::vector<float> a(100, 1.0f);
+  f.tensors.emplace_back("w", make_f32_tensor(a.data(), {10, 10}));
+  const std::string p = path("m.st");
+  write_safetensors(p, f);
+  EXPECT_EQ(read_safetensors_metadata(p), f.metadata);
+  fs::resize_file(p, fs::file_size(p) - 1);
+  expect_error(p, "truncated: tensor 'w'");
+  EXPECT_EQ(read_safetensors_metadata(p), f.metadata);
+
+  const std::string no_data = raw(R"({"__metadata__":{"k":"v"},)"
+                                  R"("w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                                  0, "no_data.st");
+  expect_error(no_data, "truncated");
+  EXPECT_EQ(read_safetensors_metadata(no_data), (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_TRUE(read_safetensors_metadata(raw("{}", 0, "empty.st")).empty());
+}
+
+TEST_F(SafetensorsTest, MetadataAloneChecksTheHeader) {
+  std::string short_file = path("short.st");
+  std::ofstream(short_file, std::ios::binary) << "abc";
+  const std::pair<std::string, std::string> cases[] = {
+      {path("absent.st"), "no such file"},
+      {short_file, "shorter than the 8-byte header length"},
+      {raw("{\"a\": [1, }", 0, "json.st"), "not valid JSON"},
+      {raw("[1, 2]", 0, "array.st"), "not a JSON object"},
+      {raw(R"({"__metadata__":[1]})", 0, "list.st"), "__metadata__ is not a JSON object"},
+      {raw(R"({"__metadata__":{"step":3}})", 0, "number.st"), "__metadata__ value for 'step'"},
+  };
+  for (const auto& [p, phrase] : cases) {
+    expect_error(p, phrase);
+    try {
+      read_safetensors_metadata(p);
+      ADD_FAILURE() << "no error for " << phrase;
+    } catch (const UserError& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.rfind(p + ": ", 0), 0u) << msg;
+      EXPECT_NE(msg.find(phrase), std::string::npos) << msg;
+    }
+  }
+}
+
 TEST_F(SafetensorsTest, FileOrderFollowsOffsets) {
   std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
                        R"("b":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})";
