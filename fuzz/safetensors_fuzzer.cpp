@@ -1,7 +1,11 @@
 // Fuzz target: the safetensors reader (src/io/safetensors.cpp) and what a checkpoint load does
 // with the metadata before it builds a model (src/model/checkpoint.cpp): the step, and the stored
-// config. An accepted file must survive write -> read unchanged.
+// config. An accepted file must survive write -> read unchanged, and the header-only reader must
+// give the same metadata.
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "core/config.hpp"
 #include "fuzz_input.hpp"
@@ -26,9 +30,18 @@ bool same(const SafeTensorsFile& a, const SafeTensorsFile& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = normlab_fuzz::write_input(data, size, ".safetensors");
+  std::optional<std::map<std::string, std::string>> metadata;
+  try {
+    metadata = read_safetensors_metadata(path);
+  } catch (const UserError& e) {
+    normlab_fuzz::check_user_error(e, path);
+  }
   SafeTensorsFile file;
   try {
     file = read_safetensors(path);
+    normlab_fuzz::require(metadata == file.metadata,
+                          "the header-only reader accepts what read_safetensors accepts, with the "
+                          "same metadata");
     for (const auto& [name, t] : file.tensors)
       if (t.dtype == "F32" || t.dtype == "BF16")
         normlab_fuzz::require(t.to_f32().size() * (t.dtype == "F32" ? 4 : 2) == t.bytes.size(),
