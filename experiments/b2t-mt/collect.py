@@ -14,7 +14,11 @@ towards the lower blocks).
 
 Ranking stability: for each depth and seed whose placements have all finished, the placements are
 ranked by validation loss at the last evaluation and at the one before; the ranking is stable when
-both orders are the same.
+both orders are the same. And per depth, once every placement has finished with at least two
+seeds, the same over the seed means, where two placements next to each other in the order are
+tied when their intervals mean +- half the seed range overlap: a difference the seeds do not
+reproduce is not a ranking (the rule of the seeds grid, experiments/README.md; fixed before the
+second seed's MT runs had trained).
 """
 import argparse
 import csv
@@ -141,6 +145,50 @@ def stability(rows):
     return out
 
 
+def tied_order(means, spreads):
+    """Placements by mean loss, as a list of tie groups: consecutive placements whose intervals
+    mean +- spread overlap fall in one group."""
+    names = sorted(means, key=lambda p: means[p])
+    groups = []
+    for p in names:
+        if groups:
+            q = groups[-1][-1]
+            if means[p] - spreads[p] <= means[q] + spreads[q]:
+                groups[-1].append(p)
+                continue
+        groups.append([p])
+    return groups
+
+
+def seed_mean_stability(rows):
+    """Per depth with every placement finished on >= 2 seeds (the seeds they all share): the
+    tie-aware ranking of the seed means at the last two evaluations."""
+    out = []
+    depths = sorted({r["depth"] for r in rows}, key=lambda d: int(d.split("-")[1]))
+    for depth in depths:
+        by_placement = {p: {r["seed"]: r for r in rows if r["depth"] == depth and
+                            r["placement"] == p and r["chrf"] is not None} for p in PLACEMENTS}
+        seeds = set.intersection(*(set(v) for v in by_placement.values()))
+        if len(seeds) < 2:
+            continue
+        entry = {"depth": depth, "seeds": sorted(seeds)}
+        for label, index in (("before", -2), ("last", -1)):
+            means, spreads, steps = {}, {}, set()
+            for p in PLACEMENTS:
+                curves = [by_placement[p][sd]["valid_curve"] for sd in seeds]
+                if any(len(c) < -index for c in curves):
+                    break
+                steps |= {c[index][0] for c in curves}
+                means[p], spreads[p] = mean_spread([c[index][1] for c in curves])
+            else:
+                entry[label] = {"step": sorted(steps), "order": tied_order(means, spreads),
+                                "mean": means, "spread": spreads}
+        if "before" in entry and "last" in entry:
+            entry["stable"] = entry["before"]["order"] == entry["last"]["order"]
+            out.append(entry)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results", help="folder of archived runs (results/NAME/)")
@@ -161,9 +209,11 @@ def main():
     done = {r["name"] for r in rows if r["chrf"] is not None}
     pending = [n for n in args.planned if n not in done]
     stable = stability(rows)
+    stable_means = seed_mean_stability(rows)
 
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"runs": rows, "ranking_stability": stable, "pending": pending}, f, indent=1)
+        json.dump({"runs": rows, "ranking_stability": stable,
+                   "seed_mean_ranking_stability": stable_means, "pending": pending}, f, indent=1)
     keys = ["name", "placement", "depth", "seed", "status", "steps", "valid_loss", "valid_ppl",
             "bleu", "chrf", "test_segments", "dec_ratio_init", "dec_ratio_last",
             "enc_ratio_init", "enc_ratio_last", "precision", "threads", "train_wall_s",
@@ -236,6 +286,21 @@ def main():
         lines.append(f"- {s['depth']} seed {s['seed']}: step {s['before_step']}: "
                      f"{order_text(s['before'], s['before_losses'])}; step {s['last_step']}: "
                      f"{order_text(s['last'], s['last_losses'])} — "
+                     + ("**stable**" if s["stable"] else "**changed**"))
+
+    lines += ["", "The same over the seed means (mean ± half the seed range; `=` joins placements whose "
+              "intervals overlap, a tie):", ""]
+    if not stable_means:
+        lines.append("- no depth has all of " + ", ".join(PLACEMENTS) + " finished with two seeds "
+                     "yet")
+    for s in stable_means:
+        def tied_text(e):
+            return " < ".join(" = ".join(f"{p} {e['mean'][p]:.3f} ± {e['spread'][p]:.3f}"
+                                         for p in group) for group in e["order"])
+        step_text = lambda e: "/".join(map(str, e["step"]))
+        lines.append(f"- {s['depth']} seeds {', '.join(map(str, s['seeds']))}: step "
+                     f"{step_text(s['before'])}: {tied_text(s['before'])}; step "
+                     f"{step_text(s['last'])}: {tied_text(s['last'])} — "
                      + ("**stable**" if s["stable"] else "**changed**"))
 
     cpus = sorted({r["cpu"] for r in rows if r["cpu"]})
