@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (t.dtype == "F32" || t.dtype == "BF16")
         normlab_fuzz::require(t.to_f32().size() * (t.dtype == "F32" ? 4 : 2) == t.bytes.size(),
                               "to_f32 returns one float per element");
-    metadata_count(file, "normlab.step", path);
+    metadata_count(file.metadata, "normlab.step", path);
     if (auto it = file.metadata.find("normlab.config"); it != file.metadata.end()) {
       const auto j = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
       if (!j.is_discarded()) Config::from_json(j, path).to_json().dump();

@@ -2,7 +2,6 @@
 #include "normlab/tokenizer.hpp"
 
 #include "data/tokenizer.hpp"
-#include "io/safetensors.hpp"
 #include "model/checkpoint.hpp"
 
 namespace normlab::api {
@@ -19,11 +18,8 @@ Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::of_checkpoint(const std::string& given) {
   const std::string checkpoint = checkpoint_file(given);
-  const Config config = read_model_config(checkpoint);
-  const auto metadata = read_safetensors_metadata(checkpoint);
   CheckpointInfo info;
-  if (auto it = metadata.find("normlab.tokenizer"); it != metadata.end())
-    info.tokenizer_identity = it->second;
+  const Config config = read_model_config(checkpoint, &info);
   Tokenizer t;
   t.impl_.reset(new Impl{
       checkpoint_tokenizer(checkpoint, "", info, static_cast<int>(config.get_int("vocab_size")))});

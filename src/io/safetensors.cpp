@@ -143,10 +143,10 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-std::optional<int64_t> metadata_count(const SafeTensorsFile& file, const std::string& key,
-                                      const std::string& path) {
-  const auto it = file.metadata.find(key);
-  if (it == file.metadata.end()) return std::nullopt;
+std::optional<int64_t> metadata_count(const std::map<std::string, std::string>& metadata,
+                                      const std::string& key, const std::string& path) {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return std::nullopt;
   const std::string& text = it->second;
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

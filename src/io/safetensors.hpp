@@ -44,8 +44,8 @@ std::map<std::string, std::string> read_safetensors_metadata(const std::string& 
 
 // The metadata value KEY (a step or a count) as an integer >= 0; nullopt when absent. Anything
 // else ("12x", "-1", "", out of range) throws UserError("PATH: metadata 'KEY' is ...").
-std::optional<int64_t> metadata_count(const SafeTensorsFile& file, const std::string& key,
-                                      const std::string& path);
+std::optional<int64_t> metadata_count(const std::map<std::string, std::string>& metadata,
+                                      const std::string& key, const std::string& path);
 
 // Helper for float tensors.
 SafeTensor make_f32_tensor(const float* data, const std::vector<int64_t>& shape);

@@ -51,11 +51,28 @@ Config config_from_metadata(const std::map<std::string, std::string>& metadata,
   }
   return Config::from_json(j, path);
 }
+
+// What a checkpoint records beside its config (the normlab.* keys that save_model writes).
+CheckpointInfo info_from_metadata(const std::map<std::string, std::string>& metadata,
+                                  const std::string& path) {
+  CheckpointInfo info;
+  auto text = [&](const char* key) {
+    const auto it = metadata.find(key);
+    return it == metadata.end() ? std::string() : it->second;
+  };
+  info.tokenizer_identity = text("normlab.tokenizer");
+  info.step = metadata_count(metadata, "normlab.step", path).value_or(0);
+  info.matmul_precision = text("normlab.matmul_precision");
+  return info;
+}
 }  // namespace
 
-Config read_model_config(const std::string& given) {
+Config read_model_config(const std::string& given, CheckpointInfo* info) {
   const std::string path = checkpoint_file(given);
-  return config_from_metadata(read_safetensors_metadata(path), path);
+  const auto metadata = read_safetensors_metadata(path);
+  Config config = config_from_metadata(metadata, path);
+  if (info) *info = info_from_metadata(metadata, path);
+  return config;
 }
 
 std::unique_ptr<Model> load_model(const std::string& given, CheckpointInfo* info) {
@@ -92,13 +109,7 @@ std::unique_ptr<Model> load_model(const std::string& given, CheckpointInfo* info
   }
   if (auto it = file.metadata.find("normlab.shortcut_profile"); it != file.metadata.end())
     model->shortcut_profile = it->second;
-  if (info) {
-    info->tokenizer_identity =
-        file.metadata.count("normlab.tokenizer") ? file.metadata.at("normlab.tokenizer") : "";
-    info->step = metadata_count(file, "normlab.step", path).value_or(0);
-    auto precision = file.metadata.find("normlab.matmul_precision");
-    info->matmul_precision = precision == file.metadata.end() ? "" : precision->second;
-  }
+  if (info) *info = info_from_metadata(file.metadata, path);
   return model;
 }
 

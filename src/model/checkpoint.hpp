@@ -44,9 +44,9 @@ std::unique_ptr<M> load_model_as(const std::string& given, CheckpointInfo* info,
 // Throws UserError naming the tokenizer on a vocabulary mismatch with the checkpoint.
 Tokenizer checkpoint_tokenizer(const std::string& model_path, const std::string& tokenizer_path,
                                const CheckpointInfo& info, int vocab);
-// The effective config stored in a checkpoint, from its header alone (the tensors are neither read
-// nor checked: load_model does that).
-Config read_model_config(const std::string& path);
+// The effective config stored in a checkpoint, and in *info (when given) what load_model would put
+// there, from its header alone (the tensors are neither read nor checked: load_model does that).
+Config read_model_config(const std::string& path, CheckpointInfo* info = nullptr);
 // Throws UserError("PATH: config mismatch: ...") if `config` differs from `stored` on a key that
 // shapes or wires the model.
 void check_same_model(const Config& stored, const Config& config, const std::string& path);

@@ -101,7 +101,7 @@ void AdamW::load(const std::string& path) {
       std::memcpy(dst, v.data(), e.numel * sizeof(float));
     }
   }
-  step_ = metadata_count(file, "normlab.step", path).value_or(0);
+  step_ = metadata_count(file.metadata, "normlab.step", path).value_or(0);
 }
 
 }  // namespace normlab

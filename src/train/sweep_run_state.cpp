@@ -10,6 +10,7 @@
 #include "core/terminal.hpp"
 #include "io/safetensors.hpp"
 #include "kernels/precision.hpp"
+#include "model/checkpoint.hpp"
 #include "train/run_directory.hpp"
 #include "train/trainer.hpp"
 
@@ -95,14 +96,12 @@ RunState inspect_run(const SweepCell& cell) {
   // A run killed without a summary recorded its precision in its checkpoint; one that cannot be
   // read is started over (finish_interrupted_run), so it has nothing to keep.
   if (!fs::exists(summary)) {
-    std::string trained;
+    CheckpointInfo info;
     try {
-      const auto metadata = read_safetensors_metadata(ckpt.string());
-      if (auto it = metadata.find("normlab.matmul_precision"); it != metadata.end())
-        trained = it->second;
+      read_model_config(ckpt.string(), &info);
     } catch (const UserError&) {
     }
-    check_same_precision(trained, cell.config, ckpt.string());
+    check_same_precision(info.matmul_precision, cell.config, ckpt.string());
   }
   return RunState::Resume;
 }
@@ -131,7 +130,7 @@ bool finish_interrupted_run(const Config& config, const std::string& prefix, con
   std::string why;
   try {
     const SafeTensorsFile f = read_safetensors(ckpt.string());
-    const auto stored = metadata_count(f, "normlab.step", ckpt.string());
+    const auto stored = metadata_count(f.metadata, "normlab.step", ckpt.string());
     if (!stored) throw UserError(ckpt.string() + ": no 'normlab.step' in metadata");
     step = *stored;
   } catch (const UserError& e) {

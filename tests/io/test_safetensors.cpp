@@ -324,12 +324,12 @@ TEST_F(SafetensorsTest, NamesFromTheFileStayOnOneLine) {
 TEST_F(SafetensorsTest, MetadataCount) {
   SafeTensorsFile f;
   f.metadata["normlab.step"] = "42";
-  EXPECT_EQ(metadata_count(f, "normlab.step", "m.st"), 42);
-  EXPECT_EQ(metadata_count(f, "absent", "m.st"), std::nullopt);
+  EXPECT_EQ(metadata_count(f.metadata, "normlab.step", "m.st"), 42);
+  EXPECT_EQ(metadata_count(f.metadata, "absent", "m.st"), std::nullopt);
   for (const char* bad : {"12x", "-1", "", " 3", "99999999999999999999", "4.0"}) {
     f.metadata["normlab.step"] = bad;
     try {
-      metadata_count(f, "normlab.step", "m.st");
+      metadata_count(f.metadata, "normlab.step", "m.st");
       FAIL() << "accepted '" << bad << "'";
     } catch (const UserError& e) {
       EXPECT_EQ(std::string(e.what()), "m.st: metadata 'normlab.step' is '" + std::string(bad) +
